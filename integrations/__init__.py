@@ -1,0 +1,1 @@
+"""Calendar providers behind one small interface (see ``integrations.base``)."""

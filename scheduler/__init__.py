@@ -1,0 +1,1 @@
+"""Cadence's core: scheduling rules, use cases, persistence and jobs."""

@@ -1,0 +1,164 @@
+"""Cadence's settings, read once from the environment when the app or a worker starts.
+
+Nothing else in Cadence reads ``os.environ``: adapters, jobs and the web app receive a
+``Settings`` value. Every problem is reported at once, by variable name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/cadence.db"
+
+
+class SettingsError(ValueError):
+    """One or more environment variables are missing or malformed."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        lines = "\n".join(f"  {name}: {why}" for name, why in sorted(problems.items()))
+        super().__init__(f"Cadence cannot start; fix these settings:\n{lines}")
+
+
+@dataclass(frozen=True)
+class GoogleSettings:
+    client_id: str = ""
+    client_secret: str = ""
+    # Where the Calendar API and OAuth endpoints live: overridable for the local emulator.
+    api_endpoint: str = "https://www.googleapis.com/"
+    auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_uri: str = "https://oauth2.googleapis.com/token"
+    revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    userinfo_uri: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    ca_bundle: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+@dataclass(frozen=True)
+class MicrosoftSettings:
+    client_id: str = ""
+    client_secret: str = ""
+    # Sovereign clouds use other hosts, so both are settings (PROVIDERS.md).
+    authority: str = "https://login.microsoftonline.com/common"
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    ca_bundle: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def public_cloud(self) -> bool:
+        return urlsplit(self.authority).hostname == "login.microsoftonline.com"
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str
+    token_keys: tuple[str, ...]
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    base_url: str = "http://127.0.0.1:5000"
+    demo: bool = False
+    smtp_url: str | None = None
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+    microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
+
+    @property
+    def inline_jobs(self) -> bool:
+        """With no Redis configured, jobs run inline in the web process."""
+        return self.redis_url is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        problems: dict[str, str] = {}
+
+        def get(name: str, default: str | None = None) -> str | None:
+            value = env.get(name, "").strip()
+            return value or default
+
+        secret_key = get("CADENCE_SECRET_KEY")
+        if secret_key is None:
+            problems["CADENCE_SECRET_KEY"] = "required (a long random string that signs sessions)"
+        elif len(secret_key) < 32:
+            problems["CADENCE_SECRET_KEY"] = "must be at least 32 characters"
+
+        token_keys = tuple(k.strip() for k in (get("CADENCE_TOKEN_KEYS") or "").split(",") if k)
+        if not token_keys:
+            problems["CADENCE_TOKEN_KEYS"] = (
+                "required: comma-separated Fernet keys, newest first "
+                "(make one with: python -m scheduler.crypto new-key)"
+            )
+        for key in token_keys:
+            if not _is_fernet_key(key):
+                problems["CADENCE_TOKEN_KEYS"] = "each key must be 32 url-safe base64-encoded bytes"
+
+        database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
+        if urlsplit(database_url).scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+            problems["DATABASE_URL"] = "must be a sqlite:/// or postgresql:// URL"
+
+        redis_url = get("REDIS_URL")
+        if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            problems["REDIS_URL"] = "must be a redis:// or rediss:// URL"
+
+        base_url = (get("CADENCE_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+            problems["CADENCE_BASE_URL"] = "must be an absolute http(s) URL"
+
+        demo = (get("CADENCE_DEMO", "0") or "0").lower()
+        if demo not in ("0", "1", "true", "false", "yes", "no"):
+            problems["CADENCE_DEMO"] = "must be 1 or 0"
+
+        google = GoogleSettings(
+            client_id=get("GOOGLE_CLIENT_ID", "") or "",
+            client_secret=get("GOOGLE_CLIENT_SECRET", "") or "",
+            api_endpoint=get("GOOGLE_API_ENDPOINT", GoogleSettings.api_endpoint) or "",
+            auth_uri=get("GOOGLE_AUTH_URI", GoogleSettings.auth_uri) or "",
+            token_uri=get("GOOGLE_TOKEN_URI", GoogleSettings.token_uri) or "",
+            revoke_uri=get("GOOGLE_REVOKE_URI", GoogleSettings.revoke_uri) or "",
+            userinfo_uri=get("GOOGLE_USERINFO_URI", GoogleSettings.userinfo_uri) or "",
+            ca_bundle=get("GOOGLE_CA_BUNDLE"),
+        )
+        if bool(google.client_id) != bool(google.client_secret):
+            problems["GOOGLE_CLIENT_SECRET"] = "set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET"
+
+        microsoft = MicrosoftSettings(
+            client_id=get("MS_CLIENT_ID", "") or "",
+            client_secret=get("MS_CLIENT_SECRET", "") or "",
+            authority=(get("MS_AUTHORITY", MicrosoftSettings.authority) or "").rstrip("/"),
+            graph_url=(get("MS_GRAPH_URL", MicrosoftSettings.graph_url) or "").rstrip("/"),
+            ca_bundle=get("MS_CA_BUNDLE"),
+        )
+        if bool(microsoft.client_id) != bool(microsoft.client_secret):
+            problems["MS_CLIENT_SECRET"] = "set both MS_CLIENT_ID and MS_CLIENT_SECRET"
+        if urlsplit(microsoft.authority).scheme != "https":
+            problems["MS_AUTHORITY"] = "must be an https URL (MSAL refuses anything else)"
+
+        if problems:
+            raise SettingsError(problems)
+        assert secret_key is not None
+        return cls(
+            secret_key=secret_key,
+            token_keys=token_keys,
+            database_url=database_url,
+            redis_url=redis_url,
+            base_url=base_url,
+            demo=demo in ("1", "true", "yes"),
+            smtp_url=get("SMTP_URL"),
+            google=google,
+            microsoft=microsoft,
+        )
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False

@@ -1,0 +1,1 @@
+"""Cadence's Flask application: pages, JSON API and webhooks."""
