@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
-from scheduler.intervals import Busy, Interval
+from scheduler.availability import PersonAvailability, WorkingHours
+from scheduler.intervals import Interval
 from scheduler.recurrence import WeeklySlot
 
 # ---------------------------------------------------------------------------- errors
@@ -45,26 +46,7 @@ class NotFound(ProviderError):
 
 # ---------------------------------------------------------------------------- values
 
-
-@dataclass(frozen=True)
-class WorkingHours:
-    """Weekly working hours in a person's own zone: weekday (0 = Monday) -> [(start, end)]."""
-
-    zone: str
-    days: Mapping[int, tuple[tuple[str, str], ...]]
-
-
-@dataclass(frozen=True)
-class PersonAvailability:
-    """What a calendar says about one person over a window.
-
-    ``unknown`` spans could not be read (an error for that calendar): never treat them as free.
-    """
-
-    email: str
-    busy: tuple[Busy, ...] = ()
-    unknown: tuple[Interval, ...] = ()
-    working_hours: WorkingHours | None = None
+__all__ = ["PersonAvailability", "WorkingHours"]  # re-exported: adapters build these
 
 
 @dataclass(frozen=True)
@@ -171,9 +153,7 @@ class TokenStore(Protocol):
 class CalendarProvider(Protocol):
     """One connected calendar account (a manager's), as Cadence uses it."""
 
-    def free_busy(
-        self, emails: Sequence[str], window: Interval
-    ) -> dict[str, PersonAvailability]:
+    def free_busy(self, emails: Sequence[str], window: Interval) -> dict[str, PersonAvailability]:
         """Busy time for each person over ``window``; unreadable calendars come back unknown."""
         ...
 
