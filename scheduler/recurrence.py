@@ -59,6 +59,17 @@ class WeeklySlot:
         day = self.first_on_or_after(first_day)
         return [self.occurrence_on(day + timedelta(weeks=n)) for n in range(weeks)]
 
+    def local_times(self, first_day: date, weeks: int, zone: str) -> list[datetime]:
+        """When each of the next ``weeks`` occurrences starts on a wall clock in ``zone``.
+
+        The rep sees these: the same instants as ``occurrences``, so they may shift by an hour
+        in weeks where the two zones change DST on different dates.
+        """
+        tz = ZoneInfo(zone)
+        return [
+            occurrence.start.astimezone(tz) for occurrence in self.occurrences(first_day, weeks)
+        ]
+
 
 def local_instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of wall-clock ``wall`` on ``day`` in ``tz``, per RFC 5545 for DST gaps."""
