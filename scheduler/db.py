@@ -15,11 +15,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 class Database:
     def __init__(self, url: str, *, connect_args: dict | None = None):
-        self.url = url
-        if url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
-        elif url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        self.url = url = sqlalchemy_url(url)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(
@@ -52,6 +48,14 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["engine"] = self.engine
         command.upgrade(config, "head")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` URLs use psycopg 3, the driver Cadence installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -100,7 +100,7 @@ class Settings:
             if not _is_fernet_key(key):
                 problems["CADENCE_TOKEN_KEYS"] = "each key must be 32 url-safe base64-encoded bytes"
 
-        database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
+        database_url = database_url_from(env)
         if urlsplit(database_url).scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
             problems["DATABASE_URL"] = "must be a sqlite:/// or postgresql:// URL"
 
@@ -155,6 +155,11 @@ class Settings:
             google=google,
             microsoft=microsoft,
         )
+
+
+def database_url_from(env: Mapping[str, str]) -> str:
+    """The database URL alone (migrations need it without the app's secrets)."""
+    return env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
 
 
 def _is_fernet_key(key: str) -> bool:

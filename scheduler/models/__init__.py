@@ -1,0 +1,34 @@
+"""Cadence's tables (SQLAlchemy 2), one module per part of the product."""
+
+from scheduler.models.base import Base, UTCDateTime, new_id
+from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
+from scheduler.models.meetings import (
+    ActionItem,
+    Debrief,
+    Owner,
+    Series,
+    SeriesStatus,
+    Session,
+    TalkingPoint,
+)
+from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Person
+
+__all__ = [
+    "ActionItem",
+    "AgendaTemplateRow",
+    "AuditEntry",
+    "Base",
+    "CalendarConnection",
+    "ConnectionStatus",
+    "Debrief",
+    "Organization",
+    "Owner",
+    "Person",
+    "Provider",
+    "Series",
+    "SeriesStatus",
+    "Session",
+    "TalkingPoint",
+    "UTCDateTime",
+    "new_id",
+]

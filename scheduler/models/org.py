@@ -1,0 +1,81 @@
+"""Organisations, the people in them, their agenda templates, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scheduler.models.base import Base, OrgScoped, UTCDateTime, new_id
+
+
+class Organization(Base):
+    """A company using Cadence, with the defaults its admins set (PRODUCT.md, Admin)."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    horizon_weeks: Mapped[int] = mapped_column(Integer, default=13)
+    agenda_period_weeks: Mapped[int] = mapped_column(Integer, default=13)
+    grace_hours: Mapped[int] = mapped_column(Integer, default=48)
+    min_action_items: Mapped[int] = mapped_column(Integer, default=3)
+    meeting_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    stopped_after_weeks: Mapped[int] = mapped_column(Integer, default=3)
+    video_meetings: Mapped[bool] = mapped_column(Boolean, default=False)
+    # People whose email is at this domain may join without an invitation (empty: invite only).
+    join_domain: Mapped[str] = mapped_column(String(200), default="")
+    # {"0": [["09:00", "17:00"]], ...} in each person's own zone; weekday 0 = Monday.
+    working_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Person(OrgScoped, Base):
+    """Someone in an organisation. One person can be admin, manager and rep at once."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_rep: Mapped[bool] = mapped_column(Boolean, default=False)
+    manager_id: Mapped[str | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    # Overrides the organisation's working hours when set (same shape).
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgendaTemplateRow(OrgScoped, Base):
+    """An organisation's agenda template, or one manager's (``manager_id`` set)."""
+
+    __tablename__ = "agenda_templates"
+    __table_args__ = (UniqueConstraint("organization_id", "manager_id"),)
+
+    manager_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # [{"title": ..., "prompt": ...}, ...]
+    topics: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(OrgScoped, Base):
+    """Who did what to which object, for admins (and for reconstructing a history)."""
+
+    __tablename__ = "audit_log"
+
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(36), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
