@@ -19,6 +19,7 @@ from scheduler.intervals import utc
 AGENDA_PERIOD_WEEKS = 13
 MAX_TOPICS = 12
 MAX_TITLE_CHARS = 120
+MAX_PROMPT_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def validate_template(template: AgendaTemplate) -> list[FieldError]:
     """Every problem with ``template`` at once, by field; empty when it can be saved.
 
     A template has 1 to ``MAX_TOPICS`` topics, each titled (at most ``MAX_TITLE_CHARS``
-    characters), and no title twice: debrief notes are keyed by title.
+    characters) with a prompt of at most ``MAX_PROMPT_CHARS``, and no title twice (ignoring
+    case): debrief notes are keyed by title.
     """
     errors = []
     if not 1 <= len(template.topics) <= MAX_TOPICS:
@@ -91,6 +93,10 @@ def validate_template(template: AgendaTemplate) -> list[FieldError]:
             errors.append(FieldError(field, f"Keep titles to {MAX_TITLE_CHARS} characters."))
         elif counts[title.casefold()] > 1:
             errors.append(FieldError(field, "Another topic has this title."))
+        if len(topic.prompt.strip()) > MAX_PROMPT_CHARS:
+            errors.append(
+                FieldError(f"topics[{index}].prompt", f"Keep it to {MAX_PROMPT_CHARS} characters.")
+            )
     return errors
 
 

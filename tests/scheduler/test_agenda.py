@@ -58,6 +58,15 @@ def test_validate_template_names_each_bad_field(titles, expected):
 
 
 @pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [("", []), ("p" * 240, []), ("p" * 241, ["topics[0].prompt"])],
+)
+def test_prompts_are_one_line(prompt, expected):
+    topics = (AgendaTopic("Status", prompt),)
+    assert [error.field for error in validate_template(AgendaTemplate(topics))] == expected
+
+
+@pytest.mark.parametrize(
     ("manager", "expected"),
     [(None, ORG), (MANAGER, MANAGER)],
 )
