@@ -119,6 +119,8 @@ def agenda_period_start(
     series_start: date, day: date, *, period_weeks: int = AGENDA_PERIOD_WEEKS
 ) -> date:
     """The first day of the agenda period ``day`` falls in; periods run from ``series_start``."""
+    if period_weeks < 1:
+        raise ValueError(f"an agenda period is at least one week, not {period_weeks}")
     if day < series_start:
         raise ValueError(f"{day} is before the series starts ({series_start})")
     period = timedelta(weeks=period_weeks)

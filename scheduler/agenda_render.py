@@ -25,6 +25,11 @@ PDF_MAX_PAGES = 2
 # The longest a PDF entry's text may be, tried in turn until the agenda fits PDF_MAX_PAGES.
 PDF_ENTRY_CHARS = (280, 140, 70)
 
+# Characters whose decomposition (NFKD) has no Windows-1252 look-alike.
+_FOLDS = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "→": "->"}
+)
+
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = (
     "January",
@@ -157,12 +162,6 @@ def to_document(agenda: SessionAgenda) -> AgendaDocument:
     )
 
 
-# Letters that do not decompose into an ASCII base letter plus accents.
-_FOLDS = str.maketrans(
-    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "→": "->"}
-)
-
-
 def pdf_safe(text: str) -> str:
     """``text`` using only characters the PDF core fonts show (Windows-1252).
 
@@ -246,7 +245,7 @@ def _capped(entries: Sequence[_Entry], url: str) -> tuple[_Entry, ...]:
     if len(entries) <= MAX_LISTED:
         return tuple(entries)
     more = len(entries) - MAX_LISTED
-    return (*entries[:MAX_LISTED], _Entry(f"... and {more} more on the agenda page", url))
+    return (*entries[:MAX_LISTED], _Entry(f"…and {more} more on the agenda page", url))
 
 
 def _cut(text: str, max_chars: int) -> str:

@@ -91,9 +91,13 @@ def test_agenda_periods_run_from_the_series_start(day, weeks, expected):
     assert agenda_period_start(START, day, period_weeks=weeks) == expected
 
 
-def test_no_period_before_the_series_starts():
-    with pytest.raises(ValueError, match="before the series starts"):
-        agenda_period_start(START, START - timedelta(days=1))
+@pytest.mark.parametrize(
+    ("day", "weeks", "message"),
+    [(START - timedelta(days=1), 13, "before the series starts"), (START, 0, "at least one week")],
+)
+def test_no_period_before_the_series_starts_or_shorter_than_a_week(day, weeks, message):
+    with pytest.raises(ValueError, match=message):
+        agenda_period_start(START, day, period_weeks=weeks)
 
 
 FIRST = TemplateLock(ORG, START)
