@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 14:58:19.310042
+Create Date: 2026-11-26 14:59:21.382872
 """
 
 from collections.abc import Sequence
@@ -291,6 +291,7 @@ def upgrade() -> None:
         sa.Column("cancelled", sa.Boolean(), nullable=False),
         sa.Column("cancelled_by", sa.String(length=16), nullable=True),
         sa.Column("rep_response", sa.String(length=16), nullable=True),
+        sa.Column("series_stopped", sa.Boolean(), nullable=False),
         sa.Column("excused", sa.Boolean(), nullable=False),
         sa.Column("excused_reason", sa.Text(), nullable=False),
         sa.Column("agenda_edited", sa.Boolean(), nullable=False),

@@ -1,11 +1,11 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
+from scheduler.debrief import Owner
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
 from scheduler.models.meetings import (
     ActionItem,
     Debrief,
-    Owner,
     Series,
     SeriesStatus,
     Session,

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler.debrief import Owner
 from scheduler.models.base import Base, OrgScoped, UTCDateTime, enum_column
 
 
@@ -97,6 +98,8 @@ class Session(OrgScoped, Base):
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_by: Mapped[str | None] = mapped_column(String(16))  # manager | rep | unknown
     rep_response: Mapped[str | None] = mapped_column(String(16))
+    # The series was deleted or shortened in the calendar before this occurrence.
+    series_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     excused: Mapped[bool] = mapped_column(Boolean, default=False)
     excused_reason: Mapped[str] = mapped_column(Text, default="")
     agenda_edited: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -117,11 +120,6 @@ class Debrief(OrgScoped, Base):
     recorded_by_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     notes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class Owner(enum.StrEnum):
-    MANAGER = "manager"
-    REP = "rep"
 
 
 class ActionItem(OrgScoped, Base):

@@ -1,0 +1,366 @@
+"""Proposing a weekly slot for a manager and a rep, booking it, and ending or moving a series.
+
+Booking is idempotent end to end: the series row is written (status ``booking``) before the
+provider is called, the provider derives its idempotency key from the row's id, and a retry,
+a crash between the call and the commit, or a double submit all converge on one series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from integrations.base import CalendarProvider, SeriesRef, SeriesSpec
+from scheduler.availability import PersonAvailability, WorkingHours
+from scheduler.db import Database
+from scheduler.intervals import Interval
+from scheduler.models import Organization, Person, Series, SeriesStatus, Session
+from scheduler.recurrence import WeeklySlot, local_instant
+from scheduler.slots import SlotCandidate, find_weekly_slots
+from scheduler.usecases.agendas import (
+    AgendaLink,
+    manager_template,
+    series_title,
+    session_document,
+    template_to_rows,
+)
+from scheduler.usecases.scope import audit, get_in_org
+from scheduler.usecases.sessions import materialise_sessions, series_slot
+from scheduler.weekgrid import CalendarGrid, Horizon, build_calendar_grid
+
+LIVE = (SeriesStatus.BOOKING, SeriesStatus.ACTIVE)
+
+
+def working_hours(person: Person, org: Organization) -> WorkingHours:
+    """A person's working hours in their own zone: theirs, the organisation's, or 9 to 5."""
+    shape: dict[str, Any] = person.working_hours or org.working_hours
+    if not shape:
+        return WorkingHours(person.zone)
+    return WorkingHours(
+        person.zone,
+        {
+            int(day): tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans)
+            for day, spans in shape.items()
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    rep_id: str
+    candidates: list[SlotCandidate]
+
+
+def propose_slots(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    manager_id: str,
+    rep_ids: Sequence[str],
+    first_day: date,
+    limit: int = 5,
+) -> list[Proposal]:
+    """Ranked weekly slots for each rep with their manager, from ONE free/busy read of all."""
+    with database.session() as db:
+        org = db.get(Organization, org_id)
+        manager = get_in_org(db, Person, org_id, manager_id)
+        reps = [get_in_org(db, Person, org_id, rep_id) for rep_id in rep_ids]
+        booked = [
+            series_slot(series)
+            for series in db.scalars(
+                select(Series).where(
+                    Series.organization_id == org_id,
+                    Series.manager_id == manager_id,
+                    Series.status.in_(LIVE),
+                )
+            )
+        ]
+        assert org is not None
+        horizon = Horizon(
+            zone=manager.zone,
+            first_day=first_day,
+            weeks=org.horizon_weeks,
+            duration=timedelta(minutes=org.meeting_minutes),
+        )
+        holidays = {date.fromisoformat(day) for day in org.holidays}
+        hours = {person.id: working_hours(person, org) for person in [manager, *reps]}
+
+    start = horizon.day(0, first_day.weekday())
+    window = Interval(
+        datetime.combine(start - timedelta(days=1), time(), tzinfo=ZoneInfo(horizon.zone)),
+        datetime.combine(
+            start + timedelta(weeks=horizon.weeks, days=1), time(), tzinfo=ZoneInfo(horizon.zone)
+        ),
+    )
+    seen = provider.free_busy([manager.email, *(rep.email for rep in reps)], window)
+
+    def grid(person: Person) -> CalendarGrid:
+        # A calendar the provider did not answer for is unknown, never free.
+        availability = seen.get(person.email) or PersonAvailability(person.email, unknown=(window,))
+        return build_calendar_grid(availability, hours[person.id], horizon)
+
+    manager_grid = grid(manager)
+    return [
+        Proposal(
+            rep.id,
+            find_weekly_slots(
+                manager_grid, grid(rep), holidays=holidays, booked=booked, limit=limit
+            ),
+        )
+        for rep in reps
+    ]
+
+
+class AlreadyBooked(Exception):
+    """The pair has a live series already (a double submit lands here, harmlessly)."""
+
+    def __init__(self, series_id: str):
+        super().__init__(f"series {series_id} is already booked for this pair")
+        self.series_id = series_id
+
+
+def book_series(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    manager_id: str,
+    rep_id: str,
+    connection_id: str | None,
+    slot: WeeklySlot,
+    first_day: date,
+    link: AgendaLink,
+    now: datetime,
+    previous_series_id: str | None = None,
+) -> str:
+    """Book the weekly series for the pair and return its id; safe to call again.
+
+    A live series for the pair with another slot raises ``AlreadyBooked``; the same call
+    repeated (a retry or a double submit) returns the same series without a second booking.
+    """
+    series_id = _reserve(
+        database,
+        org_id=org_id,
+        manager_id=manager_id,
+        rep_id=rep_id,
+        connection_id=connection_id,
+        slot=slot,
+        first_day=first_day,
+        previous_series_id=previous_series_id,
+        now=now,
+    )
+    with database.session() as db:
+        series = get_in_org(db, Series, org_id, series_id)
+        if series.status == SeriesStatus.ACTIVE:
+            return series.id
+        spec = series_spec(db, series, link, today=now.date())
+    ref = provider.create_series(spec)
+    with database.session() as db:
+        series = get_in_org(db, Series, org_id, series_id)
+        series.provider_event_id = ref.provider_event_id
+        series.status = SeriesStatus.ACTIVE
+        audit(
+            db, org_id=org_id, actor_id=manager_id, action="series.booked", subject=series, now=now
+        )
+    return series_id
+
+
+def _reserve(
+    database: Database,
+    *,
+    org_id: str,
+    manager_id: str,
+    rep_id: str,
+    connection_id: str | None,
+    slot: WeeklySlot,
+    first_day: date,
+    previous_series_id: str | None,
+    now: datetime,
+) -> str:
+    """The pair's live series for this slot: the one being booked, or a new ``booking`` row."""
+    for _ in range(2):  # a concurrent double submit loses the race on the unique index once
+        try:
+            with database.session() as db:
+                manager = get_in_org(db, Person, org_id, manager_id)
+                rep = get_in_org(db, Person, org_id, rep_id)
+                live = _live_series(db, org_id, manager.id, rep.id)
+                if live is not None:
+                    if series_slot(live) != slot or live.first_day != slot.first_on_or_after(
+                        first_day
+                    ):
+                        raise AlreadyBooked(live.id)
+                    return live.id
+                org = db.get(Organization, org_id)
+                assert org is not None
+                series = Series(
+                    organization_id=org_id,
+                    manager_id=manager.id,
+                    rep_id=rep.id,
+                    connection_id=connection_id,
+                    weekday=slot.weekday,
+                    local_time=slot.local_time.strftime("%H:%M"),
+                    duration_minutes=int(slot.duration.total_seconds() // 60),
+                    zone=slot.zone,
+                    first_day=slot.first_on_or_after(first_day),
+                    status=SeriesStatus.BOOKING,
+                    template_topics=template_to_rows(manager_template(db, org_id, manager.id)),
+                    template_locked_on=slot.first_on_or_after(first_day),
+                    previous_series_id=previous_series_id,
+                    created_at=now,
+                )
+                db.add(series)
+                db.flush()
+                materialise_sessions(
+                    db, series, through=now.date() + timedelta(weeks=org.horizon_weeks)
+                )
+                return series.id
+        except IntegrityError:
+            continue
+    raise AssertionError("the pair's live series vanished while it was being booked")
+
+
+def _live_series(db: DbSession, org_id: str, manager_id: str, rep_id: str) -> Series | None:
+    return db.scalar(
+        select(Series).where(
+            Series.organization_id == org_id,
+            Series.manager_id == manager_id,
+            Series.rep_id == rep_id,
+            Series.status.in_(LIVE),
+        )
+    )
+
+
+def first_session(db: DbSession, series: Series) -> Session:
+    row = db.scalar(
+        select(Session)
+        .where(Session.series_id == series.id)
+        .order_by(Session.scheduled_start)
+        .limit(1)
+    )
+    assert row is not None, "a booked series has sessions"
+    return row
+
+
+def series_spec(db: DbSession, series: Series, link: AgendaLink, *, today: date) -> SeriesSpec:
+    """What the provider needs to book ``series`` (or find it again), agenda included."""
+    manager = db.get(Person, series.manager_id)
+    rep = db.get(Person, series.rep_id)
+    org = db.get(Organization, series.organization_id)
+    assert manager is not None and rep is not None and org is not None
+    return SeriesSpec(
+        series_id=series.id,
+        organization_id=series.organization_id,
+        organiser_email=manager.email,
+        attendee_email=rep.email,
+        title=series_title(manager, rep),
+        slot=series_slot(series),
+        first_day=series.first_day,
+        agenda=session_document(db, first_session(db, series), link, today=today),
+        until=series.until,
+        video_meeting=org.video_meetings,
+    )
+
+
+def series_ref(series: Series) -> SeriesRef:
+    if series.provider_event_id is None:
+        raise ValueError(f"series {series.id} is not booked at the provider yet")
+    return SeriesRef(series.provider_event_id)
+
+
+def end_series(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    series_id: str,
+    from_day: date,
+    actor_id: str | None,
+    link: AgendaLink,
+    now: datetime,
+    reason: str = "cancelled",
+) -> None:
+    """No more 1:1s of this series on or after ``from_day``; the rep is told by the calendar."""
+    with database.session() as db:
+        series = get_in_org(db, Series, org_id, series_id)
+        if series.status == SeriesStatus.ENDED and series.until and series.until < from_day:
+            return
+        spec = series_spec(db, series, link, today=now.date())
+        ref = series_ref(series)
+    provider.end_series(ref, spec, from_day)
+    with database.session() as db:
+        series = get_in_org(db, Series, org_id, series_id)
+        series.until = from_day - timedelta(days=1)
+        series.status = SeriesStatus.ENDED
+        series.ended_reason = reason
+        # Weeks that will never happen are not sessions: nothing to report on them.
+        cutoff = local_instant(from_day, time(0), ZoneInfo(series.zone))
+        db.execute(
+            delete(Session).where(Session.series_id == series.id, Session.scheduled_start >= cutoff)
+        )
+        audit(
+            db,
+            org_id=org_id,
+            actor_id=actor_id,
+            action="series.ended",
+            subject=series,
+            now=now,
+            reason=reason,
+            from_day=from_day.isoformat(),
+        )
+
+
+def change_series_time(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    series_id: str,
+    slot: WeeklySlot,
+    from_day: date,
+    actor_id: str | None,
+    link: AgendaLink,
+    now: datetime,
+) -> str:
+    """Move the standing slot from ``from_day`` on: end the old series there and book its
+    continuation (both tagged); returns the continuation's id. Safe to call again."""
+    with database.session() as db:
+        old = get_in_org(db, Series, org_id, series_id)
+        manager_id, rep_id, connection_id = old.manager_id, old.rep_id, old.connection_id
+        continuation = db.scalar(
+            select(Series.id).where(
+                Series.organization_id == org_id, Series.previous_series_id == old.id
+            )
+        )
+    if continuation is None:
+        end_series(
+            database,
+            provider,
+            org_id=org_id,
+            series_id=series_id,
+            from_day=from_day,
+            actor_id=actor_id,
+            link=link,
+            now=now,
+            reason="new weekly time",
+        )
+    return book_series(
+        database,
+        provider,
+        org_id=org_id,
+        manager_id=manager_id,
+        rep_id=rep_id,
+        connection_id=connection_id,
+        slot=slot,
+        first_day=from_day,
+        link=link,
+        now=now,
+        previous_series_id=series_id,
+    )

@@ -1,0 +1,145 @@
+"""Changes made in the calendar flow back into sessions (PRODUCT.md, non-negotiables)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from integrations.base import CalendarChange, CalendarProvider, ChangeKind
+from scheduler.db import Database
+from scheduler.models import CalendarConnection, Person, Series, SeriesStatus, Session
+from scheduler.outcomes import CancelledBy
+from scheduler.recurrence import local_instant
+from scheduler.usecases.connections import reporting_lost_grants
+from scheduler.usecases.scope import audit, get_in_org
+from scheduler.usecases.sessions import reclassify, session_at
+
+
+def sync_connection(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    connection_id: str,
+    now: datetime,
+    full: bool = False,
+) -> int:
+    """Read the connection's changes since its cursor and apply them; returns how many.
+
+    The cursor is saved in the same transaction as the changes it covers, so a crash
+    re-reads them, and applying a change twice leaves the same state.
+    """
+    with database.session() as db:
+        cursor = (
+            None if full else get_in_org(db, CalendarConnection, org_id, connection_id).sync_cursor
+        )
+    with reporting_lost_grants(database, org_id=org_id, connection_id=connection_id, now=now):
+        changeset = provider.changes(cursor)
+    with database.session() as db:
+        applied = apply_changes(db, org_id, changeset.changes, now=now)
+        connection = get_in_org(db, CalendarConnection, org_id, connection_id)
+        connection.sync_cursor = changeset.cursor
+        connection.last_synced_at = now
+    return applied
+
+
+def apply_changes(
+    db: DbSession, org_id: str, changes: Iterable[CalendarChange], *, now: datetime
+) -> int:
+    """Update the organisation's sessions from calendar changes; unknown series are ignored."""
+    touched: dict[str, Session] = {}
+    applied = 0
+    for change in changes:
+        series = db.scalar(
+            select(Series).where(Series.organization_id == org_id, Series.id == change.series_id)
+        )
+        if series is None:
+            continue
+        rows = _apply(db, series, change, now=now)
+        touched.update((row.id, row) for row in rows)
+        applied += 1
+    db.flush()
+    reclassify(db, touched.values(), now=now)
+    return applied
+
+
+def _apply(
+    db: DbSession, series: Series, change: CalendarChange, *, now: datetime
+) -> list[Session]:
+    kind = change.kind
+    if kind in (ChangeKind.SERIES_DELETED, ChangeKind.SERIES_SHORTENED):
+        return _stop(db, series, change, now=now)
+    if change.original_start is None:
+        rows = _future_sessions(db, series, now)
+    else:
+        row = session_at(db, series, change.original_start)
+        rows = [row] if row is not None else []
+    for row in rows:
+        if kind == ChangeKind.OCCURRENCE_CANCELLED:
+            row.cancelled = True
+            row.cancelled_by = _who(db, series, change.changed_by)
+        elif kind == ChangeKind.OCCURRENCE_MOVED and change.new_start and change.new_end:
+            moved_back = change.new_start == row.scheduled_start
+            row.current_start = None if moved_back else change.new_start
+            row.current_end = None if moved_back else change.new_end
+            row.cancelled = False
+        elif kind == ChangeKind.ATTENDEE_RESPONDED and change.response is not None:
+            row.rep_response = str(change.response)
+        elif kind == ChangeKind.AGENDA_EDITED:
+            # Left alone: the next refresh will not overwrite a hand edit silently.
+            row.agenda_edited = True
+    return rows
+
+
+def _stop(db: DbSession, series: Series, change: CalendarChange, *, now: datetime) -> list[Session]:
+    """The series was deleted or cut short in the calendar: no future 1:1 booked."""
+    if change.kind == ChangeKind.SERIES_SHORTENED and change.until is not None:
+        cutoff = local_instant(change.until + timedelta(days=1), time(0), ZoneInfo(series.zone))
+    else:
+        cutoff = now  # the weeks already past happened or not; only the future is lost
+    stopped = list(
+        db.scalars(
+            select(Session).where(Session.series_id == series.id, Session.scheduled_start >= cutoff)
+        )
+    )
+    for row in stopped:
+        row.series_stopped = True
+    if series.status in (SeriesStatus.ACTIVE, SeriesStatus.BOOKING):
+        series.status = SeriesStatus.STOPPED
+        series.ended_reason = str(change.kind)
+        if change.until is not None:
+            series.until = change.until
+        audit(
+            db,
+            org_id=series.organization_id,
+            actor_id=None,
+            action="series.stopped",
+            subject=series,
+            now=now,
+            change=str(change.kind),
+        )
+    return stopped
+
+
+def _future_sessions(db: DbSession, series: Series, now: datetime) -> list[Session]:
+    return list(
+        db.scalars(
+            select(Session).where(Session.series_id == series.id, Session.scheduled_end > now)
+        )
+    )
+
+
+def _who(db: DbSession, series: Series, email: str | None) -> str:
+    if email:
+        for person_id, role in (
+            (series.manager_id, CancelledBy.MANAGER),
+            (series.rep_id, CancelledBy.REP),
+        ):
+            person = db.get(Person, person_id)
+            if person is not None and person.email == email.lower():
+                return str(role)
+    return str(CancelledBy.UNKNOWN)

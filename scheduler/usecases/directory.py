@@ -1,0 +1,105 @@
+"""Organisations and the people in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+
+from scheduler.db import Database
+from scheduler.field_errors import FieldError
+from scheduler.models import Organization, Person
+from scheduler.usecases.scope import audit, get_in_org
+
+
+class InvalidInput(ValueError):
+    """The input breaks a rule; ``errors`` names every field at fault."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{error.field}: {error.message}" for error in errors))
+        self.errors = errors
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def person_errors(email: str, zone: str, prefix: str = "") -> list[FieldError]:
+    errors = []
+    local, _, domain = normalise_email(email).partition("@")
+    if not local or "." not in domain or " " in email.strip():
+        errors.append(FieldError(f"{prefix}email", "Give a valid email address."))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(FieldError(f"{prefix}zone", f"Unknown time zone {zone!r}."))
+    return errors
+
+
+def create_organization(
+    database: Database, *, name: str, admin_email: str, admin_name: str, zone: str, now: datetime
+) -> tuple[str, str]:
+    """A new organisation whose first person is its admin (and a manager); returns both ids."""
+    errors = person_errors(admin_email, zone)
+    if not name.strip():
+        errors.append(FieldError("name", "Name the organisation."))
+    if errors:
+        raise InvalidInput(errors)
+    with database.session() as db:
+        org = Organization(name=name.strip(), zone=zone, created_at=now)
+        db.add(org)
+        db.flush()
+        admin = Person(
+            organization_id=org.id,
+            email=normalise_email(admin_email),
+            name=admin_name.strip(),
+            zone=zone,
+            is_admin=True,
+            is_manager=True,
+            created_at=now,
+        )
+        db.add(admin)
+        db.flush()
+        audit(db, org_id=org.id, actor_id=admin.id, action="org.created", subject=admin, now=now)
+        return org.id, admin.id
+
+
+def add_rep(
+    database: Database,
+    *,
+    org_id: str,
+    manager_id: str,
+    email: str,
+    name: str,
+    zone: str,
+    now: datetime,
+) -> str:
+    """Put ``email`` on the manager's team (creating the person if new); returns the rep's id.
+
+    Adding the same rep twice is harmless; a person can be a manager and someone's rep.
+    """
+    errors = person_errors(email, zone)
+    if errors:
+        raise InvalidInput(errors)
+    with database.session() as db:
+        manager = get_in_org(db, Person, org_id, manager_id)
+        address = normalise_email(email)
+        if address == manager.email:
+            raise InvalidInput([FieldError("email", "A manager cannot be their own rep.")])
+        rep = db.scalar(
+            select(Person).where(
+                Person.organization_id == org_id, func.lower(Person.email) == address
+            )
+        )
+        if rep is None:
+            rep = Person(organization_id=org_id, email=address, created_at=now)
+            db.add(rep)
+        rep.name = name.strip() or rep.name
+        rep.zone = zone
+        rep.is_rep = True
+        rep.manager_id = manager.id
+        manager.is_manager = True
+        db.flush()
+        audit(db, org_id=org_id, actor_id=manager.id, action="rep.added", subject=rep, now=now)
+        return rep.id
