@@ -147,9 +147,7 @@ def test_ending_a_series_removes_the_weeks_that_will_not_happen(database, calend
         ]
 
 
-def test_a_new_weekly_time_ends_the_old_series_and_books_its_continuation(
-    database, calendar, team
-):
+def test_a_new_weekly_time_ends_the_old_series_and_books_its_continuation(database, calendar, team):
     series_id = book(database, calendar, team)
     thursday = WeeklySlot(3, time(16), timedelta(minutes=30), "America/New_York")
     kwargs = dict(

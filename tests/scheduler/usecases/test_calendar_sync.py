@@ -1,0 +1,178 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from integrations.base import CalendarChange, ChangeKind, ReconnectRequired, Response
+from scheduler.models import (
+    CalendarConnection,
+    ConnectionStatus,
+    Provider,
+    Series,
+    SeriesStatus,
+    Session,
+)
+from scheduler.outcomes import SessionOutcome
+from scheduler.usecases.calendar_sync import sync_connection
+from scheduler.usecases.connections import save_connection
+from tests.scheduler.usecases.conftest import NOW
+from tests.scheduler.usecases.test_booking import book
+
+FIRST = datetime(2026, 10, 20, 13, tzinfo=UTC)  # Tuesday 9:00 New York
+SECOND = FIRST + timedelta(weeks=1)
+AFTER_GRACE = SECOND + timedelta(days=4)
+
+
+@pytest.fixture
+def booked(database, calendar, team, token_key):
+    from scheduler.crypto import TokenCipher
+
+    connection_id = save_connection(
+        database,
+        TokenCipher([token_key]),
+        org_id=team.org_id,
+        person_id=team.manager_id,
+        provider=Provider.GOOGLE,
+        account_email="pat@acme.test",
+        grant=b"{}",
+        now=NOW,
+    )
+    return book(database, calendar, team), connection_id
+
+
+def sync(database, calendar, team, connection_id, now):
+    return sync_connection(
+        database, calendar, org_id=team.org_id, connection_id=connection_id, now=now
+    )
+
+
+def outcomes(database, series_id):
+    with database.session() as db:
+        rows = db.scalars(
+            select(Session).where(Session.series_id == series_id).order_by(Session.scheduled_start)
+        )
+        return [(row.scheduled_start, row.outcome) for row in rows]
+
+
+def change(series_id, kind, **fields):
+    return CalendarChange(kind=kind, series_id=series_id, provider_event_id="e", **fields)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "expected"),
+    [
+        (
+            ChangeKind.OCCURRENCE_CANCELLED,
+            {"original_start": SECOND, "changed_by": "lena@acme.test"},
+            SessionOutcome.CANCELLED,
+        ),
+        (
+            ChangeKind.ATTENDEE_RESPONDED,
+            {"original_start": SECOND, "response": Response.DECLINED},
+            SessionOutcome.DECLINED,
+        ),
+        (
+            ChangeKind.OCCURRENCE_MOVED,
+            {
+                "original_start": SECOND,
+                "new_start": SECOND + timedelta(days=1),
+                "new_end": SECOND + timedelta(days=1, minutes=30),
+            },
+            SessionOutcome.MOVED,
+        ),
+        (
+            ChangeKind.OCCURRENCE_MOVED,
+            {
+                "original_start": SECOND,
+                "new_start": SECOND + timedelta(weeks=1),
+                "new_end": SECOND + timedelta(weeks=1, minutes=30),
+            },
+            SessionOutcome.RESCHEDULED,
+        ),
+    ],
+)
+def test_a_change_in_the_calendar_reaches_its_session(
+    database, calendar, team, booked, kind, fields, expected
+):
+    series_id, connection_id = booked
+    calendar.feed.append(change(series_id, kind, **fields))
+
+    assert sync(database, calendar, team, connection_id, AFTER_GRACE) == 1
+
+    by_start = dict(outcomes(database, series_id))
+    assert by_start[SECOND] == expected
+    assert by_start[FIRST] == SessionOutcome.UPCOMING  # untouched rows keep their state
+
+
+def test_cancelled_by_says_who_when_the_calendar_knows(database, calendar, team, booked):
+    series_id, connection_id = booked
+    calendar.feed.append(
+        change(
+            series_id,
+            ChangeKind.OCCURRENCE_CANCELLED,
+            original_start=SECOND,
+            changed_by="George@acme.test",
+        )
+    )
+    sync(database, calendar, team, connection_id, NOW)
+    with database.session() as db:
+        row = db.scalar(select(Session).where(Session.scheduled_start == SECOND))
+        assert (row.cancelled, row.cancelled_by) == (True, "rep")
+
+
+def test_applying_the_same_changes_twice_changes_nothing(database, calendar, team, booked):
+    series_id, connection_id = booked
+    calendar.feed.append(change(series_id, ChangeKind.OCCURRENCE_CANCELLED, original_start=SECOND))
+    sync(database, calendar, team, connection_id, AFTER_GRACE)
+    first = outcomes(database, series_id)
+    sync_connection(
+        database,
+        calendar,
+        org_id=team.org_id,
+        connection_id=connection_id,
+        now=AFTER_GRACE,
+        full=True,
+    )
+    assert outcomes(database, series_id) == first
+
+
+def test_a_deleted_series_stops_every_future_week(database, calendar, team, booked):
+    series_id, connection_id = booked
+    calendar.feed.append(change(series_id, ChangeKind.SERIES_DELETED))
+    sync(database, calendar, team, connection_id, SECOND + timedelta(hours=1))
+
+    rows = outcomes(database, series_id)
+    assert rows[0][1] != SessionOutcome.STOPPED  # the week already past is not rewritten
+    assert {outcome for _, outcome in rows[2:]} == {SessionOutcome.STOPPED}
+    with database.session() as db:
+        assert db.get(Series, series_id).status == SeriesStatus.STOPPED
+
+
+def test_a_shortened_series_stops_the_weeks_after_its_new_end(database, calendar, team, booked):
+    series_id, connection_id = booked
+    calendar.feed.append(change(series_id, ChangeKind.SERIES_SHORTENED, until=date(2026, 11, 8)))
+    sync(database, calendar, team, connection_id, NOW)
+    stopped = [start for start, outcome in outcomes(database, series_id) if outcome == "stopped"]
+    assert min(stopped) == datetime(2026, 11, 10, 14, tzinfo=UTC)
+    assert len(stopped) == 13 - 3
+
+
+def test_changes_to_another_organisations_series_are_ignored(database, calendar, team, booked):
+    _, connection_id = booked
+    calendar.feed.append(change("not-a-series-of-ours", ChangeKind.SERIES_DELETED))
+    assert sync(database, calendar, team, connection_id, NOW) == 0
+
+
+def test_a_revoked_grant_marks_the_connection_and_loses_nothing(database, calendar, team, booked):
+    series_id, connection_id = booked
+    before = outcomes(database, series_id)
+    calendar.fail_next(ReconnectRequired("invalid_grant"))
+
+    with pytest.raises(ReconnectRequired):
+        sync(database, calendar, team, connection_id, NOW)
+
+    with database.session() as db:
+        connection = db.get(CalendarConnection, connection_id)
+        assert connection.status == ConnectionStatus.RECONNECT_REQUIRED
+        assert "invalid_grant" in connection.status_reason
+    assert outcomes(database, series_id) == before
