@@ -10,7 +10,7 @@ from scheduler.field_errors import FieldError
 from scheduler.intervals import utc
 from scheduler.models import Series, Session
 from scheduler.outcomes import CancelledBy
-from scheduler.usecases.agendas import AgendaLink
+from scheduler.usecases.agendas import AgendaLink, session_document
 from scheduler.usecases.booking import series_ref, series_spec
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import audit, get_in_org
@@ -90,3 +90,32 @@ def cancel_session(
         audit(
             db, org_id=org_id, actor_id=actor_id, action="session.cancelled", subject=row, now=now
         )
+
+
+def refresh_agenda(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    session_id: str,
+    link: AgendaLink,
+    now: datetime,
+) -> bool:
+    """Put the session's current agenda (open items carried over, talking points) on its
+    occurrence before it starts; returns whether it did.
+
+    An agenda edited by hand in the calendar is left alone (the session says so), and so is
+    a week that is cancelled or already started.
+    """
+    with database.session() as db:
+        row = get_in_org(db, Session, org_id, session_id)
+        if row.agenda_edited or row.cancelled or row.scheduled_start <= now:
+            return False
+        series = get_in_org(db, Series, org_id, row.series_id)
+        spec, ref = series_spec(db, series, link, today=now.date()), series_ref(series)
+        document = session_document(db, row, link, today=now.date())
+        original = row.scheduled_start
+    provider.update_occurrence_agenda(ref, spec, original, document)
+    with database.session() as db:
+        get_in_org(db, Session, org_id, session_id).agenda_refreshed_at = now
+    return True

@@ -1,0 +1,120 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from scheduler.debrief import ActionItemDraft, DebriefDraft
+from scheduler.models import Session
+from scheduler.outcomes import SessionOutcome
+from scheduler.usecases.debriefing import record_debrief
+from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.weeks import cancel_session, move_session, refresh_agenda
+from tests.scheduler.usecases.conftest import NOW, link
+from tests.scheduler.usecases.test_booking import book
+
+
+def rows(database, series_id):
+    with database.session() as db:
+        return list(
+            db.scalars(
+                select(Session)
+                .where(Session.series_id == series_id)
+                .order_by(Session.scheduled_start)
+            )
+        )
+
+
+def test_moving_one_week_moves_it_in_the_calendar_and_in_cadence(database, calendar, team):
+    series_id = book(database, calendar, team)
+    second = rows(database, series_id)[1]
+    wednesday = second.scheduled_start + timedelta(days=1, hours=2)
+
+    kwargs = dict(org_id=team.org_id, session_id=second.id, actor_id=team.manager_id, link=link)
+    move_session(database, calendar, new_start=wednesday, now=NOW, **kwargs)
+
+    assert calendar.events[series_id].moved == {second.scheduled_start: wednesday}
+    moved = rows(database, series_id)[1]
+    assert (moved.current_start, moved.current_end) == (
+        wednesday,
+        wednesday + timedelta(minutes=30),
+    )
+
+
+def test_a_move_into_the_past_is_refused_by_field(database, calendar, team):
+    series_id = book(database, calendar, team)
+    second = rows(database, series_id)[1]
+    with pytest.raises(InvalidInput) as refused:
+        move_session(
+            database,
+            calendar,
+            org_id=team.org_id,
+            session_id=second.id,
+            new_start=NOW - timedelta(hours=1),
+            actor_id=team.manager_id,
+            link=link,
+            now=NOW,
+        )
+    assert [error.field for error in refused.value.errors] == ["new_start"]
+    assert calendar.calls["move_occurrence"] == 0
+
+
+def test_cancelling_one_week_twice_cancels_it_once(database, calendar, team):
+    series_id = book(database, calendar, team)
+    second = rows(database, series_id)[1]
+    for _ in range(2):
+        cancel_session(
+            database,
+            calendar,
+            org_id=team.org_id,
+            session_id=second.id,
+            actor_id=team.manager_id,
+            link=link,
+            now=NOW,
+        )
+    assert calendar.calls["cancel_occurrence"] == 1
+    cancelled = rows(database, series_id)[1]
+    assert (cancelled.cancelled, cancelled.cancelled_by, cancelled.outcome) == (
+        True,
+        "manager",
+        SessionOutcome.CANCELLED,
+    )
+
+
+def test_the_refreshed_agenda_carries_last_weeks_open_items(database, calendar, team):
+    series_id = book(database, calendar, team)
+    first, second = rows(database, series_id)[:2]
+    record_debrief(
+        database,
+        org_id=team.org_id,
+        session_id=first.id,
+        manager_id=team.manager_id,
+        draft=DebriefDraft(
+            {},
+            (
+                ActionItemDraft("Send the pricing sheet", "manager", date(2026, 10, 22)),
+                ActionItemDraft("Call Initech", "rep", date(2026, 10, 23)),
+                ActionItemDraft("Log the lost deal", "rep", date(2026, 10, 23)),
+            ),
+        ),
+        now=datetime(2026, 10, 20, 14, tzinfo=UTC),
+    )
+    day_before = second.scheduled_start - timedelta(days=1)
+
+    assert refresh_agenda(
+        database, calendar, org_id=team.org_id, session_id=second.id, link=link, now=day_before
+    )
+
+    document = calendar.events[series_id].agendas[second.scheduled_start]
+    assert "Send the pricing sheet" in document.text
+    assert "Call Initech" in document.text
+
+
+def test_a_hand_edited_agenda_is_not_overwritten(database, calendar, team):
+    series_id = book(database, calendar, team)
+    second = rows(database, series_id)[1]
+    with database.session() as db:
+        db.get(Session, second.id).agenda_edited = True
+    assert not refresh_agenda(
+        database, calendar, org_id=team.org_id, session_id=second.id, link=link, now=NOW
+    )
+    assert calendar.calls["update_occurrence_agenda"] == 0
