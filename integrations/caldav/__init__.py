@@ -1,0 +1,21 @@
+"""The CalDAV adapter (iCloud, Fastmail, Nextcloud, Radicale...): see docs/caldav.md."""
+
+from integrations.caldav.connection import (
+    CalDAVCredentials,
+    CalendarNotFound,
+    NotCalDAV,
+    ServerUnreachable,
+    WrongPassword,
+    check_connection,
+)
+from integrations.caldav.provider import CalDAVCalendar
+
+__all__ = [
+    "CalDAVCalendar",
+    "CalDAVCredentials",
+    "CalendarNotFound",
+    "NotCalDAV",
+    "ServerUnreachable",
+    "WrongPassword",
+    "check_connection",
+]

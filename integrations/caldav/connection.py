@@ -1,0 +1,160 @@
+"""Connecting to a CalDAV account: credentials, the client, and what its failures mean.
+
+Every call into the ``caldav`` library goes through ``translated_errors`` so that nothing
+library-shaped leaks out: a refused password becomes ``ReconnectRequired``, a 5xx or a dead
+socket ``Transient``, a 404 ``NotFound``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+import caldav
+from caldav.lib import error as caldav_error
+
+from integrations.base import (
+    NotFound,
+    ProviderError,
+    RateLimited,
+    ReconnectRequired,
+    TokenStore,
+    Transient,
+)
+
+_TIMEOUT_SECONDS = 20
+
+
+class ServerUnreachable(Transient):
+    """Nothing answers at the server URL (wrong host or port, or the server is down)."""
+
+
+class WrongPassword(ReconnectRequired):
+    """The server refused the username or app password."""
+
+
+class NotCalDAV(ProviderError):
+    """Something answers at the URL, but it is not a CalDAV server (or not this path)."""
+
+
+class CalendarNotFound(NotFound):
+    """The account has no calendar of the chosen name (or no calendar at all)."""
+
+
+@dataclass(frozen=True)
+class CalDAVCredentials:
+    """What a person types to connect a CalDAV calendar (docs/caldav.md says where to find it).
+
+    ``email`` is the person's calendar address: it names them among an event's attendees.
+    ``calendar`` is a calendar's display name; empty means the account's first calendar.
+    """
+
+    url: str
+    username: str
+    password: str
+    email: str
+    calendar: str = ""
+
+    def to_blob(self) -> bytes:
+        """The JSON the ``TokenStore`` keeps (the caller encrypts it)."""
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_blob(cls, blob: bytes) -> CalDAVCredentials:
+        return cls(**json.loads(blob))
+
+    @classmethod
+    def load(cls, store: TokenStore) -> CalDAVCredentials:
+        """The credentials in ``store``; none saved means a person must connect first."""
+        blob = store.load()
+        if blob is None:
+            raise ReconnectRequired("no CalDAV credentials saved: connect the calendar")
+        return cls.from_blob(blob)
+
+
+@contextmanager
+def translated_errors(what: str) -> Iterator[None]:
+    """Raise the ``integrations.base`` error matching a ``caldav`` failure while ``what``."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except caldav_error.RateLimitError as failure:
+        raise RateLimited(f"{what}: {failure.reason}", failure.retry_after_seconds) from failure
+    except caldav_error.AuthorizationError as failure:
+        if failure.status == 401:
+            raise WrongPassword(f"{what}: the server refused the username or password") from (
+                failure
+            )
+        raise ReconnectRequired(f"{what}: access denied ({failure.reason})") from failure
+    except caldav_error.NotFoundError as failure:
+        raise NotFound(f"{what}: not found ({failure.reason})") from failure
+    except caldav_error.DAVError as failure:
+        if failure.status is not None and failure.status >= 500:
+            raise Transient(f"{what}: server error {failure.status}") from failure
+        if failure.status == 404:
+            raise NotFound(f"{what}: not found ({failure.reason})") from failure
+        raise ProviderError(f"{what}: {failure}") from failure
+    except OSError as failure:  # the HTTP library's connection errors and timeouts
+        raise ServerUnreachable(f"{what}: cannot reach the CalDAV server ({failure})") from (
+            failure
+        )
+
+
+def open_client(credentials: CalDAVCredentials) -> caldav.DAVClient:
+    """A client for ``credentials``; no request is sent yet."""
+    # The URL is what the person typed or the docs give: no DNS-based discovery, which
+    # would also try other hosts.
+    return caldav.DAVClient(
+        url=credentials.url,
+        username=credentials.username,
+        password=credentials.password,
+        timeout=_TIMEOUT_SECONDS,
+        enable_rfc6764=False,
+    )
+
+
+def named_calendars(client: caldav.DAVClient) -> list[tuple[str, caldav.Calendar]]:
+    """The account's calendars with their display names (the URL where a name is missing)."""
+    with translated_errors("listing calendars"):
+        return [
+            (str(calendar.get_display_name() or calendar.url), calendar)
+            for calendar in client.principal().get_calendars()
+        ]
+
+
+def choose_calendar(calendars: list[tuple[str, caldav.Calendar]], name: str) -> caldav.Calendar:
+    """The calendar called ``name``, or the account's first calendar if ``name`` is empty."""
+    if not calendars:
+        raise CalendarNotFound("the account has no calendar: create one first")
+    if not name:
+        return calendars[0][1]
+    for display_name, calendar in calendars:
+        if display_name == name:
+            return calendar
+    raise CalendarNotFound(f"no calendar named {name!r} in this account")
+
+
+def check_connection(credentials: CalDAVCredentials) -> tuple[str, ...]:
+    """Prove ``credentials`` reach a CalDAV calendar; return the account's calendar names.
+
+    Raises ``ServerUnreachable`` when nothing answers, ``NotCalDAV`` when what answers does
+    not speak CalDAV (no ``calendar-access`` in its DAV header, or nothing at the path),
+    ``WrongPassword`` when the login is refused, ``CalendarNotFound`` when the chosen
+    calendar does not exist.
+    """
+    with open_client(credentials) as client:
+        with translated_errors("checking the server"):
+            # OPTIONS needs no login on most servers, so a wrong server is told apart
+            # before a wrong password could hide it.
+            dav_header = client.options(str(client.url)).headers.get("DAV", "")
+        if "calendar-access" not in dav_header:
+            raise NotCalDAV(f"{credentials.url} does not announce CalDAV (DAV: {dav_header!r})")
+        try:
+            calendars = named_calendars(client)
+        except NotFound as failure:
+            raise NotCalDAV(f"no CalDAV account at {credentials.url}: {failure}") from failure
+        choose_calendar(calendars, credentials.calendar)
+        return tuple(name for name, _ in calendars)

@@ -1,0 +1,330 @@
+"""``CalDAVCalendar``: one person's CalDAV calendar behind Cadence's ``CalendarProvider``.
+
+A series is one calendar object at ``<calendar>/<UID>.ics``; every edit is a read, a change
+made by ``series_ical``, and a write with ``If-Match`` so that an edit made meanwhile by
+another app is never overwritten. Changes come from the RFC 6578 sync-collection REPORT
+where the server has it, else from comparing every object's ETag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TypeVar
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import caldav
+import icalendar
+from caldav.elements import dav
+from caldav.lib import error as caldav_error
+from caldav.lib.url import URL
+
+from integrations.base import (
+    AgendaDocument,
+    CalendarChange,
+    ChangeSet,
+    PersonAvailability,
+    SeriesRef,
+    SeriesSpec,
+    TokenStore,
+    Transient,
+)
+from integrations.caldav import series_ical
+from integrations.caldav.busy_time import busy_time
+from integrations.caldav.connection import (
+    CalDAVCredentials,
+    check_connection,
+    choose_calendar,
+    named_calendars,
+    open_client,
+    translated_errors,
+)
+from integrations.caldav.series_changes import deleted, new_changes, observe
+from integrations.caldav.sync_cursor import SeenSeries, SyncCursor
+from integrations.retry import RetryPolicy
+from scheduler.intervals import Interval
+
+T = TypeVar("T")
+
+# A write refused because the object changed since we read it is read and tried again.
+_EDIT_ATTEMPTS = 3
+_SYNC_TOKEN_REFUSED = dav.ValidSyncToken.tag
+# What servers answer when they do not implement the sync-collection REPORT.
+_NO_SYNC_STATUSES = frozenset({400, 403, 405, 415, 501})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a sync read: changed objects' data and removed hrefs, and where to resume."""
+
+    changed: dict[str, str]
+    removed: set[str]
+    sync_token: str | None
+    etags: dict[str, str] | None
+    full_sync: bool
+
+
+class CalDAVCalendar:
+    """A connected CalDAV calendar (``CalendarProvider``); credentials live in ``store``.
+
+    ``zone`` is the person's zone, for all-day and floating events. ``sync_collection=False``
+    skips the RFC 6578 REPORT for servers that get it wrong (it is also abandoned on its own
+    when a server refuses it). No request is sent before the first call.
+    """
+
+    def __init__(
+        self,
+        store: TokenStore,
+        *,
+        zone: str = "UTC",
+        retry: RetryPolicy | None = None,
+        sync_collection: bool = True,
+        clock: Callable[[], datetime] = _utc_now,
+    ):
+        self._store = store
+        self._zone = ZoneInfo(zone)
+        self._retry = retry or RetryPolicy()
+        self._sync_collection = sync_collection
+        self._clock = clock
+        self._connected: tuple[CalDAVCredentials, caldav.DAVClient, caldav.Calendar] | None = None
+
+    @classmethod
+    def connect(
+        cls, store: TokenStore, credentials: CalDAVCredentials, **options: object
+    ) -> CalDAVCalendar:
+        """Check ``credentials`` (see ``check_connection``), save them in ``store``, connect."""
+        check_connection(credentials)
+        store.save(credentials.to_blob())
+        return cls(store, **options)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self._connected is not None:
+            self._connected[1].close()
+            self._connected = None
+
+    # ------------------------------------------------------------------ free/busy
+
+    def free_busy(self, emails: Sequence[str], window: Interval) -> dict[str, PersonAvailability]:
+        """Busy time of the connected person; anyone else is unknown over the whole window.
+
+        A CalDAV account reads only its own calendars (RFC 6638 free-busy lookups of other
+        people are rarely offered and not by Radicale), so a rep is never reported free.
+        """
+        credentials = self._credentials()
+        availability = {}
+        for email in emails:
+            if email.lower() == credentials.email.lower():
+                busy = busy_time(self._events_in(window), email, window, self._zone)
+                availability[email] = PersonAvailability(email, busy=busy)
+            else:
+                availability[email] = PersonAvailability(email, unknown=(window,))
+        return availability
+
+    def _events_in(self, window: Interval) -> list[icalendar.Event]:
+        """Every VEVENT occurring in ``window``, recurrences expanded to single occurrences."""
+
+        def search() -> list[icalendar.Event]:
+            # Expanded events, not a free-busy-query REPORT: free-busy answers lose who
+            # declined and what an event is (out of office), which Cadence needs.
+            found = self._calendar().search(
+                start=window.start, end=window.end, event=True, expand=True
+            )
+            return [event for each in found for event in each.icalendar_instance.events]
+
+        return self._call("reading busy time", search)
+
+    # ------------------------------------------------------------------ the series
+
+    def create_series(self, spec: SeriesSpec) -> SeriesRef:
+        """Book the series at ``<UID>.ics``; a series already there is left as it is."""
+        uid = series_ical.series_uid(spec.series_id)
+        body = series_ical.new_series(spec, self._clock()).to_ical()
+
+        def put() -> str:
+            calendar = self._calendar()
+            event = caldav.Event(calendar.client, url=self._url_for(uid), parent=calendar)
+            try:
+                event.save(raw_data=body, no_overwrite=True)
+            except caldav_error.ConsistencyError:
+                # Booked before (a retry, a double click), maybe under another name.
+                event = calendar.get_event_by_uid(uid)
+            return _href(event.url)
+
+        return SeriesRef(provider_event_id=uid, extra={"href": self._call("booking", put)})
+
+    def end_series(self, ref: SeriesRef, spec: SeriesSpec, from_day: date) -> None:
+        """UNTIL the day before ``from_day``; the object is deleted if nothing remains."""
+        self._rewrite(
+            ref, "ending the series", lambda ical: series_ical.end_series(ical, spec, from_day)
+        )
+
+    def move_occurrence(
+        self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime, new_start: datetime
+    ) -> None:
+        """An override (RECURRENCE-ID) with the new start and the same duration."""
+        now = self._clock()
+
+        def move(ical: icalendar.Calendar) -> bool:
+            series_ical.move_occurrence(ical, spec, original_start, new_start, now)
+            return True
+
+        self._rewrite(ref, "moving an occurrence", move)
+
+    def cancel_occurrence(self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime) -> None:
+        """An EXDATE on the series (servers with implicit scheduling tell the attendee)."""
+
+        def cancel(ical: icalendar.Calendar) -> bool:
+            series_ical.cancel_occurrence(ical, spec, original_start)
+            return True
+
+        self._rewrite(ref, "cancelling an occurrence", cancel)
+
+    def update_occurrence_agenda(
+        self,
+        ref: SeriesRef,
+        spec: SeriesSpec,
+        original_start: datetime,
+        agenda: AgendaDocument,
+    ) -> None:
+        """An override of that occurrence with the new DESCRIPTION and ATTACH."""
+        now = self._clock()
+
+        def replace(ical: icalendar.Calendar) -> bool:
+            series_ical.replace_agenda(ical, spec, original_start, agenda, now)
+            return True
+
+        self._rewrite(ref, "updating an agenda", replace)
+
+    def _rewrite(
+        self, ref: SeriesRef, what: str, edit: Callable[[icalendar.Calendar], bool]
+    ) -> None:
+        """Read the series, ``edit`` it (False: delete it), write it back unless it changed
+        meanwhile, in which case start over."""
+
+        def attempt() -> bool:
+            calendar = self._calendar()
+            event = calendar.event_by_url(self._url_of(ref))
+            ical = icalendar.Calendar.from_ical(event.data)
+            if not edit(ical):
+                event.delete()
+                return True
+            try:
+                event.save(raw_data=ical.to_ical(), precondition="etag")
+            except caldav_error.ETagMismatchError:
+                return False
+            return True
+
+        for _ in range(_EDIT_ATTEMPTS):
+            if self._call(what, attempt):
+                return
+        raise Transient(f"{what}: the event kept changing while we wrote it")
+
+    # ------------------------------------------------------------------ changes
+
+    def changes(self, cursor: str | None) -> ChangeSet:
+        """Changes to Cadence series since ``cursor``, found by comparing what each changed
+        series says now with what the cursor remembers of it."""
+        previous = SyncCursor.decode(cursor) or SyncCursor()
+        reading = self._call("reading changes", lambda: self._read(previous))
+        series = dict(previous.series)
+        found: list[CalendarChange] = []
+        for href in sorted(reading.removed):
+            gone = series.pop(href, None)
+            if gone is not None:
+                found.append(deleted(gone.series_id, gone.uid))
+        for href, data in sorted(reading.changed.items()):
+            observed = observe(data)
+            if observed is None:
+                continue  # not a Cadence series (or one whose X- properties were stripped)
+            before = series.get(href)
+            found.extend(new_changes(before.facts if before else frozenset(), observed))
+            series[href] = SeenSeries(observed.series_id, observed.uid, frozenset(observed.facts))
+        next_cursor = SyncCursor(reading.sync_token, reading.etags, series)
+        return ChangeSet(tuple(found), next_cursor.encode(), full_sync=reading.full_sync)
+
+    def _read(self, previous: SyncCursor) -> _Reading:
+        calendar = self._calendar()
+        if self._sync_collection and previous.etags is None:
+            try:
+                return self._read_by_sync_token(calendar, previous, previous.sync_token)
+            except caldav_error.DAVError as failure:
+                if _SYNC_TOKEN_REFUSED in failure.preconditions:
+                    return self._read_by_sync_token(calendar, previous, None)
+                if failure.status not in _NO_SYNC_STATUSES:
+                    raise
+        return self._read_by_etags(calendar, previous)
+
+    def _read_by_sync_token(
+        self, calendar: caldav.Calendar, previous: SyncCursor, token: str | None
+    ) -> _Reading:
+        result = calendar.get_objects_by_sync_token(token, load_objects=True, disable_fallback=True)
+        removed = {_href(url) for url in result.deleted_urls}
+        changed = {
+            _href(each.url): each.data
+            for each in result
+            if _href(each.url) not in removed and each.data
+        }
+        if token is None:  # everything was listed: what is not listed is gone
+            removed |= set(previous.series) - set(changed)
+        return _Reading(changed, removed, str(result.sync_token), None, full_sync=token is None)
+
+    def _read_by_etags(self, calendar: caldav.Calendar, previous: SyncCursor) -> _Reading:
+        response = calendar.get_properties([dav.GetEtag()], depth=1, parse_response_xml=False)
+        etags = {
+            _href(calendar.url.join(href)): str(props.get(dav.GetEtag.tag))
+            for href, props in response.expand_simple_props([dav.GetEtag()]).items()
+        }
+        etags.pop(_href(calendar.url), None)  # the calendar itself
+        known = previous.etags or {}
+        changed = {}
+        for href, etag in etags.items():
+            if known.get(href) != etag:
+                changed[href] = calendar.event_by_url(calendar.url.join(href)).data
+        removed = (set(known) | set(previous.series)) - set(etags)
+        return _Reading(changed, removed, None, etags, full_sync=previous.etags is None)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _credentials(self) -> CalDAVCredentials:
+        return self._connection()[0]
+
+    def _calendar(self) -> caldav.Calendar:
+        return self._connection()[2]
+
+    def _connection(self) -> tuple[CalDAVCredentials, caldav.DAVClient, caldav.Calendar]:
+        if self._connected is None:
+            credentials = CalDAVCredentials.load(self._store)
+            client = open_client(credentials)
+
+            def find() -> caldav.Calendar:
+                return choose_calendar(named_calendars(client), credentials.calendar)
+
+            self._connected = (credentials, client, self._call("connecting", find))
+        return self._connected
+
+    def _url_for(self, uid: str) -> URL:
+        return self._calendar().url.join(quote(uid, safe="") + ".ics")
+
+    def _url_of(self, ref: SeriesRef) -> URL:
+        href = ref.extra.get("href")
+        return self._calendar().url.join(href) if href else self._url_for(ref.provider_event_id)
+
+    def _call(self, what: str, operation: Callable[[], T]) -> T:
+        """``operation`` with the library's errors translated, retried when worth it."""
+
+        def translated() -> T:
+            with translated_errors(what):
+                return operation()
+
+        return self._retry.call(translated)
+
+
+def _href(url: URL | str) -> str:
+    """The path naming an object on its server, spelled the same whichever way it came."""
+    return str(URL.objectify(url).canonical().path)
