@@ -1,0 +1,151 @@
+"""Connecting a CalDAV account: each wrong setting gets an error that says which one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from integrations.base import ReconnectRequired, Transient
+from integrations.caldav import (
+    CalDAVCalendar,
+    CalDAVCredentials,
+    CalendarNotFound,
+    NotCalDAV,
+    ServerUnreachable,
+    WrongPassword,
+    check_connection,
+)
+from integrations.retry import RetryPolicy
+from scheduler.intervals import Interval
+from tests.fakes import MemoryTokenStore
+from tests.radicale_server import RadicaleServer, free_port, running_radicale
+
+EMAIL = "manager@example.com"
+WINDOW = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def radicale() -> Iterator[RadicaleServer]:
+    with running_radicale({"manager": "app-password"}) as server:
+        server.make_calendar("manager", "work", "Work")
+        server.make_calendar("manager", "team", "Team")
+        yield server
+
+
+def credentials(server_url: str, password: str = "app-password", calendar: str = ""):
+    return CalDAVCredentials(server_url, "manager", password, EMAIL, calendar)
+
+
+@dataclass
+class PlainWebServer:
+    """A web server that is not CalDAV, and the request methods it received."""
+
+    url: str
+    methods: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def plain_http_server(status: int) -> Iterator[PlainWebServer]:
+    """Answer every request with ``status`` and a bit of HTML, without any DAV header."""
+    received: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            received.append(self.command)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "13")
+            self.end_headers()
+            self.wfile.write(b"<html></html>")
+
+        do_GET = do_OPTIONS = do_PROPFIND = do_REPORT = do_PUT = do_DELETE = answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep the test output clean
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield PlainWebServer(f"http://127.0.0.1:{server.server_address[1]}/", received)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_check_connection_lists_the_calendars(radicale: RadicaleServer) -> None:
+    assert sorted(check_connection(credentials(radicale.url))) == ["Team", "Work"]
+
+
+def test_a_wrong_password_says_so(radicale: RadicaleServer) -> None:
+    with pytest.raises(WrongPassword, match="refused the username or password"):
+        check_connection(credentials(radicale.url, password="not-it"))
+
+
+def test_nothing_listening_is_unreachable() -> None:
+    with pytest.raises(ServerUnreachable, match="cannot reach"):
+        check_connection(credentials(f"http://127.0.0.1:{free_port()}/"))
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_web_server_that_is_not_caldav_is_named(status: int) -> None:
+    with plain_http_server(status) as web, pytest.raises(NotCalDAV, match="does not announce"):
+        check_connection(credentials(web.url))
+
+
+def test_an_unknown_calendar_name_is_named(radicale: RadicaleServer) -> None:
+    with pytest.raises(CalendarNotFound, match="'Holidays'"):
+        check_connection(credentials(radicale.url, calendar="Holidays"))
+
+
+def test_connect_saves_the_credentials_and_uses_the_chosen_calendar(
+    radicale: RadicaleServer,
+) -> None:
+    store = MemoryTokenStore()
+    chosen = credentials(radicale.url, calendar="Team")
+    provider = CalDAVCalendar.connect(store, chosen)
+    try:
+        assert store.blob is not None
+        assert CalDAVCredentials.from_blob(store.blob) == chosen
+        provider.free_busy([EMAIL], WINDOW)
+        assert provider._calendar().url.path.endswith("/team/")
+    finally:
+        provider.close()
+
+
+def test_connect_saves_nothing_when_the_check_fails(radicale: RadicaleServer) -> None:
+    store = MemoryTokenStore()
+    with pytest.raises(WrongPassword):
+        CalDAVCalendar.connect(store, credentials(radicale.url, password="not-it"))
+    assert store.saves == 0
+
+
+def test_no_saved_credentials_means_reconnect() -> None:
+    provider = CalDAVCalendar(MemoryTokenStore())
+    with pytest.raises(ReconnectRequired, match="connect the calendar"):
+        provider.free_busy([EMAIL], WINDOW)
+
+
+def test_a_password_revoked_later_means_reconnect(radicale: RadicaleServer) -> None:
+    store = MemoryTokenStore(credentials(radicale.url, password="revoked").to_blob())
+    provider = CalDAVCalendar(store, retry=RetryPolicy(attempts=3, sleep=lambda _: None))
+    with pytest.raises(ReconnectRequired):
+        provider.free_busy([EMAIL], WINDOW)
+
+
+def test_server_errors_are_transient_and_retried() -> None:
+    pauses: list[float] = []
+    with plain_http_server(500) as web:
+        store = MemoryTokenStore(credentials(web.url).to_blob())
+        provider = CalDAVCalendar(store, retry=RetryPolicy(attempts=2, sleep=pauses.append))
+        with pytest.raises(Transient):
+            provider.free_busy([EMAIL], WINDOW)
+    assert len(pauses) == 1
+    assert len(web.methods) == 2
