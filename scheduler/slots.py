@@ -98,7 +98,7 @@ def find_weekly_slots(
     horizon = manager.horizon
     if rep.horizon != horizon:
         raise ValueError("both grids must be built on the same horizon")
-    off = _holiday_masks(horizon, holidays)
+    off = _holiday_masks(horizon, frozenset(holidays))
     inside = -1
     always_off = -1
     for week in range(horizon.weeks):
@@ -175,7 +175,7 @@ class _PairWeeks:
         self,
         manager: CalendarGrid,
         rep: CalendarGrid,
-        off: list[int],
+        off: tuple[int, ...],
         preferred: Sequence[PreferredWindow],
         booked: Sequence[WeeklySlot],
     ) -> None:
@@ -211,16 +211,16 @@ class _PairWeeks:
             start = frame.starts[week][position]
             rep_starts.append(datetime.fromtimestamp(start, rep_tz))
             if self.off[week] & bit:
-                holiday_days.append(horizon.day(week, weekday))
+                holiday_days.append(frame.days[week][weekday])
             elif self.conflicted[week] & bit:
                 clashes = tuple(
                     Clash(grid.email, busy)
                     for grid in (manager, rep)
-                    for busy in grid.clashes(week, start, start + reach)
+                    for busy in grid.clashes(start, start + reach)
                 )
-                conflicts.append(WeekConflict(horizon.day(week, weekday), clashes))
+                conflicts.append(WeekConflict(frame.days[week][weekday], clashes))
             elif self.unreadable[week] & bit:
-                unknown_days.append(horizon.day(week, weekday))
+                unknown_days.append(frame.days[week][weekday])
         return SlotCandidate(
             slot=WeeklySlot(weekday, wall, horizon.duration, horizon.zone),
             conflicts=tuple(conflicts),
@@ -232,18 +232,14 @@ class _PairWeeks:
         )
 
 
-def _holiday_masks(horizon: Horizon, holidays: Collection[date]) -> list[int]:
+@lru_cache(maxsize=64)
+def _holiday_masks(horizon: Horizon, holidays: frozenset[date]) -> tuple[int, ...]:
     """Per week, the positions whose date is an organisation holiday."""
-    if not holidays:
-        return [0] * horizon.weeks
-    masks = []
-    for week in range(horizon.weeks):
-        mask = 0
-        for weekday in range(7):
-            if horizon.day(week, weekday) in holidays:
-                mask |= horizon.day_mask(weekday)
-        masks.append(mask)
-    return masks
+    days = week_frame(horizon).days
+    return tuple(
+        sum(horizon.day_mask(weekday) for weekday in range(7) if days[week][weekday] in holidays)
+        for week in range(horizon.weeks)
+    )
 
 
 @lru_cache(maxsize=256)

@@ -10,8 +10,9 @@ integer operations per week.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,6 @@ from scheduler.intervals import Busy
 from scheduler.recurrence import local_instant
 
 DAY = timedelta(days=1)
-WEEK_SECONDS = 7 * 86_400
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,14 @@ class WeekFrame:
         self.starts: list[list[int]] = []
         self._sorted: list[list[int]] = []
         self._prefix: list[list[int]] = []
+        self.days = [
+            [horizon.day(week, weekday) for weekday in range(7)] for week in range(horizon.weeks)
+        ]
         for week in range(horizon.weeks):
             starts = []
             for position in range(horizon.positions):
                 weekday, wall = horizon.wall_time(position)
-                starts.append(int(local_instant(horizon.day(week, weekday), wall, tz).timestamp()))
+                starts.append(int(local_instant(self.days[week][weekday], wall, tz).timestamp()))
             order = sorted(range(horizon.positions), key=starts.__getitem__)
             prefix = [0]
             for position in order:
@@ -100,13 +103,8 @@ class WeekFrame:
             self.starts.append(starts)
             self._sorted.append([starts[p] for p in order])
             self._prefix.append(prefix)
-        self.origin = self._sorted[0][0]
-
-    def weeks_touching(self, lo: int, hi: int) -> range:
-        """Weeks that may hold a start in ``[lo, hi)`` (epoch seconds); a superset is fine."""
-        first = max(0, (lo - self.origin) // WEEK_SECONDS - 1)
-        last = min(self.horizon.weeks, (hi - self.origin) // WEEK_SECONDS + 1)
-        return range(first, max(first, last))
+        self._firsts = [starts[0] for starts in self._sorted]
+        self._lasts = [starts[-1] for starts in self._sorted]
 
     def starting_in(self, week: int, lo: int, hi: int) -> int:
         """The positions of ``week`` whose start is in ``[lo, hi)`` (epoch seconds)."""
@@ -114,9 +112,28 @@ class WeekFrame:
         prefix = self._prefix[week]
         return prefix[bisect_left(starts, hi)] ^ prefix[bisect_left(starts, lo)]
 
-    def start(self, week: int, position: int) -> datetime:
-        """The UTC instant a position starts in ``week``."""
-        return datetime.fromtimestamp(self.starts[week][position], UTC)
+    def lay(self, spans: Iterable[tuple[int, int]]) -> list[int]:
+        """Per week, the positions whose start is in one of ``spans`` (``[lo, hi)``, seconds)."""
+        masks = [0] * self.horizon.weeks
+        for lo, hi in _joined_spans(spans):
+            # weeks follow each other in time: walk back from the last one starting before hi
+            week = bisect_left(self._firsts, hi) - 1
+            while week >= 0 and self._lasts[week] >= lo:
+                masks[week] |= self.starting_in(week, lo, hi)
+                week -= 1
+        return masks
+
+
+def _joined_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The same time as sorted, non-overlapping spans (touching ones joined)."""
+    joined: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if joined and lo <= joined[-1][1]:
+            if hi > joined[-1][1]:
+                joined[-1] = (joined[-1][0], hi)
+        else:
+            joined.append((lo, hi))
+    return joined
 
 
 @lru_cache(maxsize=32)
@@ -132,6 +149,7 @@ class CalendarGrid:
     ``busy[w]`` has a bit for each start whose meeting would overlap busy time in week ``w``,
     ``unknown[w]`` the same for time that could not be read, ``workable[w]`` for each start
     whose whole meeting lies inside the person's working hours (in their own zone).
+    ``listed`` keeps the busy time in the horizon, by start, to say what a conflict is.
     """
 
     horizon: Horizon
@@ -140,11 +158,22 @@ class CalendarGrid:
     busy: tuple[int, ...]
     unknown: tuple[int, ...]
     workable: tuple[int, ...]
-    busy_by_week: tuple[tuple[tuple[int, int, Busy], ...], ...]
+    listed: tuple[Busy, ...]
+    listed_starts: tuple[int, ...]
+    listed_ends: tuple[int, ...]
+    longest: int
 
-    def clashes(self, week: int, start: int, end: int) -> tuple[Busy, ...]:
-        """The busy time of week ``week`` overlapping ``[start, end)`` (epoch seconds)."""
-        return tuple(b for lo, hi, b in self.busy_by_week[week] if lo < end and start < hi)
+    def clashes(self, start: int, end: int) -> list[Busy]:
+        """The busy time overlapping ``[start, end)`` (epoch seconds), by start."""
+        found = []
+        index = bisect_left(self.listed_starts, end) - 1
+        # nothing starting before start - longest can reach start
+        while index >= 0 and self.listed_starts[index] > start - self.longest:
+            if self.listed_ends[index] > start:
+                found.append(self.listed[index])
+            index -= 1
+        found.reverse()
+        return found
 
 
 def _seconds(instant: datetime) -> int:
@@ -157,21 +186,15 @@ def build_calendar_grid(
     """Lay one person's busy, unreadable time and working hours on ``horizon``'s grid."""
     frame = week_frame(horizon)
     reach = int(horizon.duration.total_seconds())
-    busy = [0] * horizon.weeks
-    unknown = [0] * horizon.weeks
-    listed: list[list[tuple[int, int, Busy]]] = [[] for _ in range(horizon.weeks)]
-    for entry in availability.busy:
-        lo, hi = _seconds(entry.start), _seconds(entry.end)
-        # a meeting starting in (lo - duration, hi) overlaps [lo, hi)
-        for week in frame.weeks_touching(lo - reach + 1, hi):
-            hit = frame.starting_in(week, lo - reach + 1, hi)
-            if hit:
-                busy[week] |= hit
-                listed[week].append((lo, hi, entry))
-    for span in availability.unknown:
-        lo, hi = _seconds(span.start), _seconds(span.end)
-        for week in frame.weeks_touching(lo - reach + 1, hi):
-            unknown[week] |= frame.starting_in(week, lo - reach + 1, hi)
+    listed = sorted(
+        ((_seconds(entry.start), _seconds(entry.end), entry) for entry in availability.busy),
+        key=lambda item: item[:2],
+    )
+    # a meeting starting in (lo - duration, hi) overlaps [lo, hi)
+    busy = frame.lay((lo - reach + 1, hi) for lo, hi, _ in listed)
+    unknown = frame.lay(
+        (_seconds(span.start) - reach + 1, _seconds(span.end)) for span in availability.unknown
+    )
     return CalendarGrid(
         horizon=horizon,
         email=availability.email,
@@ -179,7 +202,10 @@ def build_calendar_grid(
         busy=tuple(busy),
         unknown=tuple(unknown),
         workable=_workable(_hours_key(hours), horizon),
-        busy_by_week=tuple(tuple(sorted(week, key=lambda t: t[:2])) for week in listed),
+        listed=tuple(entry for _, _, entry in listed),
+        listed_starts=tuple(lo for lo, _, _ in listed),
+        listed_ends=tuple(hi for _, hi, _ in listed),
+        longest=max((hi - lo for lo, hi, _ in listed), default=0),
     )
 
 
@@ -198,20 +224,15 @@ def _workable(
     zone, days = hours
     tz = ZoneInfo(zone)
     spans_by_weekday = dict(days)
-    frame = week_frame(horizon)
     reach = int(horizon.duration.total_seconds())
-    masks = []
-    for week in range(horizon.weeks):
-        mask = 0
-        # the person's own dates that can overlap the organiser's week, a day either side
-        for offset in range(-1, 8):
-            day = horizon.day(week, horizon.first_day.weekday()) + timedelta(days=offset)
-            for start, end in _joined(spans_by_weekday.get(day.weekday(), ())):
-                lo = _seconds(local_instant(day, start, tz))
-                hi = _seconds(local_instant(day, end, tz))
-                mask |= frame.starting_in(week, lo, hi - reach + 1)
-        masks.append(mask)
-    return tuple(masks)
+    starts = []
+    # the person's own dates that can overlap the organiser's weeks, a day either side
+    for offset in range(-1, 7 * horizon.weeks + 1):
+        day = horizon.first_day + timedelta(days=offset)
+        for start, end in _joined(spans_by_weekday.get(day.weekday(), ())):
+            lo = _seconds(local_instant(day, start, tz))
+            starts.append((lo, _seconds(local_instant(day, end, tz)) - reach + 1))
+    return tuple(week_frame(horizon).lay(starts))
 
 
 def _joined(spans: tuple[tuple[time, time], ...]) -> list[tuple[time, time]]:
