@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -112,6 +112,10 @@ class WeekFrame:
         prefix = self._prefix[week]
         return prefix[bisect_left(starts, hi)] ^ prefix[bisect_left(starts, lo)]
 
+    def start(self, week: int, position: int) -> datetime:
+        """The UTC instant ``position`` starts in ``week``."""
+        return datetime.fromtimestamp(self.starts[week][position], UTC)
+
     def lay(self, spans: Iterable[tuple[int, int]]) -> list[int]:
         """Per week, the positions whose start is in one of ``spans`` (``[lo, hi)``, seconds)."""
         masks = [0] * self.horizon.weeks
@@ -122,6 +126,16 @@ class WeekFrame:
                 masks[week] |= self.starting_in(week, lo, hi)
                 week -= 1
         return masks
+
+
+def positions_in(mask: int) -> list[int]:
+    """The positions whose bit is set in ``mask``, ascending."""
+    found = []
+    while mask:
+        lowest = mask & -mask
+        found.append(lowest.bit_length() - 1)
+        mask ^= lowest
+    return found
 
 
 def _joined_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
