@@ -8,6 +8,7 @@ Pure functions over ``icalendar`` values: no I/O, ``now`` passed in.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -21,6 +22,8 @@ ORGANIZATION_PROPERTY = "X-CADENCE-ORGANIZATION"
 # The hash of the DESCRIPTION Cadence wrote: a different DESCRIPTION was edited by someone.
 AGENDA_HASH_PROPERTY = "X-CADENCE-AGENDA-SHA256"
 _SECOND = timedelta(seconds=1)
+# What makes the master a series; an override of one occurrence has none of it.
+_SERIES_ONLY = ("RRULE", "RDATE", "EXDATE", "EXRULE", "DTSTART", "DTEND", "DURATION")
 
 
 def series_uid(series_id: str) -> str:
@@ -33,35 +36,24 @@ def agenda_hash(text: str) -> str:
 
 
 def series_event(
-    spec: SeriesSpec,
-    *,
-    start: datetime,
-    agenda: AgendaDocument,
-    now: datetime,
-    recurrence_id: datetime | None = None,
-    sequence: int = 0,
-    partstat: str = "NEEDS-ACTION",
+    spec: SeriesSpec, *, start: datetime, agenda: AgendaDocument, now: datetime
 ) -> icalendar.Event:
-    """The VEVENT for ``spec``: the master (no ``recurrence_id``) or one occurrence's override.
+    """The master VEVENT for ``spec``: weekly from ``start`` (written in the slot's zone).
 
-    ``start`` is any aware instant; it is written as local time in the slot's zone.
-    ``partstat`` is the rep's answer so far (kept when an occurrence is rewritten).
+    Occurrences that differ are copies of it (``_override_to_edit``), changed by the same
+    ``set_times`` and ``set_agenda`` used here.
     """
-    zone = spec.slot.tz
     event = icalendar.Event()
     event.add("uid", series_uid(spec.series_id))
     event.add("dtstamp", now.astimezone(UTC))
-    event.add("sequence", sequence)
+    event.add("sequence", 0)
     event.add("summary", spec.title)
-    if recurrence_id is None:
-        rule: dict[str, object] = {"freq": "weekly", "byday": spec.slot.rrule_day}
-        if spec.until is not None:
-            # UTC, as RFC 5545 requires with a zoned DTSTART; the last day is included.
-            rule["until"] = local_midnight(spec.until + timedelta(days=1), spec) - _SECOND
-        event.add("rrule", rule)
-    else:
-        event.add("recurrence-id", recurrence_id.astimezone(zone))
-    set_times(event, start.astimezone(zone), spec.slot.duration)
+    rule: dict[str, object] = {"freq": "weekly", "byday": spec.slot.rrule_day}
+    if spec.until is not None:
+        # UTC, as RFC 5545 requires with a zoned DTSTART; the last day is included.
+        rule["until"] = local_midnight(spec.until + timedelta(days=1), spec) - _SECOND
+    event.add("rrule", rule)
+    set_times(event, start.astimezone(spec.slot.tz), spec.slot.duration)
     event.add("organizer", _address(spec.organiser_email))
     event.add(
         "attendee",
@@ -69,7 +61,7 @@ def series_event(
         parameters={
             "CUTYPE": "INDIVIDUAL",
             "ROLE": "REQ-PARTICIPANT",
-            "PARTSTAT": partstat,
+            "PARTSTAT": "NEEDS-ACTION",
             "RSVP": "TRUE",
         },
     )
@@ -223,37 +215,21 @@ def to_utc_all(values: list[datetime | date]) -> set[datetime]:
 def _override_to_edit(
     calendar: icalendar.Calendar, spec: SeriesSpec, original_start: datetime, now: datetime
 ) -> icalendar.Event:
-    """The override for ``original_start``, made by ``series_event`` if there is none yet."""
-    series = master(calendar)
-    existing = override_for(calendar, original_start)
-    if existing is not None:
-        _bump_sequence(existing)
-        existing.pop("DTSTAMP", None)
-        existing.add("dtstamp", now.astimezone(UTC))
-        return existing
-    override = series_event(
-        spec,
-        start=original_start,
-        agenda=spec.agenda,
-        now=now,
-        recurrence_id=original_start,
-        sequence=int(series.get("SEQUENCE", 0)) + 1,
-        partstat=_partstat(series, spec.attendee_email),
-    )
-    # An agenda already edited on the series (by Cadence or anyone) carries over.
-    for name in ("DESCRIPTION", "ATTACH", AGENDA_HASH_PROPERTY):
-        if name in series:
+    """The override for ``original_start``; a new one is a copy of the series, as calendar
+    apps make them, so that what anyone added (a room, a call link, answers) carries over."""
+    override = override_for(calendar, original_start)
+    if override is None:
+        series = master(calendar)
+        override = copy.deepcopy(series)
+        for name in _SERIES_ONLY:
             override.pop(name, None)
-            override[name] = series[name]
-    calendar.add_component(override)
+        override.add("recurrence-id", original_start.astimezone(spec.slot.tz))
+        set_times(override, original_start.astimezone(spec.slot.tz), spec.slot.duration)
+        calendar.add_component(override)
+    _bump_sequence(override)
+    override.pop("DTSTAMP", None)
+    override.add("dtstamp", now.astimezone(UTC))
     return override
-
-
-def _partstat(event: icalendar.Event, email: str) -> str:
-    for attendee in event.attendees:
-        if attendee.email.lower() == email.lower():
-            return str(attendee.params.get("PARTSTAT", "NEEDS-ACTION"))
-    return "NEEDS-ACTION"
 
 
 def _bump_sequence(event: icalendar.Event) -> None:
