@@ -1,20 +1,27 @@
-"""One week of a series: move it within its week, or cancel it."""
+"""One week of a series: its conflicts, moving it within its week, cancelling it, and
+refreshing its agenda."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
 
 from integrations.base import CalendarProvider
+from scheduler.availability import PersonAvailability
+from scheduler.conflicts import OccurrenceConflict, find_conflicts
 from scheduler.db import Database
 from scheduler.field_errors import FieldError
-from scheduler.intervals import utc
-from scheduler.models import Series, Session
+from scheduler.intervals import Interval, utc
+from scheduler.models import Organization, Person, Series, Session
 from scheduler.outcomes import CancelledBy
+from scheduler.recurrence import local_instant, week_start
 from scheduler.usecases.agendas import AgendaLink, session_document
-from scheduler.usecases.booking import series_ref, series_spec
+from scheduler.usecases.booking import series_ref, series_spec, working_hours
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import audit, get_in_org
-from scheduler.usecases.sessions import reclassify
+from scheduler.usecases.sessions import reclassify, series_slot
 
 
 def move_session(
@@ -119,3 +126,65 @@ def refresh_agenda(
     with database.session() as db:
         get_in_org(db, Session, org_id, session_id).agenda_refreshed_at = now
     return True
+
+
+@dataclass(frozen=True)
+class SessionConflict:
+    """A coming week that collides with other busy time, and where it could move."""
+
+    session_id: str
+    conflict: OccurrenceConflict
+
+
+def upcoming_conflicts(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    series_id: str,
+    today: date,
+    weeks: int = 4,
+) -> list[SessionConflict]:
+    """The next ``weeks`` of a series that collide with either person's other busy time.
+
+    One free/busy read covers both people. Weeks already cancelled or moved are left out: the
+    manager has dealt with them.
+    """
+    with database.session() as db:
+        series = get_in_org(db, Series, org_id, series_id)
+        org = db.get(Organization, org_id)
+        manager = get_in_org(db, Person, org_id, series.manager_id)
+        rep = get_in_org(db, Person, org_id, series.rep_id)
+        assert org is not None
+        slot, first_day = series_slot(series), series.first_day
+        hours = working_hours(manager, org), working_hours(rep, org)
+        open_weeks = {
+            row.scheduled_start: row.id
+            for row in db.scalars(
+                select(Session).where(
+                    Session.series_id == series.id,
+                    Session.cancelled.is_(False),
+                    Session.current_start.is_(None),
+                )
+            )
+        }
+    window = Interval(
+        local_instant(week_start(today), time(0), slot.tz),
+        local_instant(week_start(today) + timedelta(weeks=weeks + 1), time(0), slot.tz),
+    )
+    seen = provider.free_busy([manager.email, rep.email], window)
+    found = find_conflicts(
+        slot,
+        first_day,
+        seen.get(manager.email) or PersonAvailability(manager.email, unknown=(window,)),
+        hours[0],
+        seen.get(rep.email) or PersonAvailability(rep.email, unknown=(window,)),
+        hours[1],
+        from_day=today,
+        weeks=weeks,
+    )
+    return [
+        SessionConflict(open_weeks[conflict.occurrence.start], conflict)
+        for conflict in found
+        if conflict.occurrence.start in open_weeks
+    ]

@@ -1,4 +1,5 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -8,7 +9,12 @@ from scheduler.models import Session
 from scheduler.outcomes import SessionOutcome
 from scheduler.usecases.debriefing import record_debrief
 from scheduler.usecases.directory import InvalidInput
-from scheduler.usecases.weeks import cancel_session, move_session, refresh_agenda
+from scheduler.usecases.weeks import (
+    cancel_session,
+    move_session,
+    refresh_agenda,
+    upcoming_conflicts,
+)
 from tests.scheduler.usecases.conftest import NOW, link
 from tests.scheduler.usecases.test_booking import book
 
@@ -118,3 +124,33 @@ def test_a_hand_edited_agenda_is_not_overwritten(database, calendar, team):
         database, calendar, org_id=team.org_id, session_id=second.id, link=link, now=NOW
     )
     assert calendar.calls["update_occurrence_agenda"] == 0
+
+
+def test_conflicts_of_the_coming_weeks_come_with_same_week_alternatives(database, calendar, team):
+    series_id = book(database, calendar, team)
+    second = rows(database, series_id)[1]
+    # The rep has a customer call over the second Tuesday's 1:1.
+    calendar.add_busy(
+        "george@acme.test",
+        second.scheduled_start - timedelta(minutes=15),
+        second.scheduled_start + timedelta(hours=1),
+        label="Initech call",
+    )
+
+    found = upcoming_conflicts(
+        database, calendar, org_id=team.org_id, series_id=series_id, today=NOW.date()
+    )
+
+    assert calendar.calls["free_busy"] == 1
+    assert [c.session_id for c in found] == [second.id]
+    conflict = found[0].conflict
+    assert [clash.busy.label for clash in conflict.clashes] == ["Initech call"]
+    assert 1 <= len(conflict.alternatives) <= 3
+    new_york = ZoneInfo("America/New_York")
+    for alternative in conflict.alternatives:
+        local = alternative.start.astimezone(new_york)
+        assert (
+            local.isocalendar()[1] == second.scheduled_start.astimezone(new_york).isocalendar()[1]
+        )
+        assert time(9) <= local.time() and alternative.end.astimezone(new_york).time() <= time(17)
+    assert conflict.alternatives[0].start.astimezone(new_york).date() == date(2026, 10, 27)
