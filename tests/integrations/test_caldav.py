@@ -522,6 +522,9 @@ def test_an_expired_sync_token_reads_everything_and_still_reports_exactly(
 
     assert reported.full_sync
     assert reported.changes == (expected(spec, booked, **EDITS["exdate"][1]),)
+    resumed = SyncCursor.decode(reported.cursor)
+    assert resumed is not None and resumed.etags is None  # still syncing by token
+    assert resumed.sync_token not in (None, expired.sync_token)
     assert provider.changes(reported.cursor).changes == ()
 
 
