@@ -41,7 +41,12 @@ def test_every_problem_is_reported_at_once_by_variable():
     ("name", "value", "attribute", "expected"),
     [
         ("REDIS_URL", "redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0"),
-        ("CADENCE_BASE_URL", "https://cadence.example.com/", "base_url", "https://cadence.example.com"),
+        (
+            "CADENCE_BASE_URL",
+            "https://cadence.example.com/",
+            "base_url",
+            "https://cadence.example.com",
+        ),
         ("CADENCE_DEMO", "1", "demo", True),
         ("CADENCE_TOKEN_KEYS", f"{KEY},{KEY}", "token_keys", (KEY, KEY)),
     ],
