@@ -47,7 +47,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,9 +133,7 @@ class ApiError(Exception):
 
 
 _INJECTED = {
-    429: ApiError(
-        429, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits", {"Retry-After": "0"}
-    ),
+    429: ApiError(429, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"),
     403: ApiError(403, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"),
     500: ApiError(500, "backendError", "Backend Error"),
     503: ApiError(503, "backendError", "Service unavailable"),
@@ -226,6 +224,13 @@ class GoogleEmulator:
         self._owns_ca = ca is None
         self.client_id, self.client_secret = client_id, client_secret
         self.hang_seconds = hang_seconds
+        # Seconds in the Retry-After header of injected 429s.
+        self.retry_after = 0
+        # Google may return fewer items than maxResults; a small cap forces pagination.
+        self.max_page_size = 2500
+        # Called (under the emulator's lock) with the method name after each API call is
+        # served: lets a test act "between" two calls, e.g. revoke a grant mid-sync.
+        self.after_call: Callable[[str], None] | None = None
         self.consenting_user = next(iter(users))
         self.calls: Counter[str] = Counter()
         self.sent_updates: list[tuple[str, str, str]] = []  # (method, event id, sendUpdates)
@@ -510,7 +515,7 @@ class GoogleEmulator:
             self._stopping.wait(self.hang_seconds)
             return Response(hang_up=True)
         if failure and not failure.after_commit:
-            return _INJECTED[int(failure.status)].response()
+            return self._injected(failure)
         with self._lock:
             grant = self._authenticate(request)
             unknown = set(request.query) - google_schema.query_parameters(resource, name)
@@ -523,8 +528,16 @@ class GoogleEmulator:
                 raise ApiError(400, "invalid", str(error)) from None
             params = {k: unquote(v) for k, v in match.groupdict().items()}
             response = getattr(self, f"_api_{resource}_{name}")(grant, request, params, body)
+            if self.after_call is not None:
+                self.after_call(method)
         if failure:  # after_commit: the write is done, the client sees an error anyway
-            return _INJECTED[int(failure.status)].response()
+            return self._injected(failure)
+        return response
+
+    def _injected(self, failure: _Failure) -> Response:
+        response = _INJECTED[int(failure.status)].response()
+        if failure.status == 429:
+            response.headers["Retry-After"] = str(self.retry_after)
         return response
 
     def _next_failure(self, method: str) -> _Failure | None:
@@ -673,7 +686,7 @@ class GoogleEmulator:
             if not _matches_filters(event, request):
                 continue
             items.append(event)
-        size = min(int(request.param("maxResults") or 250), 2500)
+        size = min(int(request.param("maxResults") or 250), self.max_page_size)
         page = items[offset : offset + size]
         answer: dict[str, Any] = {
             "kind": "calendar#events",

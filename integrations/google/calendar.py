@@ -1,0 +1,251 @@
+"""``GoogleCalendar``: Cadence's ``CalendarProvider`` and ``PushChannels`` for Google Calendar.
+
+Every write targets the connected manager's ``primary`` calendar, is idempotent, tells the
+guest (``sendUpdates=all``) and stays tagged: occurrences inherit the series' private
+extended properties. Deleting something already gone counts as done (404/410).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from integrations.base import (
+    AgendaDocument,
+    CalendarChange,
+    ChangeSet,
+    Channel,
+    NotFound,
+    PersonAvailability,
+    ProviderError,
+    SeriesRef,
+    SeriesSpec,
+    TokenStore,
+)
+from integrations.google import push
+from integrations.google.client import CalendarClient, Conflict, Gone
+from integrations.google.events import (
+    TAG_SERIES,
+    agenda_fields,
+    event_id,
+    first_start,
+    instance_id,
+    recurrence_fields,
+    series_body,
+    time_fields,
+)
+from integrations.google.sync import changes_from_events
+from integrations.retry import RetryPolicy
+from scheduler.intervals import Busy, Interval
+from scheduler.settings import GoogleSettings
+
+# freeBusy limits: 50 calendars per request (documented); longer ranges than ~90 days are
+# refused (https://developers.google.com/calendar/api/v3/reference/freebusy/query).
+FREEBUSY_MAX_CALENDARS = 50
+FREEBUSY_MAX_SPAN = timedelta(days=90)
+_PRIMARY = "primary"
+
+
+class GoogleCalendar:
+    """One manager's Google connection, as Cadence uses it."""
+
+    def __init__(
+        self,
+        settings: GoogleSettings,
+        tokens: TokenStore,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+    ):
+        self._client = CalendarClient(settings, tokens, retry or RetryPolicy(), timeout)
+
+    @property
+    def email(self) -> str:
+        """Who connected (the organiser of every series booked through this connection)."""
+        return self._client.email
+
+    # ------------------------------------------------------------------ availability
+
+    def free_busy(self, emails: Sequence[str], window: Interval) -> dict[str, PersonAvailability]:
+        """Busy time per person: one freeBusy call per 50 calendars per 90-day span.
+
+        A calendar Google reports an error for (unknown, not shared) comes back as ``unknown``
+        over that span, never as free.
+        """
+        people = list(dict.fromkeys(emails))
+        busy: dict[str, list[Busy]] = {email: [] for email in people}
+        unknown: dict[str, list[Interval]] = {email: [] for email in people}
+        for span in _spans(window, FREEBUSY_MAX_SPAN):
+            for start in range(0, len(people), FREEBUSY_MAX_CALENDARS):
+                group = people[start : start + FREEBUSY_MAX_CALENDARS]
+                body = {
+                    "timeMin": _rfc3339(span.start),
+                    "timeMax": _rfc3339(span.end),
+                    "timeZone": "UTC",
+                    "items": [{"id": email} for email in group],
+                }
+                answer = self._client.execute(lambda s, body=body: s.freebusy().query(body=body))
+                calendars = answer.get("calendars", {})
+                for email in group:
+                    calendar = calendars.get(email)
+                    if calendar is None or calendar.get("errors"):
+                        unknown[email].append(span)
+                        continue
+                    busy[email].extend(
+                        Busy(Interval(_parse(b["start"]), _parse(b["end"])))
+                        for b in calendar.get("busy", [])
+                    )
+        return {
+            email: PersonAvailability(email, busy=tuple(busy[email]), unknown=tuple(unknown[email]))
+            for email in people
+        }
+
+    # ------------------------------------------------------------------ series
+
+    def create_series(self, spec: SeriesSpec) -> SeriesRef:
+        """One events.insert with a deterministic id; a 409 adopts the event already there.
+
+        A retry after a lost answer, a crash before Cadence recorded the ref, or a double click
+        therefore never yields a second series. Raises ``ProviderError`` if the id is taken by
+        an event that is not this series'.
+        """
+        body = series_body(spec)
+        options: dict[str, Any] = {"sendUpdates": "all", "supportsAttachments": True}
+        if spec.video_meeting:
+            options["conferenceDataVersion"] = 1
+        try:
+            event = self._client.execute(
+                lambda s: s.events().insert(calendarId=_PRIMARY, body=body, **options)
+            )
+        except Conflict:
+            event = self._client.execute(
+                lambda s: s.events().get(calendarId=_PRIMARY, eventId=body["id"])
+            )
+            tagged = event.get("extendedProperties", {}).get("private", {}).get(TAG_SERIES)
+            if tagged != spec.series_id:
+                raise ProviderError(
+                    f"event id {body['id']} belongs to another event, not series {spec.series_id}"
+                ) from None
+        extra = {"ical_uid": event.get("iCalUID", ""), "meet_url": event.get("hangoutLink", "")}
+        return SeriesRef(event["id"], {k: v for k, v in extra.items() if v})
+
+    def end_series(self, ref: SeriesRef, spec: SeriesSpec, from_day: date) -> None:
+        """Rewrite the RRULE to end before ``from_day``, or delete it if nothing would remain."""
+        try:
+            if from_day <= first_start(spec).astimezone(spec.slot.tz).date():
+                self._client.execute(
+                    lambda s: s.events().delete(
+                        calendarId=_PRIMARY, eventId=ref.provider_event_id, sendUpdates="all"
+                    )
+                )
+                return
+            body = recurrence_fields(spec, from_day - timedelta(days=1))
+            self._patch(ref.provider_event_id, body)
+        except NotFound:
+            return  # already deleted: nothing remains, which is what was asked
+
+    def move_occurrence(
+        self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime, new_start: datetime
+    ) -> None:
+        """Move one occurrence (addressed by its instance id), keeping the slot's duration."""
+        occurrence = instance_id(ref.provider_event_id, original_start)
+        self._patch(occurrence, time_fields(spec, new_start))
+
+    def cancel_occurrence(self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime) -> None:
+        """Cancel one occurrence; the guest is told. Already cancelled counts as done."""
+        occurrence = instance_id(ref.provider_event_id, original_start)
+        try:
+            self._client.execute(
+                lambda s: s.events().delete(
+                    calendarId=_PRIMARY, eventId=occurrence, sendUpdates="all"
+                )
+            )
+        except NotFound:
+            return
+
+    def update_occurrence_agenda(
+        self,
+        ref: SeriesRef,
+        spec: SeriesSpec,
+        original_start: datetime,
+        agenda: AgendaDocument,
+    ) -> None:
+        """Replace one occurrence's description, agenda attachment and agenda hash."""
+        occurrence = instance_id(ref.provider_event_id, original_start)
+        self._patch(occurrence, agenda_fields(spec, agenda))
+
+    def _patch(self, google_id: str, body: dict[str, Any]) -> None:
+        self._client.execute(
+            lambda s: s.events().patch(
+                calendarId=_PRIMARY,
+                eventId=google_id,
+                body=body,
+                sendUpdates="all",
+                supportsAttachments=True,
+            )
+        )
+
+    # ------------------------------------------------------------------ sync
+
+    def changes(self, cursor: str | None) -> ChangeSet:
+        """Changes to Cadence's events since ``cursor`` (a sync token).
+
+        ``None``, or a token Google refuses with 410, means a full listing
+        (``full_sync=True``); the returned cursor is the last page's ``nextSyncToken``.
+        """
+        try:
+            changes, token = self._read_changes(cursor)
+            full_sync = cursor is None
+        except Gone:
+            changes, token = self._read_changes(None)
+            full_sync = True
+        return ChangeSet(changes=changes, cursor=token, full_sync=full_sync)
+
+    def _read_changes(self, sync_token: str | None) -> tuple[tuple[CalendarChange, ...], str]:
+        pages = list(self._event_pages(sync_token))
+        items = [item for page in pages for item in page.get("items", [])]
+        return changes_from_events(items), pages[-1]["nextSyncToken"]
+
+    def _event_pages(self, sync_token: str | None) -> Iterator[dict[str, Any]]:
+        # showDeleted on full listings too, so a deleted series is seen after a 410 as well.
+        return self._client.pages(
+            lambda s, page_token: s.events().list(
+                calendarId=_PRIMARY,
+                syncToken=sync_token,
+                pageToken=page_token,
+                showDeleted=True,
+                maxResults=250,
+            )
+        )
+
+    # ------------------------------------------------------------------ push
+
+    def open_channel(self, callback_url: str) -> Channel:
+        return push.open_channel(self._client, callback_url)
+
+    def renew_channel(self, channel: Channel, callback_url: str) -> Channel:
+        return push.renew_channel(self._client, channel, callback_url)
+
+    def close_channel(self, channel: Channel) -> None:
+        push.close_channel(self._client, channel)
+
+
+def series_event_id(series_id: str) -> str:
+    """The Google event id Cadence uses for ``series_id`` (re-exported for callers)."""
+    return event_id(series_id)
+
+
+def _spans(window: Interval, longest: timedelta) -> Iterator[Interval]:
+    start = window.start
+    while start < window.end:
+        end = min(start + longest, window.end)
+        yield Interval(start, end)
+        start = end
+
+
+def _rfc3339(instant: datetime) -> str:
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
