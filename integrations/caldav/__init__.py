@@ -7,6 +7,7 @@ from integrations.caldav.connection import (
     ServerUnreachable,
     WrongPassword,
     check_connection,
+    connect,
 )
 from integrations.caldav.provider import CalDAVCalendar
 
@@ -18,4 +19,5 @@ __all__ = [
     "ServerUnreachable",
     "WrongPassword",
     "check_connection",
+    "connect",
 ]

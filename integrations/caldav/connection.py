@@ -158,3 +158,13 @@ def check_connection(credentials: CalDAVCredentials) -> tuple[str, ...]:
             raise NotCalDAV(f"no CalDAV account at {credentials.url}: {failure}") from failure
         choose_calendar(calendars, credentials.calendar)
         return tuple(name for name, _ in calendars)
+
+
+def connect(store: TokenStore, credentials: CalDAVCredentials) -> tuple[str, ...]:
+    """Check ``credentials`` (as ``check_connection``) and only then save them in ``store``.
+
+    Returns the account's calendar names, for the person to pick one.
+    """
+    names = check_connection(credentials)
+    store.save(credentials.to_blob())
+    return names

@@ -35,7 +35,6 @@ from integrations.caldav import series_ical
 from integrations.caldav.busy_time import busy_time
 from integrations.caldav.connection import (
     CalDAVCredentials,
-    check_connection,
     choose_calendar,
     named_calendars,
     open_client,
@@ -92,20 +91,11 @@ class CalDAVCalendar:
         self._retry = retry or RetryPolicy()
         self._sync_collection = sync_collection
         self._clock = clock
-        self._connected: tuple[CalDAVCredentials, caldav.DAVClient, caldav.Calendar] | None = None
-
-    @classmethod
-    def connect(
-        cls, store: TokenStore, credentials: CalDAVCredentials, **options: object
-    ) -> CalDAVCalendar:
-        """Check ``credentials`` (see ``check_connection``), save them in ``store``, connect."""
-        check_connection(credentials)
-        store.save(credentials.to_blob())
-        return cls(store, **options)  # type: ignore[arg-type]
+        self._connected: tuple[caldav.DAVClient, caldav.Calendar] | None = None
 
     def close(self) -> None:
         if self._connected is not None:
-            self._connected[1].close()
+            self._connected[0].close()
             self._connected = None
 
     # ------------------------------------------------------------------ free/busy
@@ -116,7 +106,7 @@ class CalDAVCalendar:
         A CalDAV account reads only its own calendars (RFC 6638 free-busy lookups of other
         people are rarely offered and not by Radicale), so a rep is never reported free.
         """
-        credentials = self._credentials()
+        credentials = CalDAVCredentials.load(self._store)
         availability = {}
         for email in emails:
             if email.lower() == credentials.email.lower():
@@ -263,13 +253,11 @@ class CalDAVCalendar:
     def _read_by_sync_token(
         self, calendar: caldav.Calendar, previous: SyncCursor, token: str | None
     ) -> _Reading:
-        result = calendar.get_objects_by_sync_token(token, load_objects=True, disable_fallback=True)
+        result = calendar.get_objects_by_sync_token(
+            token, load_objects=False, disable_fallback=True
+        )
         removed = {_href(url) for url in result.deleted_urls}
-        changed = {
-            _href(each.url): each.data
-            for each in result
-            if _href(each.url) not in removed and each.data
-        }
+        changed = _load(calendar, [each.url for each in result if _href(each.url) not in removed])
         if token is None:  # everything was listed: what is not listed is gone
             removed |= set(previous.series) - set(changed)
         return _Reading(changed, removed, str(result.sync_token), None, full_sync=token is None)
@@ -282,31 +270,27 @@ class CalDAVCalendar:
         }
         etags.pop(_href(calendar.url), None)  # the calendar itself
         known = previous.etags or {}
-        changed = {}
-        for href, etag in etags.items():
-            if known.get(href) != etag:
-                changed[href] = calendar.event_by_url(calendar.url.join(href)).data
+        changed = _load(
+            calendar,
+            [calendar.url.join(href) for href, etag in etags.items() if known.get(href) != etag],
+        )
         removed = (set(known) | set(previous.series)) - set(etags)
         return _Reading(changed, removed, None, etags, full_sync=previous.etags is None)
 
     # ------------------------------------------------------------------ plumbing
 
-    def _credentials(self) -> CalDAVCredentials:
-        return self._connection()[0]
-
     def _calendar(self) -> caldav.Calendar:
-        return self._connection()[2]
-
-    def _connection(self) -> tuple[CalDAVCredentials, caldav.DAVClient, caldav.Calendar]:
+        """The chosen calendar, found on first use (inside the caller's retries)."""
         if self._connected is None:
             credentials = CalDAVCredentials.load(self._store)
             client = open_client(credentials)
-
-            def find() -> caldav.Calendar:
-                return choose_calendar(named_calendars(client), credentials.calendar)
-
-            self._connected = (credentials, client, self._call("connecting", find))
-        return self._connected
+            try:
+                calendar = choose_calendar(named_calendars(client), credentials.calendar)
+            except BaseException:
+                client.close()
+                raise
+            self._connected = (client, calendar)
+        return self._connected[1]
 
     def _url_for(self, uid: str) -> URL:
         return self._calendar().url.join(quote(uid, safe="") + ".ics")
@@ -323,6 +307,14 @@ class CalDAVCalendar:
                 return operation()
 
         return self._retry.call(translated)
+
+
+def _load(calendar: caldav.Calendar, urls: list[URL]) -> dict[str, str]:
+    """The data of the objects at ``urls`` in one calendar-multiget REPORT, by href;
+    objects deleted meanwhile are left out (the next sync reports them)."""
+    if not urls:
+        return {}
+    return {_href(each.url): each.data for each in calendar.multiget(urls) if each.data}
 
 
 def _href(url: URL | str) -> str:

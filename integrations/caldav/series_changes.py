@@ -47,10 +47,10 @@ class ObservedSeries:
 
 def observe(data: bytes | str) -> ObservedSeries | None:
     """The facts of a calendar object, or None if Cadence did not book it."""
-    calendar = icalendar.Calendar.from_ical(data)
     try:
+        calendar = icalendar.Calendar.from_ical(data)
         series = master(calendar)
-    except ValueError:
+    except ValueError:  # unreadable, or no VEVENT (a task, a journal entry)
         return None
     series_id = series.get(SERIES_PROPERTY)
     if series_id is None:

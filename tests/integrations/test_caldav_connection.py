@@ -20,6 +20,7 @@ from integrations.caldav import (
     ServerUnreachable,
     WrongPassword,
     check_connection,
+    connect,
 )
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
@@ -105,26 +106,38 @@ def test_an_unknown_calendar_name_is_named(radicale: RadicaleServer) -> None:
         check_connection(credentials(radicale.url, calendar="Holidays"))
 
 
-def test_connect_saves_the_credentials_and_uses_the_chosen_calendar(
-    radicale: RadicaleServer,
-) -> None:
+def test_connect_saves_the_credentials_once_checked(radicale: RadicaleServer) -> None:
     store = MemoryTokenStore()
     chosen = credentials(radicale.url, calendar="Team")
-    provider = CalDAVCalendar.connect(store, chosen)
-    try:
-        assert store.blob is not None
-        assert CalDAVCredentials.from_blob(store.blob) == chosen
-        provider.free_busy([EMAIL], WINDOW)
-        assert provider._calendar().url.path.endswith("/team/")
-    finally:
-        provider.close()
+    assert sorted(connect(store, chosen)) == ["Team", "Work"]
+    assert store.blob is not None
+    assert CalDAVCredentials.from_blob(store.blob) == chosen
 
 
 def test_connect_saves_nothing_when_the_check_fails(radicale: RadicaleServer) -> None:
     store = MemoryTokenStore()
     with pytest.raises(WrongPassword):
-        CalDAVCalendar.connect(store, credentials(radicale.url, password="not-it"))
+        connect(store, credentials(radicale.url, password="not-it"))
     assert store.saves == 0
+
+
+def test_the_calendar_chosen_by_name_is_the_one_used(radicale: RadicaleServer) -> None:
+    with radicale.client("manager") as client:
+        team = client.principal().calendar(name="Team")
+        team.add_event(
+            "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:team-standup\n"
+            "DTSTAMP:20260101T000000Z\nDTSTART:20270302T080000Z\nDTEND:20270302T090000Z\n"
+            "SUMMARY:Team standup\nEND:VEVENT\nEND:VCALENDAR\n"
+        )
+    busy_by_calendar = {}
+    for name in ("Team", "Work"):
+        store = MemoryTokenStore(credentials(radicale.url, calendar=name).to_blob())
+        provider = CalDAVCalendar(store)
+        busy_by_calendar[name] = [
+            busy.label for busy in provider.free_busy([EMAIL], WINDOW)[EMAIL].busy
+        ]
+        provider.close()
+    assert busy_by_calendar == {"Team": ["Team standup"], "Work": []}
 
 
 def test_no_saved_credentials_means_reconnect() -> None:
