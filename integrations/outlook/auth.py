@@ -1,0 +1,177 @@
+"""Connect once with Microsoft (MSAL auth code flow), then fetch access tokens silently.
+
+The web app calls ``start_connect`` (keep the returned flow in the user's session, send the
+browser to ``flow["auth_uri"]``) and ``finish_connect`` on the callback; the returned
+``token_blob`` (MSAL's serialized cache: refresh token, account) goes into the connection's
+``TokenStore``. ``TokenSource`` then reads that blob for every Graph call.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msal
+import requests
+
+from integrations.base import ReconnectRequired, TokenStore, Transient
+from scheduler.settings import MicrosoftSettings
+
+# MSAL adds openid, profile and offline_access itself (and refuses them if passed).
+SCOPES = ("User.Read", "Calendars.ReadWrite")
+_RECONNECT_ERRORS = {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+
+
+class ConnectFailed(Exception):
+    """The sign-in did not complete (user refused, state mismatch, bad code)."""
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """Who signed in, and the token cache blob to keep (encrypted) for them."""
+
+    email: str
+    name: str
+    token_blob: bytes
+
+
+def http_session(settings: MicrosoftSettings) -> requests.Session:
+    """A session trusting ``settings.ca_bundle`` (or the system CAs) and nothing else.
+
+    ``trust_env`` is off so that ``REQUESTS_CA_BUNDLE`` or proxy variables in the process
+    environment cannot silently override the settings (requests lets them beat ``verify``).
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = settings.ca_bundle or True
+    return session
+
+
+def build_client(
+    settings: MicrosoftSettings,
+    session: requests.Session,
+    cache: msal.SerializableTokenCache | None = None,
+) -> msal.ConfidentialClientApplication:
+    """An MSAL app for ``settings``; instance discovery only against the public cloud."""
+    return msal.ConfidentialClientApplication(
+        settings.client_id,
+        client_credential=settings.client_secret,
+        authority=settings.authority,
+        token_cache=cache,
+        http_client=session,
+        # The discovery endpoint lives in the public cloud: sovereign clouds and local
+        # emulators must not call it (PROVIDERS.md, MSAL).
+        instance_discovery=None if settings.public_cloud else False,
+    )
+
+
+def start_connect(
+    settings: MicrosoftSettings,
+    redirect_uri: str,
+    *,
+    login_hint: str | None = None,
+    response_mode: str = "query",
+    session: requests.Session | None = None,
+) -> dict[str, Any]:
+    """Begin sign-in: a flow dict to keep in the user's session; send them to ``auth_uri``.
+
+    MSAL recommends ``response_mode="form_post"`` (RFC 9700), but that callback is a
+    cross-site POST, which carries no ``SameSite=Lax`` session cookie and so loses the flow.
+    ``"query"`` keeps the session; the code stays bound to this flow by PKCE, state and nonce.
+    """
+    client = build_client(settings, session or http_session(settings))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
+        return client.initiate_auth_code_flow(
+            list(SCOPES),
+            redirect_uri=redirect_uri,
+            login_hint=login_hint,
+            prompt="select_account",
+            response_mode=response_mode,
+        )
+
+
+def finish_connect(
+    settings: MicrosoftSettings,
+    flow: Mapping[str, Any],
+    callback_args: Mapping[str, str],
+    *,
+    session: requests.Session | None = None,
+) -> ConnectedAccount:
+    """Redeem the callback's code; who signed in and the cache blob to store for them."""
+    cache = msal.SerializableTokenCache()
+    client = build_client(settings, session or http_session(settings), cache)
+    try:
+        result = client.acquire_token_by_auth_code_flow(dict(flow), dict(callback_args))
+    except ValueError as error:  # MSAL: state mismatch or a flow used twice
+        raise ConnectFailed(str(error)) from error
+    if "error" in result:
+        raise ConnectFailed(f"{result['error']}: {result.get('error_description', '')}")
+    claims = result.get("id_token_claims") or {}
+    email = claims.get("email") or claims.get("preferred_username")
+    if not email:
+        raise ConnectFailed("the sign-in returned no email address")
+    return ConnectedAccount(email.lower(), claims.get("name") or email, cache.serialize().encode())
+
+
+class TokenSource:
+    """Access tokens for one connected account, from the blob in its ``TokenStore``.
+
+    Every call goes through ``acquire_token_silent`` (a cached token, or a refresh), and a
+    refreshed cache is written back to the store. A grant that is gone raises
+    ``ReconnectRequired``; a token endpoint that is down raises ``Transient``.
+    """
+
+    def __init__(
+        self, settings: MicrosoftSettings, store: TokenStore, session: requests.Session
+    ) -> None:
+        self._store = store
+        self._cache = msal.SerializableTokenCache()
+        blob = store.load()
+        if blob:
+            self._cache.deserialize(blob.decode())
+        self._settings = settings
+        self._session = session
+        self._client: msal.ConfidentialClientApplication | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def email(self) -> str:
+        """The connected mailbox (the account MSAL stored at sign-in)."""
+        return self._account()["username"].lower()
+
+    def _account(self) -> dict[str, Any]:
+        accounts = list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT))
+        if not accounts:
+            raise ReconnectRequired("no Microsoft account is connected")
+        return accounts[0]
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        """A valid access token; ``force_refresh`` after Graph refused the cached one."""
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = build_client(self._settings, self._session, self._cache)
+                except (requests.RequestException, ValueError) as error:
+                    raise Transient(f"Microsoft sign-in metadata unavailable: {error}") from error
+            accounts = self._client.get_accounts()
+            if not accounts:
+                raise ReconnectRequired("no Microsoft account is connected")
+            try:
+                result = self._client.acquire_token_silent_with_error(
+                    list(SCOPES), accounts[0], force_refresh=force_refresh
+                )
+            except requests.RequestException as error:
+                raise Transient(f"token endpoint unreachable: {error}") from error
+            if self._cache.has_state_changed:
+                self._store.save(self._cache.serialize().encode())
+        if not result:
+            raise ReconnectRequired("no refresh token for the Microsoft account")
+        if "access_token" in result:
+            return result["access_token"]
+        if result.get("error") in _RECONNECT_ERRORS:
+            raise ReconnectRequired(f"{result['error']}: {result.get('error_description', '')}")
+        raise Transient(f"token refresh failed: {result.get('error')}")

@@ -1,0 +1,310 @@
+"""``OutlookCalendar``: a manager's Microsoft 365 calendar behind ``CalendarProvider``.
+
+Booking follows Graph's rule that attendees only see attachments added before they are
+invited (PROVIDERS.md): create the series, attach the agenda, then invite the rep. Each step
+checks what the previous attempt left, so a retry after a crash anywhere converges on one
+event, one attachment and one invitation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import requests
+
+from integrations.base import (
+    AgendaDocument,
+    ChangeSet,
+    Channel,
+    NotFound,
+    PersonAvailability,
+    SeriesRef,
+    SeriesSpec,
+    TokenStore,
+)
+from integrations.outlook import events as payloads
+from integrations.outlook import subscriptions
+from integrations.outlook.auth import TokenSource, http_session
+from integrations.outlook.graph import (
+    SHARED_LIMITER,
+    BatchRequest,
+    Conflict,
+    GraphClient,
+    MailboxLimiter,
+    error_for,
+)
+from integrations.outlook.schedule import merge_availability, parse_schedule, schedule_requests
+from integrations.outlook.sync import read_changes
+from integrations.retry import RetryPolicy
+from scheduler.intervals import Interval
+from scheduler.settings import MicrosoftSettings
+
+DEFAULT_HORIZON = timedelta(weeks=13)  # one agenda period (PRODUCT.md)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutlookCalendar:
+    """One connected Microsoft 365 account: ``CalendarProvider`` and ``PushChannels``."""
+
+    def __init__(
+        self,
+        settings: MicrosoftSettings,
+        store: TokenStore,
+        *,
+        retry: RetryPolicy | None = None,
+        limiter: MailboxLimiter = SHARED_LIMITER,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        horizon: timedelta = DEFAULT_HORIZON,
+        clock: Callable[[], datetime] = _utc_now,
+    ):
+        session = session or http_session(settings)
+        self.tokens = TokenSource(settings, store, session)
+        self.graph = GraphClient(
+            settings.graph_url,
+            self.tokens,
+            session,
+            retry=retry or RetryPolicy(),
+            limiter=limiter,
+            timeout=timeout,
+        )
+        self._horizon = horizon
+        self._clock = clock
+
+    # ------------------------------------------------------------------ availability
+
+    def free_busy(self, emails: Sequence[str], window: Interval) -> dict[str, PersonAvailability]:
+        """getSchedule for everyone; several windows or 100+ people go in one ``$batch``."""
+        calls = list(schedule_requests(list(emails), window))
+        if len(calls) == 1:
+            answers = [
+                (calls[0][0], self.graph.call("POST", "/me/calendar/getSchedule", json=calls[0][1]))
+            ]
+        else:
+            replies = self.graph.batch(
+                [
+                    BatchRequest(str(n), "POST", "/me/calendar/getSchedule", body)
+                    for n, (_, body) in enumerate(calls)
+                ]
+            )
+            answers = []
+            for n, (span, _) in enumerate(calls):
+                status, body = replies[str(n)]
+                if (error := error_for(status, {}, body)) is not None:
+                    raise error
+                answers.append((span, body))
+        parts: dict[str, list[PersonAvailability]] = {e.lower(): [] for e in emails}
+        for span, body in answers:
+            for item in body.get("value", []):
+                availability = parse_schedule(item, span)
+                parts.setdefault(availability.email, []).append(availability)
+        return {
+            email: merge_availability(found)
+            if found
+            else PersonAvailability(email, unknown=(window,))
+            for email, found in parts.items()
+        }
+
+    # ------------------------------------------------------------------ booking
+
+    def create_series(self, spec: SeriesSpec) -> SeriesRef:
+        """Create (or find again) the series, attach the agenda, then invite the rep."""
+        event = self._create_or_find(spec)
+        event_id = event["id"]
+        if not event.get("hasAttachments") or not self._has_attachment(
+            event_id, spec.agenda.filename
+        ):
+            self.graph.call(
+                "POST",
+                f"/me/events/{event_id}/attachments",
+                json=payloads.attachment_payload(spec.agenda),
+            )
+        if not payloads.has_attendee(event, spec.attendee_email):
+            self.graph.call(
+                "PATCH", f"/me/events/{event_id}", json=payloads.attendees_payload(spec)
+            )
+        return SeriesRef(event_id, {"transaction_id": payloads.transaction_id(spec.series_id)})
+
+    def _create_or_find(self, spec: SeriesSpec) -> dict[str, Any]:
+        """POST with the series' transactionId: Graph hands back the first event on a retry.
+
+        What Graph answers to a repeated transactionId is not documented; if it is a 409,
+        the event is found by Cadence's extended property instead.
+        """
+        try:
+            return self.graph.call(
+                "POST",
+                "/me/events",
+                json=payloads.create_payload(spec),
+                headers=self._prefer_zone(spec),
+            )
+        except Conflict:
+            found = self._find_series(spec)
+            if found is None:
+                raise
+            return found
+
+    def _find_series(self, spec: SeriesSpec) -> dict[str, Any] | None:
+        prop = payloads.SERIES_PROPERTY_ID
+        query = {
+            "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{prop}' and "
+            f"ep/value eq '{spec.series_id}')",
+            "$expand": f"singleValueExtendedProperties($filter=id eq '{prop}')",
+        }
+        page = self.graph.call("GET", "/me/events", params=query, headers=self._prefer_zone(spec))
+        return next(iter(page.get("value", [])), None)
+
+    def _has_attachment(self, event_id: str, name: str) -> bool:
+        page = self.graph.call(
+            "GET", f"/me/events/{event_id}/attachments", params={"$select": "id,name"}
+        )
+        return any(a.get("name") == name for a in page.get("value", []))
+
+    @staticmethod
+    def _prefer_zone(spec: SeriesSpec) -> dict[str, str]:
+        return {"Prefer": f'outlook.timezone="{spec.slot.zone}"'}
+
+    def end_series(self, ref: SeriesRef, spec: SeriesSpec, from_day: date) -> None:
+        """End before ``from_day`` (PATCH the range), or delete if nothing would remain."""
+        first = spec.slot.first_on_or_after(spec.first_day)
+        try:
+            if from_day <= first:
+                self.graph.call("DELETE", f"/me/events/{ref.provider_event_id}")
+                return
+            until = from_day - timedelta(days=1)
+            recurrence = payloads.recurrence_payload(spec, first, until)
+            self.graph.call(
+                "PATCH", f"/me/events/{ref.provider_event_id}", json={"recurrence": recurrence}
+            )
+        except NotFound:
+            return  # already gone: nothing remains after from_day
+
+    def move_occurrence(
+        self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime, new_start: datetime
+    ) -> None:
+        occurrence = self._occurrence_id(ref, original_start)
+        body = {
+            "start": payloads.graph_time(new_start, spec.slot.zone),
+            "end": payloads.graph_time(new_start + spec.slot.duration, spec.slot.zone),
+        }
+        self.graph.call("PATCH", f"/me/events/{occurrence}", json=body)
+
+    def cancel_occurrence(self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime) -> None:
+        """Cancel (organiser's ``cancel`` action tells the rep); already cancelled is done."""
+        try:
+            occurrence = self._occurrence_id(ref, original_start)
+        except NotFound:
+            return
+        self.graph.call(
+            "POST",
+            f"/me/events/{occurrence}/cancel",
+            json={"Comment": f"{spec.title}: this week's 1:1 is cancelled."},
+        )
+
+    def update_occurrence_agenda(
+        self,
+        ref: SeriesRef,
+        spec: SeriesSpec,
+        original_start: datetime,
+        agenda: AgendaDocument,
+    ) -> None:
+        """New body and agenda file on one occurrence: two ``$batch`` round trips."""
+        occurrence = self._occurrence_id(ref, original_start)
+        base = f"/me/events/{occurrence}"
+        first = self.graph.batch(
+            [
+                BatchRequest("body", "PATCH", base, payloads.body_payload(agenda)),
+                BatchRequest("files", "GET", f"{base}/attachments?$select=id,name"),
+            ]
+        )
+        for status, body in first.values():
+            if (error := error_for(status, {}, body)) is not None:
+                raise error
+        stale = [a["id"] for a in first["files"][1]["value"] if a["name"] == agenda.filename]
+        second = self.graph.batch(
+            [
+                BatchRequest(f"drop{n}", "DELETE", f"{base}/attachments/{a}")
+                for n, a in enumerate(stale)
+            ]
+            + [
+                BatchRequest(
+                    "add",
+                    "POST",
+                    f"{base}/attachments",
+                    payloads.attachment_payload(agenda),
+                    depends_on=tuple(f"drop{n}" for n in range(len(stale))),
+                )
+            ]
+        )
+        for status, body in second.values():
+            error = error_for(status, {}, body)
+            if error is not None and not isinstance(error, NotFound):
+                raise error
+
+    def _occurrence_id(self, ref: SeriesRef, original_start: datetime) -> str:
+        """Graph's id of the occurrence that originally started at ``original_start``."""
+        start, end = payloads.occurrence_window(original_start)
+        page = self.graph.call(
+            "GET",
+            f"/me/events/{ref.provider_event_id}/instances",
+            params={"startDateTime": _z(start), "endDateTime": _z(end)},
+        )
+        for item in page.get("value", []):
+            if payloads.parse_instant(item["originalStart"]) == original_start.astimezone(UTC):
+                return item["id"]
+        raise NotFound(f"no occurrence of {ref.provider_event_id} at {original_start}")
+
+    # ------------------------------------------------------------------ sync
+
+    def changes(self, cursor: str | None) -> ChangeSet:
+        return read_changes(self.graph, cursor, self._clock(), self._horizon)
+
+    # ------------------------------------------------------------------ push channels
+
+    def open_channel(self, callback_url: str) -> Channel:
+        """Subscribe to the mailbox's events; Graph validates ``callback_url`` first."""
+        secret = subscriptions.new_client_state()
+        body = subscriptions.subscription_payload(
+            callback_url, secret, self._clock() + subscriptions.LIFETIME
+        )
+        created = self.graph.call("POST", "/subscriptions", json=body)
+        return subscriptions.channel_from(created, secret)
+
+    def renew_channel(self, channel: Channel, callback_url: str) -> Channel:
+        """Push the expiry out again; a subscription Graph dropped is opened anew."""
+        body = subscriptions.expiration_payload(self._clock() + subscriptions.LIFETIME)
+        try:
+            renewed = self.graph.call("PATCH", f"/subscriptions/{channel.channel_id}", json=body)
+        except NotFound:
+            return self.open_channel(callback_url)
+        return subscriptions.channel_from(renewed, channel.secret)
+
+    def close_channel(self, channel: Channel) -> None:
+        try:
+            self.graph.call("DELETE", f"/subscriptions/{channel.channel_id}")
+        except NotFound:
+            return
+
+    def follow_lifecycle(
+        self, notification: subscriptions.Notification, channel: Channel, callback_url: str
+    ) -> Channel:
+        """Keep the channel alive after a lifecycle notification; the channel to keep.
+
+        ``FULL_RESYNC`` (and ``RECREATE``) also mean: call ``changes(None)``, since
+        notifications were lost.
+        """
+        action = notification.action
+        if action is subscriptions.NotificationAction.RENEW:
+            return self.renew_channel(channel, callback_url)
+        if action is subscriptions.NotificationAction.RECREATE:
+            return self.open_channel(callback_url)
+        return channel
+
+
+def _z(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
