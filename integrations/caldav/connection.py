@@ -150,6 +150,10 @@ def check_connection(credentials: CalDAVCredentials) -> tuple[str, ...]:
             # OPTIONS needs no login on most servers, so a wrong server is told apart
             # before a wrong password could hide it.
             dav_header = client.options(str(client.url)).headers.get("DAV", "")
+            if dav_header and "calendar-access" not in dav_header:
+                # A WebDAV root may announce CalDAV only at the account's own URL (SOGo).
+                principal_url = str(client.principal().url)
+                dav_header = client.options(principal_url).headers.get("DAV", "")
         if "calendar-access" not in dav_header:
             raise NotCalDAV(f"{credentials.url} does not announce CalDAV (DAV: {dav_header!r})")
         try:
