@@ -98,7 +98,15 @@ def finish_connect(
             verify=settings.ca_bundle or True,
             timeout=_TIMEOUT_SECONDS,
         )
-    except (OAuth2Error, Warning, requests.RequestException) as error:
+    except Warning as changed:
+        # With include_granted_scopes Google answers with every scope granted so far, and a
+        # user may untick some; oauthlib raises on any difference (unless an environment
+        # variable relaxes it process-wide). Keep the token and check what matters below.
+        token = getattr(changed, "token", None)
+        if token is None:
+            raise ConnectFailed(f"token exchange failed: {changed}") from changed
+        flow.oauth2session.token = token
+    except (OAuth2Error, requests.RequestException) as error:
         raise ConnectFailed(f"token exchange failed: {error}") from error
     credentials = flow.credentials
     missing = _REQUIRED - set(credentials.granted_scopes or credentials.scopes or ())

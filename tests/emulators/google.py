@@ -43,6 +43,7 @@ import queue
 import random
 import re
 import secrets
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -232,6 +233,10 @@ class GoogleEmulator:
         # served: lets a test act "between" two calls, e.g. revoke a grant mid-sync.
         self.after_call: Callable[[str], None] | None = None
         self.consenting_user = next(iter(users))
+        # Scopes the consenting user unticks on the granular consent screen.
+        self.withheld_scopes: set[str] = set()
+        # Scopes granted to the client before (returned when include_granted_scopes=true).
+        self.previously_granted: set[str] = set()
         self.calls: Counter[str] = Counter()
         self.sent_updates: list[tuple[str, str, str]] = []  # (method, event id, sendUpdates)
         self.deliveries: list[Delivery] = []
@@ -872,29 +877,35 @@ class GoogleEmulator:
     def _deliver(self) -> None:
         context = self._ca.client_context()
         while (item := self._outbox.get()) is not None:
-            channel, state, number = item
-            headers = {
-                "X-Goog-Channel-ID": channel.id,
-                "X-Goog-Channel-Expiration": channel.expiration.strftime(
-                    "%a, %d %b %Y %H:%M:%S GMT"
-                ),
-                "X-Goog-Resource-ID": channel.resource_id,
-                "X-Goog-Resource-URI": f"calendars/{channel.calendar}/events",
-                "X-Goog-Resource-State": state,
-                "X-Goog-Message-Number": str(number),
-            }
-            if channel.token is not None:
-                headers["X-Goog-Channel-Token"] = channel.token
-            post = urllib.request.Request(channel.address, b"", headers, method="POST")
-            try:
-                with urllib.request.urlopen(post, timeout=2, context=context) as answer:
-                    status = answer.status
-            except urllib.error.HTTPError as error:
-                status = error.code
-            except OSError:
-                status = 0
-            with self._lock:
-                self.deliveries.append(Delivery(channel.id, state, number, status))
+            self._post(context, *item)
+            self._outbox.task_done()
+        self._outbox.task_done()
+
+    def wait_for_deliveries(self) -> None:
+        """Block until every notification queued so far has been POSTed (or has failed)."""
+        self._outbox.join()
+
+    def _post(self, context: ssl.SSLContext, channel: _Channel, state: str, number: int) -> None:
+        headers = {
+            "X-Goog-Channel-ID": channel.id,
+            "X-Goog-Channel-Expiration": channel.expiration.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "X-Goog-Resource-ID": channel.resource_id,
+            "X-Goog-Resource-URI": f"calendars/{channel.calendar}/events",
+            "X-Goog-Resource-State": state,
+            "X-Goog-Message-Number": str(number),
+        }
+        if channel.token is not None:
+            headers["X-Goog-Channel-Token"] = channel.token
+        post = urllib.request.Request(channel.address, b"", headers, method="POST")
+        try:
+            with urllib.request.urlopen(post, timeout=2, context=context) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            status = 0
+        with self._lock:
+            self.deliveries.append(Delivery(channel.id, state, number, status))
 
     # ------------------------------------------------------------------ the store
 
@@ -1154,7 +1165,10 @@ class GoogleEmulator:
                 return Response(400, problem.encode(), {"Content-Type": "text/plain"})
             hint = query.get("login_hint")
             email = hint if hint in self._calendars else self.consenting_user
-            scopes = tuple(_SCOPE_ALIASES.get(s, s) for s in query.get("scope", "").split())
+            asked = (_SCOPE_ALIASES.get(s, s) for s in query.get("scope", "").split())
+            scopes = tuple(s for s in asked if s not in self.withheld_scopes)
+            if query.get("include_granted_scopes") == "true":
+                scopes += tuple(sorted(self.previously_granted - set(scopes)))
             code = "4/" + secrets.token_urlsafe(24)
             self._codes[code] = {
                 "email": email,

@@ -238,7 +238,8 @@ def test_booking_through_thirty_percent_failures_yields_exactly_one_series_each(
     for rep in REPS:  # and one invitation copy per rep
         assert len(masters(emulator, rep)) == 1
     assert len(sleeps) > 0  # failures were really injected and retried
-    assert emulator.calls["events.insert"] + emulator.calls["events.get"] > 8
+    assert emulator.calls["events.insert"] > 8
+    assert emulator.calls["events.get"] > 0  # some inserts committed before failing: adopted
 
 
 # ---------------------------------------------------------------------- errors
