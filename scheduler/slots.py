@@ -23,7 +23,13 @@ from zoneinfo import ZoneInfo
 from scheduler.availability import PersonAvailability, WorkingHours
 from scheduler.intervals import Busy
 from scheduler.recurrence import WeeklySlot
-from scheduler.weekgrid import CalendarGrid, Horizon, build_calendar_grid, week_frame
+from scheduler.weekgrid import (
+    CalendarGrid,
+    Horizon,
+    build_calendar_grid,
+    positions_in,
+    week_frame,
+)
 
 
 class NoCommonWorkingHours(ValueError):
@@ -161,10 +167,7 @@ def _lowest_keys(candidates: int, planes: list[int], limit: int) -> list[int]:
             if zero:
                 tier = zero
         candidates &= ~tier
-        while tier and len(chosen) < limit:
-            lowest = tier & -tier
-            chosen.append(lowest.bit_length() - 1)
-            tier ^= lowest
+        chosen += positions_in(tier, limit - len(chosen))
     return chosen
 
 
@@ -180,6 +183,7 @@ class _PairWeeks:
         booked: Sequence[WeeklySlot],
     ) -> None:
         self.manager, self.rep, self.off = manager, rep, off
+        self.reach = int(manager.horizon.duration.total_seconds())
         self.conflicted: list[int] = []
         self.unreadable: list[int] = []
         for week, holiday in enumerate(off):
@@ -199,37 +203,33 @@ class _PairWeeks:
 
     def candidate(self, position: int) -> SlotCandidate:
         """The candidate starting at ``position``, with its week-by-week findings."""
-        manager, rep = self.manager, self.rep
-        horizon = manager.horizon
+        horizon = self.manager.horizon
         frame = week_frame(horizon)
         weekday, wall = horizon.wall_time(position)
         bit = 1 << position
-        reach = int(horizon.duration.total_seconds())
-        rep_tz = ZoneInfo(rep.hours.zone)
-        conflicts, unknown_days, holiday_days, rep_starts = [], [], [], []
-        for week in range(horizon.weeks):
-            start = frame.starts[week][position]
-            rep_starts.append(datetime.fromtimestamp(start, rep_tz))
-            if self.off[week] & bit:
-                holiday_days.append(frame.days[week][weekday])
-            elif self.conflicted[week] & bit:
-                clashes = tuple(
-                    Clash(grid.email, busy)
-                    for grid in (manager, rep)
-                    for busy in grid.clashes(start, start + reach)
-                )
-                conflicts.append(WeekConflict(frame.days[week][weekday], clashes))
-            elif self.unreadable[week] & bit:
-                unknown_days.append(frame.days[week][weekday])
+        weeks = range(horizon.weeks)
+        starts = [frame.starts[week][position] for week in weeks]
+        days = [frame.days[week][weekday] for week in weeks]
+        rep_tz = ZoneInfo(self.rep.hours.zone)
         return SlotCandidate(
             slot=WeeklySlot(weekday, wall, horizon.duration, horizon.zone),
-            conflicts=tuple(conflicts),
-            unknown_days=tuple(unknown_days),
-            holiday_days=tuple(holiday_days),
-            rep_starts=tuple(rep_starts),
+            conflicts=tuple(
+                WeekConflict(days[week], self._clashes(starts[week]))
+                for week in weeks
+                if self.conflicted[week] & bit
+            ),
+            unknown_days=tuple(days[week] for week in weeks if self.unreadable[week] & bit),
+            holiday_days=tuple(days[week] for week in weeks if self.off[week] & bit),
+            rep_starts=tuple(datetime.fromtimestamp(start, rep_tz) for start in starts),
             in_preferred_window=bool(self.preferred & bit),
             back_to_back=bool(self.adjacent & bit),
         )
+
+    def _clashes(self, start: int) -> tuple[Clash, ...]:
+        manager, rep, end = self.manager, self.rep, start + self.reach
+        found = [Clash(manager.email, busy) for busy in manager.clashes(start, end)]
+        found += [Clash(rep.email, busy) for busy in rep.clashes(start, end)]
+        return tuple(found)
 
 
 @lru_cache(maxsize=64)
@@ -287,7 +287,8 @@ def _describe(hours: WorkingHours) -> str:
 
 def _no_overlap_message(manager: CalendarGrid, rep: CalendarGrid) -> str:
     return (
-        f"no {manager.horizon.duration} start lies inside the working hours of both "
+        f"no {manager.horizon.duration // timedelta(minutes=1)}-minute meeting fits inside the "
+        "working hours of both "
         f"{manager.email}, {_describe(manager.hours)}, and {rep.email}, {_describe(rep.hours)}, "
         "in every week"
     )

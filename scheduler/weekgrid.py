@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from scheduler.availability import PersonAvailability, WorkingHours
@@ -21,6 +22,8 @@ from scheduler.intervals import Busy
 from scheduler.recurrence import local_instant
 
 DAY = timedelta(days=1)
+T = TypeVar("T", int, time)
+HoursKey = tuple[str, tuple[tuple[int, tuple[tuple[time, time], ...]], ...]]
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,9 @@ class WeekFrame:
         """The positions of ``week`` whose start is in ``[lo, hi)`` (epoch seconds)."""
         starts = self._sorted[week]
         prefix = self._prefix[week]
-        return prefix[bisect_left(starts, hi)] ^ prefix[bisect_left(starts, lo)]
+        first, stop = bisect_left(starts, lo), bisect_left(starts, hi)
+        # the prefixes are nested, so their difference is the positions in between
+        return prefix[stop] ^ prefix[first] if stop > first else 0
 
     def start(self, week: int, position: int) -> datetime:
         """The UTC instant ``position`` starts in ``week``."""
@@ -119,7 +124,7 @@ class WeekFrame:
     def lay(self, spans: Iterable[tuple[int, int]]) -> list[int]:
         """Per week, the positions whose start is in one of ``spans`` (``[lo, hi)``, seconds)."""
         masks = [0] * self.horizon.weeks
-        for lo, hi in _joined_spans(spans):
+        for lo, hi in _joined(span for span in spans if span[0] < span[1]):
             # weeks follow each other in time: walk back from the last one starting before hi
             week = bisect_left(self._firsts, hi) - 1
             while week >= 0 and self._lasts[week] >= lo:
@@ -128,26 +133,14 @@ class WeekFrame:
         return masks
 
 
-def positions_in(mask: int) -> list[int]:
-    """The positions whose bit is set in ``mask``, ascending."""
-    found = []
-    while mask:
+def positions_in(mask: int, limit: int | None = None) -> list[int]:
+    """The positions whose bit is set in ``mask``, ascending; the first ``limit`` if given."""
+    found: list[int] = []
+    while mask and len(found) != limit:
         lowest = mask & -mask
         found.append(lowest.bit_length() - 1)
         mask ^= lowest
     return found
-
-
-def _joined_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The same time as sorted, non-overlapping spans (touching ones joined)."""
-    joined: list[tuple[int, int]] = []
-    for lo, hi in sorted(spans):
-        if joined and lo <= joined[-1][1]:
-            if hi > joined[-1][1]:
-                joined[-1] = (joined[-1][0], hi)
-        else:
-            joined.append((lo, hi))
-    return joined
 
 
 @lru_cache(maxsize=32)
@@ -223,16 +216,12 @@ def build_calendar_grid(
     )
 
 
-def _hours_key(
-    hours: WorkingHours,
-) -> tuple[str, tuple[tuple[int, tuple[tuple[time, time], ...]], ...]]:
+def _hours_key(hours: WorkingHours) -> HoursKey:
     return hours.zone, tuple(sorted((day, tuple(spans)) for day, spans in hours.days.items()))
 
 
 @lru_cache(maxsize=256)
-def _workable(
-    hours: tuple[str, tuple[tuple[int, tuple[tuple[time, time], ...]], ...]], horizon: Horizon
-) -> tuple[int, ...]:
+def _workable(hours: HoursKey, horizon: Horizon) -> tuple[int, ...]:
     """Per week, the starts whose meeting fits inside the working hours (cached: most people
     share a few patterns)."""
     zone, days = hours
@@ -249,9 +238,9 @@ def _workable(
     return tuple(week_frame(horizon).lay(starts))
 
 
-def _joined(spans: tuple[tuple[time, time], ...]) -> list[tuple[time, time]]:
-    """Spans of one day sorted, touching or overlapping ones joined (9-12 + 12-17 is 9-17)."""
-    joined: list[tuple[time, time]] = []
+def _joined(spans: Iterable[tuple[T, T]]) -> list[tuple[T, T]]:
+    """The same spans sorted, touching or overlapping ones joined (9-12 + 12-17 is 9-17)."""
+    joined: list[tuple[T, T]] = []
     for start, end in sorted(spans):
         if joined and start <= joined[-1][1]:
             joined[-1] = (joined[-1][0], max(end, joined[-1][1]))

@@ -230,7 +230,13 @@ def hours(draw) -> WorkingHours:
 @st.composite
 def pairs(draw):
     weeks = draw(st.integers(1, 3))
-    horizon = Horizon(draw(st.sampled_from(ZONES)), FIRST, weeks=weeks, step=timedelta(minutes=30))
+    horizon = Horizon(
+        draw(st.sampled_from(ZONES)),
+        FIRST,
+        weeks=weeks,
+        duration=timedelta(minutes=draw(st.sampled_from((15, 30, 45, 60, 90)))),
+        step=timedelta(minutes=30),
+    )
     holidays = draw(st.sets(st.dates(FIRST, FIRST + timedelta(weeks=weeks)), max_size=2))
     return (
         draw(calendars(weeks)),
@@ -335,3 +341,17 @@ def test_claims_about_each_week_hold_and_the_answer_is_deterministic(pair):
                 assert not overlapping  # claimed free or unknown: no busy time at all
                 unreadable = any(u.overlaps(occurrence) for u in manager.unknown + rep.unknown)
                 assert unreadable == (day in candidate.unknown_days)
+
+
+def test_working_hours_shorter_than_the_meeting_hold_no_start():
+    rep_hours = WorkingHours(NY, {0: ((time(9), time(9, 15)),), 1: ((time(9), time(17)),)})
+    manager_hours = WorkingHours(NY, {0: ((time(8), time(17)),), 1: ((time(8), time(17)),)})
+    found = search(
+        person("m@x"),
+        person("r@x"),
+        manager_hours=manager_hours,
+        rep_hours=rep_hours,
+        horizon={"duration": timedelta(hours=1)},
+        limit=1,
+    )
+    assert starts(found) == [(1, time(9))]
