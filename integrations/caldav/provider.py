@@ -159,21 +159,19 @@ class CalDAVCalendar:
     ) -> None:
         """An override (RECURRENCE-ID) with the new start and the same duration."""
         now = self._clock()
-
-        def move(ical: icalendar.Calendar) -> bool:
-            series_ical.move_occurrence(ical, spec, original_start, new_start, now)
-            return True
-
-        self._rewrite(ref, "moving an occurrence", move)
+        self._rewrite(
+            ref,
+            "moving an occurrence",
+            lambda ical: series_ical.move_occurrence(ical, spec, original_start, new_start, now),
+        )
 
     def cancel_occurrence(self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime) -> None:
         """An EXDATE on the series (servers with implicit scheduling tell the attendee)."""
-
-        def cancel(ical: icalendar.Calendar) -> bool:
-            series_ical.cancel_occurrence(ical, spec, original_start)
-            return True
-
-        self._rewrite(ref, "cancelling an occurrence", cancel)
+        self._rewrite(
+            ref,
+            "cancelling an occurrence",
+            lambda ical: series_ical.cancel_occurrence(ical, spec, original_start),
+        )
 
     def update_occurrence_agenda(
         self,
@@ -184,24 +182,23 @@ class CalDAVCalendar:
     ) -> None:
         """An override of that occurrence with the new DESCRIPTION and ATTACH."""
         now = self._clock()
-
-        def replace(ical: icalendar.Calendar) -> bool:
-            series_ical.replace_agenda(ical, spec, original_start, agenda, now)
-            return True
-
-        self._rewrite(ref, "updating an agenda", replace)
+        self._rewrite(
+            ref,
+            "updating an agenda",
+            lambda ical: series_ical.replace_agenda(ical, spec, original_start, agenda, now),
+        )
 
     def _rewrite(
-        self, ref: SeriesRef, what: str, edit: Callable[[icalendar.Calendar], bool]
+        self, ref: SeriesRef, what: str, edit: Callable[[icalendar.Calendar], bool | None]
     ) -> None:
-        """Read the series, ``edit`` it (False: delete it), write it back unless it changed
-        meanwhile, in which case start over."""
+        """Read the series, ``edit`` it, write it back unless it changed meanwhile (then start
+        over). ``edit`` returning False means nothing remains: the object is deleted."""
 
         def attempt() -> bool:
             calendar = self._calendar()
             event = calendar.event_by_url(self._url_of(ref))
             ical = icalendar.Calendar.from_ical(event.data)
-            if not edit(ical):
+            if edit(ical) is False:
                 event.delete()
                 return True
             try:

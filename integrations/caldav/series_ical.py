@@ -35,10 +35,8 @@ def agenda_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def series_event(
-    spec: SeriesSpec, *, start: datetime, agenda: AgendaDocument, now: datetime
-) -> icalendar.Event:
-    """The master VEVENT for ``spec``: weekly from ``start`` (written in the slot's zone).
+def series_event(spec: SeriesSpec, now: datetime) -> icalendar.Event:
+    """The master VEVENT for ``spec``: weekly from its first slot, in the slot's zone.
 
     Occurrences that differ are copies of it (``_override_to_edit``), changed by the same
     ``set_times`` and ``set_agenda`` used here.
@@ -53,7 +51,10 @@ def series_event(
         # UTC, as RFC 5545 requires with a zoned DTSTART; the last day is included.
         rule["until"] = local_midnight(spec.until + timedelta(days=1), spec) - _SECOND
     event.add("rrule", rule)
-    set_times(event, start.astimezone(spec.slot.tz), spec.slot.duration)
+    first_day = spec.slot.first_on_or_after(spec.first_day)
+    # The wall-clock time, not a converted instant: the RRULE repeats what DTSTART says.
+    first = datetime.combine(first_day, spec.slot.local_time, tzinfo=spec.slot.tz)
+    set_times(event, first, spec.slot.duration)
     event.add("organizer", _address(spec.organiser_email))
     event.add(
         "attendee",
@@ -69,18 +70,17 @@ def series_event(
     event.add("transp", "OPAQUE")
     event.add(SERIES_PROPERTY, spec.series_id)
     event.add(ORGANIZATION_PROPERTY, spec.organization_id)
-    set_agenda(event, agenda)
+    set_agenda(event, spec.agenda)
     return event
 
 
 def new_series(spec: SeriesSpec, now: datetime) -> icalendar.Calendar:
     """The calendar object that books ``spec``: VTIMEZONE and master VEVENT."""
-    first = spec.slot.start_on(spec.slot.first_on_or_after(spec.first_day))
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add_component(vtimezone(spec.slot.zone, since=first.date()))
-    calendar.add_component(series_event(spec, start=first, agenda=spec.agenda, now=now))
+    calendar.add_component(vtimezone(spec.slot.zone, since=spec.first_day))
+    calendar.add_component(series_event(spec, now))
     return calendar
 
 
