@@ -12,6 +12,7 @@ from scheduler.models.meetings import (
     TalkingPoint,
 )
 from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Person
+from scheduler.models.reports import DigestDelivery
 
 __all__ = [
     "ActionItem",
@@ -21,6 +22,7 @@ __all__ = [
     "CalendarConnection",
     "ConnectionStatus",
     "Debrief",
+    "DigestDelivery",
     "Organization",
     "Owner",
     "Person",

@@ -22,6 +22,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.debrief import Owner
 from scheduler.models.base import Base, OrgScoped, UTCDateTime, enum_column
+from scheduler.outcomes import OUTCOMES_NOT_HELD
+
+# The outcomes the skipped-meeting list shows, as SQL for partial indexes.
+NOT_HELD_SQL = "outcome IN ({})".format(
+    ", ".join(f"'{outcome.value}'" for outcome in sorted(OUTCOMES_NOT_HELD))
+)
 
 
 class SeriesStatus(enum.StrEnum):
@@ -84,6 +90,36 @@ class Session(OrgScoped, Base):
         UniqueConstraint("series_id", "scheduled_start"),
         Index("ix_sessions_org_week", "organization_id", "week_start"),
         Index("ix_sessions_org_outcome_week", "organization_id", "outcome", "week_start"),
+        # Reports (scheduler/reports): every column the overview and trends read, so
+        # PostgreSQL answers them from the index alone.
+        Index(
+            "ix_sessions_overview",
+            "organization_id",
+            "week_start",
+            "manager_id",
+            "outcome",
+            "cancelled_by",
+        ),
+        # The skipped-meeting list, newest first, for the organisation and per manager.
+        Index(
+            "ix_sessions_not_held",
+            "organization_id",
+            "scheduled_start",
+            "id",
+            sqlite_where=text(NOT_HELD_SQL),
+            postgresql_where=text(NOT_HELD_SQL),
+        ),
+        Index(
+            "ix_sessions_not_held_manager",
+            "organization_id",
+            "manager_id",
+            "scheduled_start",
+            "id",
+            sqlite_where=text(NOT_HELD_SQL),
+            postgresql_where=text(NOT_HELD_SQL),
+        ),
+        # A rep's weeks, and each pair's last held 1:1 (stopped cadences).
+        Index("ix_sessions_rep_start", "rep_id", "scheduled_start", "manager_id", "outcome"),
     )
 
     series_id: Mapped[str] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
@@ -126,7 +162,18 @@ class ActionItem(OrgScoped, Base):
     """One of the (at least) three actions agreed in a 1:1, with an owner and a due date."""
 
     __tablename__ = "action_items"
-    __table_args__ = (Index("ix_action_items_org_due", "organization_id", "due_date"),)
+    __table_args__ = (
+        Index("ix_action_items_org_due", "organization_id", "due_date"),
+        # Reports count items created in a range by series, due date and completion.
+        Index(
+            "ix_action_items_org_created",
+            "organization_id",
+            "created_at",
+            "series_id",
+            "due_date",
+            "done_at",
+        ),
+    )
 
     session_id: Mapped[str] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), index=True
