@@ -150,8 +150,11 @@ class CalDAVCalendar:
 
     def end_series(self, ref: SeriesRef, spec: SeriesSpec, from_day: date) -> None:
         """UNTIL the day before ``from_day``; the object is deleted if nothing remains."""
+        now = self._clock()
         self._rewrite(
-            ref, "ending the series", lambda ical: series_ical.end_series(ical, spec, from_day)
+            ref,
+            "ending the series",
+            lambda ical: series_ical.end_series(ical, spec, from_day, now),
         )
 
     def move_occurrence(
@@ -167,10 +170,11 @@ class CalDAVCalendar:
 
     def cancel_occurrence(self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime) -> None:
         """An EXDATE on the series (servers with implicit scheduling tell the attendee)."""
+        now = self._clock()
         self._rewrite(
             ref,
             "cancelling an occurrence",
-            lambda ical: series_ical.cancel_occurrence(ical, spec, original_start),
+            lambda ical: series_ical.cancel_occurrence(ical, spec, original_start, now),
         )
 
     def update_occurrence_agenda(

@@ -137,16 +137,16 @@ def override_for(calendar: icalendar.Calendar, original_start: datetime) -> ical
 
 
 def cancel_occurrence(
-    calendar: icalendar.Calendar, spec: SeriesSpec, original_start: datetime
+    calendar: icalendar.Calendar, spec: SeriesSpec, original_start: datetime, now: datetime
 ) -> None:
     """Exclude one occurrence (EXDATE) and drop any override that would bring it back."""
     existing = override_for(calendar, original_start)
     if existing is not None:
         calendar.subcomponents.remove(existing)
     series = master(calendar)
-    if to_utc_all(series.exdates).isdisjoint({original_start.astimezone(UTC)}):
+    if original_start.astimezone(UTC) not in {to_utc(excluded) for excluded in series.exdates}:
         series.add("exdate", original_start.astimezone(spec.slot.tz))
-    _bump_sequence(series)
+    _revise(series, now)
 
 
 def move_occurrence(
@@ -173,7 +173,9 @@ def replace_agenda(
     set_agenda(override, agenda)
 
 
-def end_series(calendar: icalendar.Calendar, spec: SeriesSpec, from_day: date) -> bool:
+def end_series(
+    calendar: icalendar.Calendar, spec: SeriesSpec, from_day: date, now: datetime
+) -> bool:
     """Stop the series before ``from_day`` (local); False if no occurrence would remain."""
     series = master(calendar)
     cutoff = local_midnight(from_day, spec)
@@ -190,7 +192,7 @@ def end_series(calendar: icalendar.Calendar, spec: SeriesSpec, from_day: date) -
         recurrence_id = event.get("RECURRENCE-ID")
         if recurrence_id is not None and to_utc(recurrence_id.dt) >= cutoff:
             calendar.subcomponents.remove(event)
-    _bump_sequence(series)
+    _revise(series, now)
     return True
 
 
@@ -208,10 +210,6 @@ def to_utc(value: datetime | date) -> datetime:
     return value.astimezone(UTC)
 
 
-def to_utc_all(values: list[datetime | date]) -> set[datetime]:
-    return {to_utc(value) for value in values}
-
-
 def _override_to_edit(
     calendar: icalendar.Calendar, spec: SeriesSpec, original_start: datetime, now: datetime
 ) -> icalendar.Event:
@@ -226,16 +224,16 @@ def _override_to_edit(
         override.add("recurrence-id", original_start.astimezone(spec.slot.tz))
         set_times(override, original_start.astimezone(spec.slot.tz), spec.slot.duration)
         calendar.add_component(override)
-    _bump_sequence(override)
-    override.pop("DTSTAMP", None)
-    override.add("dtstamp", now.astimezone(UTC))
+    _revise(override, now)
     return override
 
 
-def _bump_sequence(event: icalendar.Event) -> None:
-    """A new SEQUENCE tells attendees' clients this version replaces the last."""
+def _revise(event: icalendar.Event, now: datetime) -> None:
+    """A new SEQUENCE (and DTSTAMP) tells attendees' clients this version replaces the last."""
     sequence = int(event.pop("SEQUENCE", 0)) + 1
     event.add("sequence", sequence)
+    event.pop("DTSTAMP", None)
+    event.add("dtstamp", now.astimezone(UTC))
 
 
 def _address(email: str) -> icalendar.vCalAddress:
