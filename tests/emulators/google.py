@@ -66,7 +66,9 @@ SCOPE = "https://www.googleapis.com/auth/"
 # Google widens the OpenID shorthands to URLs in the token response.
 _SCOPE_ALIASES = {"email": SCOPE + "userinfo.email", "profile": SCOPE + "userinfo.profile"}
 _EVENTS_SCOPES = {SCOPE + "calendar", SCOPE + "calendar.events"}
-_FREEBUSY_SCOPES = _EVENTS_SCOPES | {
+# calendar.events alone does not reach freeBusy (PROVIDERS.md).
+_FREEBUSY_SCOPES = {
+    SCOPE + "calendar",
     SCOPE + "calendar.readonly",
     SCOPE + "calendar.freebusy",
     SCOPE + "calendar.events.freebusy",
