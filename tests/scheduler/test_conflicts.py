@@ -60,8 +60,8 @@ def test_a_collision_names_the_person_and_the_busy_time_with_alternatives_the_sa
     assert found.occurrence == SERIES.occurrence_on(week_two)
     assert [(c.email, c.busy) for c in found.clashes] == [("m@x", meeting)]
     # nearest the original 09:00 on the same day; 08:45 is outside working hours
-    assert walls(found.alternatives) == [("Mon", time(10)), ("Mon", time(10, 15)),
-                                         ("Mon", time(10, 30))]  # fmt: skip
+    expected = [("Mon", time(10)), ("Mon", time(10, 15)), ("Mon", time(10, 30))]
+    assert walls(found.alternatives) == expected
     assert all(a.end - a.start == HALF_HOUR for a in found.alternatives)
 
 
@@ -70,15 +70,20 @@ def test_a_collision_names_the_person_and_the_busy_time_with_alternatives_the_sa
     [
         (
             "a busy day moves to the nearest day, earlier first on a tie",
-            {"rep": [busy(MONDAY + timedelta(days=2), 0, 24 * 60, kind=BusyKind.OUT_OF_OFFICE)],
-             "series": WeeklySlot(2, time(9), HALF_HOUR, NY)},
+            {
+                "rep": [busy(MONDAY + timedelta(days=2), 0, 24 * 60, kind=BusyKind.OUT_OF_OFFICE)],
+                "series": WeeklySlot(2, time(9), HALF_HOUR, NY),
+            },
             [("Tue", time(9)), ("Tue", time(9, 15)), ("Tue", time(9, 30))],
         ),
         (
             "never before from_day: Tuesday is past, Thursday is next",
-            {"rep": [busy(MONDAY + timedelta(days=2), 0, 24 * 60)],
-             "series": WeeklySlot(2, time(9), HALF_HOUR, NY),
-             "from_day": MONDAY + timedelta(days=2), "weeks": 1},
+            {
+                "rep": [busy(MONDAY + timedelta(days=2), 0, 24 * 60)],
+                "series": WeeklySlot(2, time(9), HALF_HOUR, NY),
+                "from_day": MONDAY + timedelta(days=2),
+                "weeks": 1,
+            },
             [("Thu", time(9)), ("Thu", time(9, 15)), ("Thu", time(9, 30))],
         ),
         (
@@ -93,12 +98,14 @@ def test_a_collision_names_the_person_and_the_busy_time_with_alternatives_the_sa
         ),
         (
             "fewer than three when the week is nearly full",
-            {"rep": [busy(MONDAY + timedelta(days=d), 0, 24 * 60) for d in range(4)]
-             + [busy(MONDAY + timedelta(days=4), 0, 16 * 60 + 15)]},
+            {
+                "rep": [busy(MONDAY + timedelta(days=d), 0, 24 * 60) for d in range(4)]
+                + [busy(MONDAY + timedelta(days=4), 0, 16 * 60 + 15)]
+            },
             [("Fri", time(16, 15)), ("Fri", time(16, 30))],
         ),
     ],
-)  # fmt: skip
+)
 def test_alternatives_of_the_first_week(case, kwargs, expected):
     [found] = conflicts(**{"weeks": 1} | kwargs)
     assert walls(found.alternatives) == expected, case
