@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -66,13 +67,15 @@ def calendar_name(radicale: RadicaleServer) -> str:
     return name
 
 
-def connected(radicale: RadicaleServer, calendar_name: str, **options: object) -> CalDAVCalendar:
+def connected(
+    radicale: RadicaleServer, calendar_name: str, sync_collection: bool = True
+) -> CalDAVCalendar:
     credentials = CalDAVCredentials(radicale.url, "manager", "app-password", MANAGER, calendar_name)
     return CalDAVCalendar(
         MemoryTokenStore(credentials.to_blob()),
         zone=PARIS.key,
         retry=RetryPolicy(attempts=1),
-        **options,  # type: ignore[arg-type]
+        sync_collection=sync_collection,
     )
 
 
@@ -400,17 +403,29 @@ def move(original: datetime, to: datetime) -> Callable[[icalendar.Calendar], Non
     return edit
 
 
+def cancel_week_two(ical: icalendar.Calendar) -> None:
+    add_override(ical, week(2))["STATUS"] = "CANCELLED"
+
+
+def edit_agenda(ical: icalendar.Calendar) -> None:
+    master_of(ical)["DESCRIPTION"] = "Talk about golf"
+
+
+def shorten(ical: icalendar.Calendar) -> None:
+    master_of(ical)["RRULE"]["UNTIL"] = [UNTIL]
+
+
 MOVED_TO = week(2) + timedelta(days=2, hours=6)
 UNTIL = datetime(2027, 4, 30, 21, 59, 59, tzinfo=UTC)  # the end of April 30 in Paris
 
 # Each edit another app makes, and the one change Cadence must hear about.
-EDITS: dict[str, tuple[Callable[[icalendar.Calendar], None], dict[str, object]]] = {
+EDITS: dict[str, tuple[Callable[[icalendar.Calendar], None], dict[str, Any]]] = {
     "exdate": (
         lambda ical: master_of(ical).add("exdate", week(1).astimezone(PARIS)),
         {"kind": ChangeKind.OCCURRENCE_CANCELLED, "original_start": week(1)},
     ),
     "cancelled override": (
-        lambda ical: add_override(ical, week(2)).__setitem__("STATUS", "CANCELLED"),
+        cancel_week_two,
         {"kind": ChangeKind.OCCURRENCE_CANCELLED, "original_start": week(2)},
     ),
     "moved": (
@@ -440,20 +455,20 @@ EDITS: dict[str, tuple[Callable[[icalendar.Calendar], None], dict[str, object]]]
         },
     ),
     "agenda edited": (
-        lambda ical: master_of(ical).__setitem__("DESCRIPTION", "Talk about golf"),
+        edit_agenda,
         {"kind": ChangeKind.AGENDA_EDITED, "description": "Talk about golf"},
     ),
     "shortened": (
-        lambda ical: master_of(ical)["RRULE"].__setitem__("UNTIL", [UNTIL]),
+        shorten,
         {"kind": ChangeKind.SERIES_SHORTENED, "until": date(2027, 4, 30)},
     ),
 }
 
 
-def expected(spec: SeriesSpec, booked: SeriesRef, **details: object) -> CalendarChange:
+def expected(spec: SeriesSpec, booked: SeriesRef, **details: Any) -> CalendarChange:
     return CalendarChange(
         series_id=spec.series_id, provider_event_id=booked.provider_event_id, **details
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_a_fresh_series_has_no_changes(provider: CalDAVCalendar, booked: SeriesRef) -> None:
