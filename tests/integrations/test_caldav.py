@@ -28,7 +28,7 @@ from integrations.base import (
     SeriesRef,
     SeriesSpec,
 )
-from integrations.caldav import CalDAVCalendar, CalDAVCredentials
+from integrations.caldav import CalDAVCalendar, CalDAVCredentials, series_ical
 from integrations.caldav.sync_cursor import SyncCursor
 from integrations.retry import RetryPolicy
 from scheduler.intervals import BusyKind, Interval
@@ -281,6 +281,31 @@ def test_edits_keep_what_another_app_added(
     ical = stored(other_app)
     assert str(master_of(ical)["LOCATION"]) == "Room 4"
     assert str(override_of(ical, week(2))["LOCATION"]) == "Room 4"
+
+
+def test_an_edit_racing_another_app_is_read_again_not_lost(
+    provider: CalDAVCalendar,
+    spec: SeriesSpec,
+    booked: SeriesRef,
+    other_app: caldav.Calendar,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_cancel = series_ical.cancel_occurrence
+    attempts = []
+
+    def cancel_while_another_app_saves(ical: icalendar.Calendar, *args: Any) -> None:
+        attempts.append(ical)
+        if len(attempts) == 1:  # between Cadence's read and its write
+            edit_in_other_app(other_app, lambda theirs: master_of(theirs).add("location", "Rm 4"))
+        real_cancel(ical, *args)
+
+    monkeypatch.setattr(series_ical, "cancel_occurrence", cancel_while_another_app_saves)
+    provider.cancel_occurrence(booked, spec, week(1))
+
+    assert len(attempts) == 2
+    series = master_of(stored(other_app))
+    assert str(series["LOCATION"]) == "Rm 4"
+    assert series.exdates == [week(1).astimezone(PARIS)]
 
 
 # ---------------------------------------------------------------- free/busy

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from integrations.base import ReconnectRequired, Transient
+from integrations.base import RateLimited, ReconnectRequired, Transient
 from integrations.caldav import (
     CalDAVCalendar,
     CalDAVCredentials,
@@ -52,8 +52,8 @@ class PlainWebServer:
 
 
 @contextmanager
-def plain_http_server(status: int) -> Iterator[PlainWebServer]:
-    """Answer every request with ``status`` and a bit of HTML, without any DAV header."""
+def plain_http_server(status: int, **headers: str) -> Iterator[PlainWebServer]:
+    """Answer every request with ``status``, ``headers`` and a bit of HTML, no DAV header."""
     received: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -61,6 +61,8 @@ def plain_http_server(status: int) -> Iterator[PlainWebServer]:
             received.append(self.command)
             self.send_response(status)
             self.send_header("Content-Type", "text/html")
+            for name, value in headers.items():
+                self.send_header(name.replace("_", "-"), value)
             self.send_header("Content-Length", "13")
             self.end_headers()
             self.wfile.write(b"<html></html>")
@@ -162,3 +164,13 @@ def test_server_errors_are_transient_and_retried() -> None:
             provider.free_busy([EMAIL], WINDOW)
     assert len(pauses) == 1
     assert len(web.methods) == 2
+
+
+def test_a_server_asking_to_slow_down_is_rate_limited_for_as_long_as_it_says() -> None:
+    pauses: list[float] = []
+    with plain_http_server(429, Retry_After="7") as web:
+        store = MemoryTokenStore(credentials(web.url).to_blob())
+        provider = CalDAVCalendar(store, retry=RetryPolicy(attempts=2, sleep=pauses.append))
+        with pytest.raises(RateLimited):
+            provider.free_busy([EMAIL], WINDOW)
+    assert pauses == [7.0]
