@@ -94,17 +94,17 @@ def _wait_until_listening(process: subprocess.Popen[bytes], port: int) -> None:
 
 @contextmanager
 def running_radicale(
-    users: Mapping[str, str], folder: Path | None = None
+    users: Mapping[str, str], folder: Path | None = None, port: int | None = None
 ) -> Iterator[RadicaleServer]:
     """Run Radicale with ``users`` (name -> password) until the ``with`` block ends.
 
     Storage lives in ``folder`` if given (the demo keeps it), else in a temporary folder
-    removed afterwards.
+    removed afterwards. ``port`` defaults to a free one.
     """
     with tempfile.TemporaryDirectory(prefix="radicale-") as scratch:
         root = folder or Path(scratch)
         root.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         config = _write_config(root, port, users)
         # A log file, not a pipe: nobody reads a pipe, and a full one would block Radicale.
         log = (root / "radicale.log").open("wb")
