@@ -28,7 +28,6 @@ from integrations.google.client import CalendarClient, Conflict, Gone
 from integrations.google.events import (
     TAG_SERIES,
     agenda_fields,
-    event_id,
     first_start,
     instance_id,
     recurrence_fields,
@@ -40,8 +39,9 @@ from integrations.retry import RetryPolicy
 from scheduler.intervals import Busy, Interval
 from scheduler.settings import GoogleSettings
 
-# freeBusy limits: 50 calendars per request (documented); longer ranges than ~90 days are
-# refused (https://developers.google.com/calendar/api/v3/reference/freebusy/query).
+# freeBusy limits: 50 calendars per request (developers.google.com/calendar/api/v3/reference/
+# freebusy/query); longer ranges than 90 days fail with "The requested time range is too long"
+# (seen in production by Cal.com: github.com/calcom/cal.diy pull 11696 and 11962).
 FREEBUSY_MAX_CALENDARS = 50
 FREEBUSY_MAX_SPAN = timedelta(days=90)
 _PRIMARY = "primary"
@@ -139,8 +139,10 @@ class GoogleCalendar:
                     )
                 )
                 return
-            body = recurrence_fields(spec, from_day - timedelta(days=1))
-            self._patch(ref.provider_event_id, body)
+            last_day = from_day - timedelta(days=1)
+            if spec.until is not None and spec.until < last_day:
+                return  # it already ends earlier; never lengthen a series here
+            self._patch(ref.provider_event_id, recurrence_fields(spec, last_day))
         except NotFound:
             return  # already deleted: nothing remains, which is what was asked
 
@@ -228,11 +230,6 @@ class GoogleCalendar:
 
     def close_channel(self, channel: Channel) -> None:
         push.close_channel(self._client, channel)
-
-
-def series_event_id(series_id: str) -> str:
-    """The Google event id Cadence uses for ``series_id`` (re-exported for callers)."""
-    return event_id(series_id)
 
 
 def _spans(window: Interval, longest: timedelta) -> Iterator[Interval]:

@@ -94,6 +94,7 @@ _SYNC_TOKEN_EXCLUDES = (
     "iCalUID",
 )
 _MAX_FREEBUSY_CALENDARS = 50
+# "The requested time range is too long." past 90 days (github.com/calcom/cal.diy pull 11962).
 _MAX_FREEBUSY_RANGE = timedelta(days=90)
 _CHANNEL_TTL = timedelta(days=7)
 
@@ -750,7 +751,9 @@ class GoogleEmulator:
                 raise ApiError(400, "required", f"Missing {required}.")
         low, high = _parse_instant(body["timeMin"]), _parse_instant(body["timeMax"])
         if high <= low:
-            raise ApiError(400, "timeRangeEmpty", "The specified time range is empty.")
+            raise ApiError(
+                400, "timeRangeEmpty", "The specified time range is empty.", domain="calendar"
+            )
         if high - low > _MAX_FREEBUSY_RANGE:
             raise ApiError(400, "timeRangeTooLong", "The requested time range is too long.")
         items = body.get("items", [])
@@ -958,7 +961,9 @@ class GoogleEmulator:
             if naive and zone is None:
                 raise ApiError(400, "required", f"Missing time zone definition for {side} time.")
         if _start(event["end"]) < _start(event["start"]):
-            raise ApiError(400, "timeRangeEmpty", "The specified time range is empty.")
+            raise ApiError(
+                400, "timeRangeEmpty", "The specified time range is empty.", domain="calendar"
+            )
         for line in event.get("recurrence") or []:
             if not re.match(r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]", line):
                 raise ApiError(400, "invalid", "Invalid recurrence rule.")

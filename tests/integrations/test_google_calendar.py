@@ -457,3 +457,13 @@ def test_sync_pages_through_one_generator(emulator, calendar):
     assert emulator.calls == {"events.list": 5}  # 10 items, 2 per page
     assert len(full.changes) == 5
     assert {c.kind for c in full.changes} == {ChangeKind.OCCURRENCE_CANCELLED}
+
+
+def test_ending_after_an_earlier_until_never_lengthens_the_series(emulator, calendar):
+    spec = spec_for(REPS[0], until=date(2026, 3, 9))
+    ref = calendar.create_series(spec)
+    before = emulator.event(MANAGER, ref.provider_event_id)["recurrence"]
+
+    calendar.end_series(ref, spec, date(2026, 6, 1))
+
+    assert emulator.event(MANAGER, ref.provider_event_id)["recurrence"] == before
