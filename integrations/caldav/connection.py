@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import caldav
 from caldav.lib import error as caldav_error
@@ -53,7 +53,7 @@ class CalDAVCredentials:
 
     url: str
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a log line or a traceback
     email: str
     calendar: str = ""
 
@@ -71,7 +71,10 @@ class CalDAVCredentials:
         blob = store.load()
         if blob is None:
             raise ReconnectRequired("no CalDAV credentials saved: connect the calendar")
-        return cls.from_blob(blob)
+        try:
+            return cls.from_blob(blob)
+        except (ValueError, TypeError) as failure:
+            raise ReconnectRequired("the saved CalDAV credentials are unreadable") from failure
 
 
 @contextmanager

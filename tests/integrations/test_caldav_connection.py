@@ -148,6 +148,16 @@ def test_no_saved_credentials_means_reconnect() -> None:
         provider.free_busy([EMAIL], WINDOW)
 
 
+def test_unreadable_saved_credentials_mean_reconnect() -> None:
+    provider = CalDAVCalendar(MemoryTokenStore(b'{"url": "https://x"}'))
+    with pytest.raises(ReconnectRequired, match="unreadable"):
+        provider.free_busy([EMAIL], WINDOW)
+
+
+def test_the_password_stays_out_of_logs() -> None:
+    assert "app-password" not in repr(credentials("https://caldav.example/"))
+
+
 def test_a_password_revoked_later_means_reconnect(radicale: RadicaleServer) -> None:
     store = MemoryTokenStore(credentials(radicale.url, password="revoked").to_blob())
     provider = CalDAVCalendar(store, retry=RetryPolicy(attempts=3, sleep=lambda _: None))
