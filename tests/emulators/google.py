@@ -98,6 +98,8 @@ _MAX_FREEBUSY_CALENDARS = 50
 _MAX_FREEBUSY_RANGE = timedelta(days=90)
 _CHANNEL_TTL = timedelta(days=7)
 
+_Params = dict[str, str]  # path parameters of a route (calendarId, eventId)
+
 
 class ApiError(Exception):
     """An error answer in Google's JSON shape."""
@@ -584,14 +586,18 @@ class GoogleEmulator:
 
     # ------------------------------------------------------------------ Calendar API: events
 
-    def _api_events_insert(self, grant, request, params, body) -> Response:
+    def _api_events_insert(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
         event = self._insert(calendar, body or {}, request.query)
         self.sent_updates.append(("insert", event["id"], request.param("sendUpdates", "none")))
         return Response.json(200, event)
 
-    def _api_events_get(self, grant, request, params, body) -> Response:
+    def _api_events_get(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
         event = calendar.events.get(params["id"])
@@ -603,13 +609,19 @@ class GoogleEmulator:
             raise ApiError(410, "deleted", "Resource has been deleted")
         return Response.json(200, event)
 
-    def _api_events_patch(self, grant, request, params, body) -> Response:
+    def _api_events_patch(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         return self._modify(grant, request, params, body, merge=True)
 
-    def _api_events_update(self, grant, request, params, body) -> Response:
+    def _api_events_update(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         return self._modify(grant, request, params, body, merge=False)
 
-    def _modify(self, grant, request, params, body, *, merge: bool) -> Response:
+    def _modify(
+        self, grant: _Grant, request: Request, params: _Params, body: Any, *, merge: bool
+    ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
         current = self._editable(calendar, params["id"], allow_cancelled=not merge)
@@ -630,14 +642,18 @@ class GoogleEmulator:
         )
         return Response.json(200, stored)
 
-    def _api_events_delete(self, grant, request, params, body) -> Response:
+    def _api_events_delete(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
         self._delete(calendar, params["id"])
         self.sent_updates.append(("delete", params["id"], request.param("sendUpdates", "none")))
         return Response(204)
 
-    def _api_events_instances(self, grant, request, params, body) -> Response:
+    def _api_events_instances(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
         master = self._live(calendar, params["id"])
@@ -654,7 +670,9 @@ class GoogleEmulator:
             items = [i for i in items if i["status"] != "cancelled"]
         return self._page(request, items, extra={"kind": "calendar#events"})
 
-    def _api_events_list(self, grant, request, params, body) -> Response:
+    def _api_events_list(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
         not_emulated = [p for p in (*_SYNC_TOKEN_EXCLUDES[:5], "updatedMin") if p in request.query]
@@ -743,7 +761,9 @@ class GoogleEmulator:
 
     # ------------------------------------------------------------------ Calendar API: freeBusy
 
-    def _api_freebusy_query(self, grant, request, params, body) -> Response:
+    def _api_freebusy_query(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         self._require_scope(grant, _FREEBUSY_SCOPES)
         body = body or {}
         for required in ("timeMin", "timeMax"):
@@ -822,7 +842,9 @@ class GoogleEmulator:
 
     # ------------------------------------------------------------------ Calendar API: channels
 
-    def _api_events_watch(self, grant, request, params, body) -> Response:
+    def _api_events_watch(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
         body = body or {}
@@ -862,7 +884,9 @@ class GoogleEmulator:
             },
         )
 
-    def _api_channels_stop(self, grant, request, params, body) -> Response:
+    def _api_channels_stop(
+        self, grant: _Grant, request: Request, params: _Params, body: Any
+    ) -> Response:
         body = body or {}
         channel = self._channels.get(body.get("id", ""))
         if (
@@ -1008,64 +1032,42 @@ class GoogleEmulator:
         return event
 
     def _write(self, calendar: _Calendar, event: dict[str, Any]) -> dict[str, Any]:
-        """Store ``event`` in ``calendar``, bump its version, copy it to attendees, notify."""
-        self._seq += 1
-        stored = copy.deepcopy(event)
-        stored.update(
-            kind="calendar#event",
-            etag=f'"{self._seq}"',
-            updated=_rfc3339(_now()),
-            htmlLink=f"{self.base_url}/calendar/event?eid={stored['id']}",
-        )
-        for person in stored.get("attendees") or []:
-            person.pop("self", None)
-            if person["email"] == calendar.email:
-                person["self"] = True
-        organizer = stored.get("organizer")
-        if organizer:
-            organizer["self"] = organizer.get("email") == calendar.email
-        calendar.events[stored["id"]] = stored
-        calendar.versions[stored["id"]] = self._seq
-        self._changed(calendar)
-        if stored.get("organizer", {}).get("email") == calendar.email:
+        """Store ``event`` in ``calendar`` and, if it organises it, mirror it to attendees."""
+        stored = self._store(calendar, _as_seen_by(event, calendar.email))
+        if _organised_by(stored, calendar.email):
             self._copy_to_attendees(calendar, stored)
         return copy.deepcopy(stored)
 
+    def _store(self, calendar: _Calendar, resource: dict[str, Any]) -> dict[str, Any]:
+        """Persist one resource under a new version (what sync tokens count) and notify."""
+        self._seq += 1
+        resource = copy.deepcopy(resource) | {
+            "kind": "calendar#event",
+            "etag": f'"{self._seq}"',
+            "updated": _rfc3339(_now()),
+        }
+        if resource["status"] != "cancelled":
+            resource["htmlLink"] = f"{self.base_url}/calendar/event?eid={resource['id']}"
+        calendar.events[resource["id"]] = resource
+        calendar.versions[resource["id"]] = self._seq
+        self._changed(calendar)
+        return resource
+
     def _copy_to_attendees(self, organiser: _Calendar, event: dict[str, Any]) -> None:
-        invited = {p["email"] for p in event.get("attendees") or []} - {organiser.email}
-        master_id = event.get("recurringEventId", event["id"])
-        master = organiser.events.get(master_id, event)
-        invited |= {p["email"] for p in master.get("attendees") or []} - {organiser.email}
-        for email in invited:
+        """Mirror the organiser's event onto guests' calendars (domain users only)."""
+        master = organiser.events.get(event.get("recurringEventId", ""), event)
+        guests = {
+            p["email"] for p in (master.get("attendees") or []) + (event.get("attendees") or [])
+        }
+        for email in guests - {organiser.email}:
             guest = self._calendars.get(email)
             if guest is None:
                 continue  # outside the domain: an email invitation, no calendar copy
-            on_list = any(p["email"] == email for p in event.get("attendees") or [])
-            if event["status"] == "cancelled" or not on_list:
-                if event["id"] in guest.events and event.get("recurringEventId") is None:
-                    guest.events[event["id"]] = _tombstone(guest.events[event["id"]])
-                elif event.get("recurringEventId"):
-                    guest.events[event["id"]] = _tombstone(event)
-                else:
-                    continue
-            else:
-                mine = guest.events.get(event["id"], {})
-                mirror = copy.deepcopy(event)
-                extended = mirror.get("extendedProperties", {})
-                extended.pop("private", None)  # private properties stay on the organiser's copy
-                if mine.get("extendedProperties", {}).get("private"):
-                    extended["private"] = mine["extendedProperties"]["private"]
-                if not extended:
-                    mirror.pop("extendedProperties", None)
-                mirror["organizer"] = dict(event["organizer"], self=False)
-                for person in mirror.get("attendees") or []:
-                    person.pop("self", None)
-                    if person["email"] == email:
-                        person["self"] = True
-                guest.events[event["id"]] = mirror
-            self._seq += 1
-            guest.versions[event["id"]] = self._seq
-            self._changed(guest)
+            invited = any(p["email"] == email for p in event.get("attendees") or [])
+            if event["status"] != "cancelled" and invited:
+                self._store(guest, _guest_copy(event, guest))
+            elif event["id"] in guest.events or event.get("recurringEventId"):
+                self._store(guest, _tombstone(event))
 
     def _changed(self, calendar: _Calendar) -> None:
         for channel in self._channels.values():
@@ -1084,14 +1086,9 @@ class GoogleEmulator:
             raise ApiError(404, "notFound", "Not Found")
         if event["status"] == "cancelled":
             raise ApiError(410, "deleted", "Resource has been deleted")
-        tomb = _tombstone(event)
-        tomb["organizer"] = event.get("organizer", {})
-        tomb["attendees"] = event.get("attendees", [])
-        self._write(calendar, tomb)
-        stored = calendar.events[event_id]
-        stored.pop("attendees", None)
-        stored.pop("organizer", None)
-        stored.pop("htmlLink", None)
+        self._store(calendar, _tombstone(event))
+        if _organised_by(event, calendar.email):
+            self._copy_to_attendees(calendar, event | {"status": "cancelled"})
 
     def _live(self, calendar: _Calendar, event_id: str) -> dict[str, Any]:
         event = calendar.events.get(event_id)
@@ -1354,6 +1351,35 @@ def _declined_by(event: Mapping[str, Any], email: str) -> bool:
         p.get("email") == email and p.get("responseStatus") == "declined"
         for p in event.get("attendees") or []
     )
+
+
+def _organised_by(event: Mapping[str, Any], email: str) -> bool:
+    return event.get("organizer", {}).get("email") == email
+
+
+def _as_seen_by(event: Mapping[str, Any], email: str) -> dict[str, Any]:
+    """The resource with ``self`` flags set for the calendar owner ``email``."""
+    seen = copy.deepcopy(dict(event))
+    for person in seen.get("attendees") or []:
+        person.pop("self", None)
+        if person["email"] == email:
+            person["self"] = True
+    if seen.get("organizer"):
+        seen["organizer"]["self"] = seen["organizer"].get("email") == email
+    return seen
+
+
+def _guest_copy(event: Mapping[str, Any], guest: _Calendar) -> dict[str, Any]:
+    """The organiser's event as it appears on a guest's calendar."""
+    mirror = _as_seen_by(event, guest.email)
+    extended = mirror.pop("extendedProperties", {})
+    extended.pop("private", None)  # private properties stay on the organiser's copy
+    own = guest.events.get(event["id"], {}).get("extendedProperties", {}).get("private")
+    if own:
+        extended["private"] = own
+    if extended:
+        mirror["extendedProperties"] = extended
+    return mirror
 
 
 def _tombstone(event: Mapping[str, Any]) -> dict[str, Any]:
