@@ -36,7 +36,7 @@ from integrations.outlook.graph import (
     error_for,
 )
 from integrations.outlook.schedule import merge_availability, parse_schedule, schedule_requests
-from integrations.outlook.sync import read_changes
+from integrations.outlook.sync import read_changes, restart
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
 from scheduler.settings import MicrosoftSettings
@@ -264,6 +264,10 @@ class OutlookCalendar:
     def changes(self, cursor: str | None) -> ChangeSet:
         return read_changes(self.graph, cursor, self._clock(), self._horizon)
 
+    def resync(self, cursor: str | None) -> ChangeSet:
+        """A full read that still reports what vanished since ``cursor`` (after ``missed``)."""
+        return read_changes(self.graph, restart(cursor), self._clock(), self._horizon)
+
     # ------------------------------------------------------------------ push channels
 
     def open_channel(self, callback_url: str) -> Channel:
@@ -295,8 +299,7 @@ class OutlookCalendar:
     ) -> Channel:
         """Keep the channel alive after a lifecycle notification; the channel to keep.
 
-        ``FULL_RESYNC`` (and ``RECREATE``) also mean: call ``changes(None)``, since
-        notifications were lost.
+        ``FULL_RESYNC`` and ``RECREATE`` also mean notifications were lost: call ``resync``.
         """
         action = notification.action
         if action is subscriptions.NotificationAction.RENEW:

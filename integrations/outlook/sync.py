@@ -76,29 +76,38 @@ def read_changes(
     """Changes since ``cursor`` over a rolling window ``[now - 7 days, now + horizon)``."""
     previous = SyncState.load(cursor)
     wanted_end = now + horizon
-    state = previous
-    items: list[dict[str, Any]] | None = None
     # Roll the window forward a week at a time: a new window is a new delta round.
-    if state is not None and wanted_end - state.window.end < timedelta(days=7):
+    if previous and previous.delta_link and wanted_end - previous.window.end < timedelta(days=7):
         try:
-            items, link = _drain(client, state.delta_link, None)
-            state.delta_link = link
+            items, previous.delta_link = _drain(client, previous.delta_link, None)
+            return ChangeSet(tuple(_changes(client, previous, items)), previous.dump())
         except SyncReset:
-            items = None
-    full_sync = items is None
-    if items is None:
-        window = Interval(now - LOOK_BACK, wanted_end)
-        params = {"startDateTime": _z(window.start), "endDateTime": _z(window.end)}
-        items, link = _drain(client, "/me/calendarView/delta", params)
-        known = dict(previous.masters) if previous else {}
-        state = SyncState(link, window, known)
-    assert state is not None
-    vanished = set()
-    if full_sync and previous is not None:
-        seen = {i.get("seriesMasterId") for i in items}
-        vanished = {m for m, s in previous.masters.items() if s and m not in seen}
-    changes = _changes(client, state, items, vanished)
-    return ChangeSet(tuple(changes), state.dump(), full_sync=full_sync)
+            pass  # Graph forgot the token: read everything again below
+    window = Interval(now - LOOK_BACK, wanted_end)
+    params = {"startDateTime": _z(window.start), "endDateTime": _z(window.end)}
+    items, link = _drain(client, "/me/calendarView/delta", params)
+    state = SyncState(link, window)
+    if previous is not None:
+        # What we knew and no longer see happened while we were not listening: treat it as
+        # removed, so a full resync still reports cancellations and deleted series.
+        state.masters = previous.masters
+        present = {item["id"] for item in items}
+        for occurrence_id, (master_id, start) in previous.occurrences.items():
+            if window.start <= parse_instant(start) < window.end:
+                state.occurrences[occurrence_id] = (master_id, start)
+                if occurrence_id not in present:
+                    items.append({"id": occurrence_id, "@removed": {"reason": "unseen"}})
+    return ChangeSet(tuple(_changes(client, state, items)), state.dump(), full_sync=True)
+
+
+def restart(cursor: str | None) -> str | None:
+    """``cursor`` without its delta token: the next sync reads everything again but still
+    reports what disappeared meanwhile (for Graph's ``missed`` lifecycle notification)."""
+    state = SyncState.load(cursor)
+    if state is None:
+        return None
+    state.delta_link = ""
+    return state.dump()
 
 
 def _drain(
@@ -114,17 +123,16 @@ def _drain(
 
 
 def _changes(
-    client: GraphClient, state: SyncState, items: list[dict[str, Any]], vanished: set[str]
+    client: GraphClient, state: SyncState, items: list[dict[str, Any]]
 ) -> list[CalendarChange]:
+    """The changes ``items`` mean, updating ``state``'s knowledge of masters and occurrences."""
     removed: dict[str, list[datetime]] = {}
     for item in items:
         if "@removed" in item and item["id"] in state.occurrences:
             master_id, start = state.occurrences.pop(item["id"])
-            removed.setdefault(master_id, []).append(datetime.fromisoformat(start))
+            removed.setdefault(master_id, []).append(parse_instant(start))
     unknown = {i["seriesMasterId"] for i in items if i.get("seriesMasterId")} - set(state.masters)
-    masters = _read_masters(
-        client, unknown | {m for m in removed if state.masters.get(m)} | vanished
-    )
+    masters = _read_masters(client, unknown | {m for m in removed if state.masters.get(m)})
     for master_id in unknown:
         body = masters.get(master_id)
         state.masters[master_id] = (series_tag(body) or "") if body else ""
@@ -136,7 +144,7 @@ def _changes(
             continue
         state.occurrences[item["id"]] = (item["seriesMasterId"], item["originalStart"])
         changes.extend(_occurrence_changes(item, series_id))
-    for master_id in sorted(set(removed) | vanished):
+    for master_id in sorted(removed):
         series_id = state.masters.get(master_id)
         if series_id:
             changes.extend(

@@ -815,8 +815,9 @@ class GraphEmulator:
             if not body.get(required):
                 raise GraphError(400, "InvalidRequest", f"'{required}' is required.")
         self._check_expiration(body["expirationDateTime"])
-        for url in {body["notificationUrl"], body.get("lifecycleNotificationUrl")} - {None}:
-            self._validate_endpoint(url)
+        for url in (body["notificationUrl"], body.get("lifecycleNotificationUrl")):
+            if url:
+                self._validate_endpoint(url)
         sub = {**body, "id": new_id("sub"), "applicationId": "app", "_mailbox": mailbox}
         self.subscriptions[sub["id"]] = sub
         return {k: v for k, v in sub.items() if not k.startswith("_")}

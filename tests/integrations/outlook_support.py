@@ -144,6 +144,11 @@ class Webhook:
             self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
         return list(self.received)
 
+    def last_lifecycle(self) -> dict[str, Any]:
+        """The latest lifecycle notification (change notifications may arrive around it)."""
+        with self.arrived:
+            return next(p for p in reversed(self.received) if "lifecycleEvent" in p["value"][0])
+
     def __enter__(self) -> Webhook:
         self._thread.start()
         return self
