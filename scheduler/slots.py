@@ -38,7 +38,8 @@ class NoCommonWorkingHours(ValueError):
 
 @dataclass(frozen=True)
 class PreferredWindow:
-    """A time the manager would rather meet: ``weekday`` (0 = Monday), [start, end) local."""
+    """When the manager would rather meet: ``weekday`` (0 = Monday), [start, end) on the
+    organiser's wall clock."""
 
     weekday: int
     start: time
