@@ -1,0 +1,106 @@
+"""What a report covers: one organisation, a range of weeks, optionally one manager's team.
+
+Every report query starts from a ``ReportScope``, so none can forget the organisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, and_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from scheduler.models import Session
+from scheduler.outcomes import OUTCOMES_NOT_HELD, SessionOutcome
+from scheduler.recurrence import week_start
+
+# Weeks that count neither for nor against consistency (scheduler.outcomes.consistency_score).
+NOT_EXPECTED = (SessionOutcome.EXCUSED.value, SessionOutcome.UPCOMING.value)
+NOT_HELD = tuple(sorted(outcome.value for outcome in OUTCOMES_NOT_HELD))
+DEFAULT_WEEKS = 13  # one agenda period: the quarter a manager is coached on
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Sessions of ``org_id`` whose week starts in ``first_week``..``last_week`` (inclusive).
+
+    Both ends are moved to their Monday. ``manager_id`` narrows the scope to the 1:1s that
+    manager runs (the manager's own view); ``None`` is the whole organisation (admins).
+    """
+
+    org_id: str
+    first_week: date
+    last_week: date
+    manager_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "first_week", week_start(self.first_week))
+        object.__setattr__(self, "last_week", week_start(self.last_week))
+        if self.first_week > self.last_week:
+            raise ValueError("first_week is after last_week")
+
+    @classmethod
+    def last_weeks(
+        cls, org_id: str, *, today: date, weeks: int = DEFAULT_WEEKS, manager_id: str | None = None
+    ) -> ReportScope:
+        """The ``weeks`` weeks up to and including the week of ``today``."""
+        last = week_start(today)
+        return cls(org_id, last - timedelta(weeks=weeks - 1), last, manager_id)
+
+    @property
+    def weeks(self) -> list[date]:
+        """Every Monday in the range, oldest first."""
+        count = (self.last_week - self.first_week).days // 7 + 1
+        return [self.first_week + timedelta(weeks=n) for n in range(count)]
+
+    @property
+    def starts_from(self) -> datetime:
+        """A UTC instant no later than any session of the first week.
+
+        Weeks are local to the organiser's zone (up to 14 hours from UTC), so a day of margin
+        lets an index on ``scheduled_start`` bound the scan; ``week_start`` still decides.
+        """
+        return datetime.combine(self.first_week - timedelta(days=1), time(), UTC)
+
+    @property
+    def starts_before(self) -> datetime:
+        """A UTC instant later than any session of the last week (see ``starts_from``)."""
+        return datetime.combine(self.last_week + timedelta(days=8), time(), UTC)
+
+    def sessions(self) -> ColumnElement[bool]:
+        """The WHERE clause for this scope's sessions."""
+        clause = and_(
+            Session.organization_id == self.org_id,
+            Session.week_start >= self.first_week,
+            Session.week_start <= self.last_week,
+        )
+        if self.manager_id is not None:
+            clause = and_(clause, Session.manager_id == self.manager_id)
+        return clause
+
+
+def percent(score: float | None) -> str:
+    """A score as people read it: ``"83%"``, or an em dash for no data."""
+    return "—" if score is None else f"{round(score * 100)}%"
+
+
+class utc_date(FunctionElement[date]):  # lower case: it reads as the SQL function it emits
+    """The UTC calendar date of a timestamp column, on SQLite and PostgreSQL alike."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_date, "postgresql")
+def _utc_date_postgresql(element: utc_date, compiler: Any, **kw: Any) -> str:
+    # timestamptz::date would use the connection's TimeZone; the business day here is UTC's.
+    return f"(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC')::date"
+
+
+@compiles(utc_date)
+def _utc_date_default(element: utc_date, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps UTCDateTime as naive UTC text; date() gives 'YYYY-MM-DD' like a Date column.
+    return f"date({compiler.process(element.clauses, **kw)})"
