@@ -92,7 +92,7 @@ class GoogleCalendar:
                         unknown[email].append(span)
                         continue
                     busy[email].extend(
-                        Busy(Interval(_parse(b["start"]), _parse(b["end"])))
+                        Busy(Interval(_parse_rfc3339(b["start"]), _parse_rfc3339(b["end"])))
                         for b in calendar.get("busy", [])
                     )
         return {
@@ -244,5 +244,5 @@ def _rfc3339(instant: datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
 
 
-def _parse(value: str) -> datetime:
+def _parse_rfc3339(value: str) -> datetime:
     return datetime.fromisoformat(value)

@@ -12,6 +12,7 @@ from integrations.base import (
     CalendarProvider,
     ChangeKind,
     NotFound,
+    ProviderError,
     RateLimited,
     ReconnectRequired,
     Response,
@@ -220,7 +221,7 @@ def test_a_foreign_event_with_the_same_id_is_not_adopted(emulator, calendar):
         MANAGER, event_id(spec.series_id), extendedProperties={"private": {TAG_SERIES: "x"}}
     )
 
-    with pytest.raises(Exception, match="belongs to another event"):
+    with pytest.raises(ProviderError, match="belongs to another event"):
         calendar.create_series(other)
 
 

@@ -7,6 +7,7 @@ import json
 import google_auth_httplib2
 import httplib2
 import pytest
+from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
@@ -186,6 +187,6 @@ def test_a_revoked_grant_gets_401_then_invalid_grant_on_refresh(emulator):
     events = service(emulator).events()
     emulator.revoke(PAT)
 
-    with pytest.raises(Exception, match="invalid_grant"):
+    with pytest.raises(RefreshError, match="invalid_grant"):
         events.list(calendarId="primary").execute()
     assert emulator.calls["oauth.token"] == 1
