@@ -107,6 +107,7 @@ class Call:
     mailbox: str | None
     status: int
     in_batch: bool = False
+    at: float = field(default_factory=time.monotonic)  # when the answer was ready
 
 
 @dataclass
@@ -259,6 +260,10 @@ class GraphEmulator:
 
     def revoke(self, email: str) -> None:
         self.identity.revoke(email.lower())
+
+    def expire_access_tokens(self) -> None:
+        """Every access token is refused from now on (refresh tokens still work)."""
+        self.identity.access_tokens.clear()
 
     def expire_delta_tokens(self) -> None:
         with self._lock:

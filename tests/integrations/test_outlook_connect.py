@@ -1,0 +1,146 @@
+"""Connect once: MSAL's auth code flow against the emulated identity platform."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import msal
+import pytest
+import requests
+
+from integrations.base import ReconnectRequired
+from integrations.outlook import ConnectFailed, finish_connect, start_connect
+from integrations.outlook.auth import TokenSource, build_client, http_session
+from scheduler.settings import MicrosoftSettings
+from tests.emulators.graph import GraphEmulator
+from tests.fakes import MemoryTokenStore
+from tests.integrations.outlook_support import MANAGER, REDIRECT_URI, settings_for
+
+pytest_plugins = ("tests.integrations.outlook_fixtures",)
+
+
+def browse(graph: GraphEmulator, auth_uri: str, as_user: str) -> dict[str, str]:
+    """The signed-in browser at ``auth_uri``: consent, redirect, callback query."""
+    graph.identity.signed_in = as_user
+    answer = requests.get(auth_uri, verify=graph.ca_bundle, allow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
+
+
+def test_connect_once_returns_who_signed_in_and_a_cache_that_calls_graph(
+    graph: GraphEmulator,
+) -> None:
+    settings = settings_for(graph)
+    flow = start_connect(settings, REDIRECT_URI)
+    query = parse_qs(urlsplit(flow["auth_uri"]).query)
+    assert set(query["scope"][0].split()) == {
+        "openid",
+        "profile",
+        "offline_access",
+        "User.Read",
+        "Calendars.ReadWrite",
+    }
+    assert query["code_challenge_method"] == ["S256"]
+
+    account = finish_connect(settings, flow, browse(graph, flow["auth_uri"], MANAGER))
+
+    assert (account.email, account.name) == (MANAGER, "Maria Manager")
+    store = MemoryTokenStore(account.token_blob)
+    tokens = TokenSource(settings, store, http_session(settings))
+    assert tokens.email == MANAGER
+    me = requests.get(
+        f"{graph.graph_url}/me",
+        headers={"Authorization": f"Bearer {tokens.access_token()}"},
+        verify=graph.ca_bundle,
+    )
+    assert me.json()["mail"] == MANAGER
+
+
+def test_form_post_response_mode_works_too(graph: GraphEmulator) -> None:
+    settings = settings_for(graph)
+    flow = start_connect(settings, REDIRECT_URI, response_mode="form_post")
+    graph.identity.signed_in = MANAGER
+    page = requests.get(flow["auth_uri"], verify=graph.ca_bundle).text
+
+    fields: dict[str, str] = {}
+
+    class Form(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            named = dict(attrs)
+            if tag == "input":
+                fields[named["name"] or ""] = named["value"] or ""
+
+    Form().feed(page)
+    assert re.search(r'action="https://cadence\.test/auth/microsoft/callback"', page)
+    assert finish_connect(settings, flow, fields).email == MANAGER
+
+
+def test_a_forged_state_or_a_refused_consent_fails_the_connect(graph: GraphEmulator) -> None:
+    settings = settings_for(graph)
+    flow = start_connect(settings, REDIRECT_URI)
+    callback = browse(graph, flow["auth_uri"], MANAGER)
+    with pytest.raises(ConnectFailed):
+        finish_connect(settings, flow, {**callback, "state": "forged"})
+    refused = {"error": "access_denied", "error_description": "AADSTS65004: declined consent"}
+    with pytest.raises(ConnectFailed, match="access_denied"):
+        finish_connect(settings, flow, {**refused, "state": flow["state"]})
+
+
+def test_a_code_cannot_be_redeemed_twice(graph: GraphEmulator) -> None:
+    settings = settings_for(graph)
+    flow = start_connect(settings, REDIRECT_URI)
+    callback = browse(graph, flow["auth_uri"], MANAGER)
+    finish_connect(settings, flow, callback)
+    with pytest.raises(ConnectFailed, match="invalid_grant"):
+        finish_connect(settings, flow, callback)
+
+
+def test_a_token_graph_refuses_is_refreshed_and_the_new_cache_is_saved(
+    graph: GraphEmulator, store: MemoryTokenStore
+) -> None:
+    settings = settings_for(graph)
+    tokens = TokenSource(settings, store, http_session(settings))
+    first = tokens.access_token()
+    graph.identity.token_requests = 0
+    assert tokens.access_token() == first  # cached: no token request
+    assert graph.identity.token_requests == 0
+
+    second = tokens.access_token(force_refresh=True)
+
+    assert second != first and graph.identity.token_requests == 1
+    assert store.saves == 1  # the rotated refresh token reached the store
+    again = TokenSource(settings, store, http_session(settings))
+    assert again.access_token() == second  # a new worker reads the saved cache
+
+
+def test_revoked_or_missing_grants_are_reconnect_required(
+    graph: GraphEmulator, store: MemoryTokenStore
+) -> None:
+    settings = settings_for(graph)
+    graph.revoke(MANAGER)
+    with pytest.raises(ReconnectRequired, match="invalid_grant"):
+        TokenSource(settings, store, http_session(settings)).access_token(force_refresh=True)
+    with pytest.raises(ReconnectRequired):
+        TokenSource(settings, MemoryTokenStore(), http_session(settings)).access_token()
+
+
+def test_the_ca_bundle_setting_beats_requests_ca_bundle_in_the_environment(
+    graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    settings = settings_for(graph)
+    flow = start_connect(settings, REDIRECT_URI)
+    assert finish_connect(settings, flow, browse(graph, flow["auth_uri"], MANAGER)).email
+
+
+def test_only_the_public_cloud_uses_instance_discovery(graph: GraphEmulator) -> None:
+    public = MicrosoftSettings("id", "secret")
+    us_gov = MicrosoftSettings("id", "secret", authority="https://login.microsoftonline.us/t")
+    assert public.public_cloud and not us_gov.public_cloud
+    # The emulator is a "sovereign cloud" too: building a client against it makes no call
+    # to login.microsoftonline.com (there is no internet here, so that would fail).
+    client = build_client(settings_for(graph), http_session(settings_for(graph)))
+    assert isinstance(client, msal.ConfidentialClientApplication)
+    assert client.authority.token_endpoint.startswith(graph.authority)
