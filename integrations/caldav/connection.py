@@ -161,8 +161,14 @@ def check_connection(credentials: CalDAVCredentials) -> tuple[str, ...]:
             raise NotCalDAV(f"{credentials.url} does not announce CalDAV (DAV: {dav_header!r})")
         try:
             calendars = named_calendars(client)
-        except NotFound as failure:
-            raise NotCalDAV(f"no CalDAV account at {credentials.url}: {failure}") from failure
+        except WrongPassword:
+            raise
+        except (NotFound, ReconnectRequired) as failure:
+            # The login was accepted, so a 403 or 404 here means the path is not this
+            # account's (a typo, another user's space).
+            raise NotCalDAV(f"no CalDAV account of yours at {credentials.url}: {failure}") from (
+                failure
+            )
         choose_calendar(calendars, credentials.calendar)
         return tuple(name for name, _ in calendars)
 

@@ -103,6 +103,11 @@ def test_a_web_server_that_is_not_caldav_is_named(status: int) -> None:
         check_connection(credentials(web.url))
 
 
+def test_a_path_outside_the_account_is_named(radicale: RadicaleServer) -> None:
+    with pytest.raises(NotCalDAV, match="no CalDAV account of yours"):
+        check_connection(credentials(radicale.url + "someone-else/"))
+
+
 def test_an_unknown_calendar_name_is_named(radicale: RadicaleServer) -> None:
     with pytest.raises(CalendarNotFound, match="'Holidays'"):
         check_connection(credentials(radicale.url, calendar="Holidays"))
