@@ -8,7 +8,7 @@ from integrations.google.auth import (
     finish_connect,
     start_connect,
 )
-from integrations.google.calendar import GoogleCalendar
+from integrations.google.provider import GoogleCalendar
 from integrations.google.push import Notification, Verdict, verify_notification
 
 __all__ = [

@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from googleapiclient.discovery import Resource
+from googleapiclient.http import HttpRequest
+
 from integrations.base import Channel, NotFound
 from integrations.google.client import CalendarClient
 
@@ -35,19 +38,31 @@ class Notification:
 
 def open_channel(client: CalendarClient, callback_url: str) -> Channel:
     """Watch the connected primary calendar; notifications go to ``callback_url`` (https)."""
-    body = {
+    # Every attempt asks for a new channel id and secret: after a lost answer the first
+    # channel may exist, and re-sending its id would be refused as not unique. An orphan
+    # expires by itself, and its notifications fail ``verify_notification``.
+    sent: list[dict[str, str]] = []
+
+    def watch(service: Resource) -> HttpRequest:
+        sent.append(_channel_request(callback_url))
+        return service.events().watch(calendarId="primary", body=sent[-1])
+
+    answer = client.execute(watch)
+    return Channel(
+        channel_id=answer["id"],
+        resource_id=answer["resourceId"],
+        secret=sent[-1]["token"],
+        expires_at=datetime.fromtimestamp(int(answer["expiration"]) / 1000, UTC),
+    )
+
+
+def _channel_request(callback_url: str) -> dict[str, str]:
+    return {
         "id": str(uuid.uuid4()),
         "type": "web_hook",
         "address": callback_url,
         "token": secrets.token_urlsafe(32),
     }
-    answer = client.execute(lambda s: s.events().watch(calendarId="primary", body=body))
-    return Channel(
-        channel_id=answer["id"],
-        resource_id=answer["resourceId"],
-        secret=body["token"],
-        expires_at=datetime.fromtimestamp(int(answer["expiration"]) / 1000, UTC),
-    )
 
 
 def close_channel(client: CalendarClient, channel: Channel) -> None:

@@ -124,3 +124,15 @@ def test_closing_stops_the_channel_and_closing_again_is_harmless(emulator, recei
     assert [d.state for d in emulator.deliveries] == ["sync"]
     assert receiver.next().headers["x-goog-resource-state"] == "sync"
     assert receiver.pending() == 0
+
+
+def test_a_watch_whose_answer_was_lost_is_retried_as_a_new_channel(emulator, receiver, calendar):
+    emulator.fail_next(1, 500, after_commit=True, method="events.watch")
+
+    channel = calendar.open_channel(receiver.url)
+
+    assert emulator.calls == {"events.watch": 2}
+    assert channel.channel_id in emulator.channels() and len(emulator.channels()) == 2
+    pings = [receiver.next(), receiver.next()]
+    verdicts = [verify_notification(p.headers, channel).verdict for p in pings]
+    assert sorted(verdicts) == [Verdict.IGNORED, Verdict.REJECTED]  # the orphan is not ours
