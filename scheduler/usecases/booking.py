@@ -1,4 +1,4 @@
-"""Proposing a weekly slot for a manager and a rep, booking it, and ending or moving a series.
+"""Booking a manager–rep pair's weekly series, and ending or moving it.
 
 Booking is idempotent end to end: the series row is written (status ``booking``) before the
 provider is called, the provider derives its idempotency key from the row's id, and a retry,
@@ -7,10 +7,7 @@ a crash between the call and the commit, or a double submit all converge on one 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -18,12 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import CalendarProvider, SeriesRef, SeriesSpec
-from scheduler.availability import PersonAvailability, WorkingHours
 from scheduler.db import Database
-from scheduler.intervals import Interval
 from scheduler.models import Organization, Person, Series, SeriesStatus, Session
 from scheduler.recurrence import WeeklySlot, local_instant
-from scheduler.slots import SlotCandidate, find_weekly_slots
 from scheduler.usecases.agendas import (
     AgendaLink,
     manager_template,
@@ -31,92 +25,9 @@ from scheduler.usecases.agendas import (
     session_document,
     template_to_rows,
 )
+from scheduler.usecases.proposals import LIVE
 from scheduler.usecases.scope import audit, get_in_org
 from scheduler.usecases.sessions import materialise_sessions, series_slot
-from scheduler.weekgrid import CalendarGrid, Horizon, build_calendar_grid
-
-LIVE = (SeriesStatus.BOOKING, SeriesStatus.ACTIVE)
-
-
-def working_hours(person: Person, org: Organization) -> WorkingHours:
-    """A person's working hours in their own zone: theirs, the organisation's, or 9 to 5."""
-    shape: dict[str, Any] = person.working_hours or org.working_hours
-    if not shape:
-        return WorkingHours(person.zone)
-    return WorkingHours(
-        person.zone,
-        {
-            int(day): tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans)
-            for day, spans in shape.items()
-        },
-    )
-
-
-@dataclass(frozen=True)
-class Proposal:
-    rep_id: str
-    candidates: list[SlotCandidate]
-
-
-def propose_slots(
-    database: Database,
-    provider: CalendarProvider,
-    *,
-    org_id: str,
-    manager_id: str,
-    rep_ids: Sequence[str],
-    first_day: date,
-    limit: int = 5,
-) -> list[Proposal]:
-    """Ranked weekly slots for each rep with their manager, from ONE free/busy read of all."""
-    with database.session() as db:
-        org = db.get(Organization, org_id)
-        manager = get_in_org(db, Person, org_id, manager_id)
-        reps = [get_in_org(db, Person, org_id, rep_id) for rep_id in rep_ids]
-        booked = [
-            series_slot(series)
-            for series in db.scalars(
-                select(Series).where(
-                    Series.organization_id == org_id,
-                    Series.manager_id == manager_id,
-                    Series.status.in_(LIVE),
-                )
-            )
-        ]
-        assert org is not None
-        horizon = Horizon(
-            zone=manager.zone,
-            first_day=first_day,
-            weeks=org.horizon_weeks,
-            duration=timedelta(minutes=org.meeting_minutes),
-        )
-        holidays = {date.fromisoformat(day) for day in org.holidays}
-        hours = {person.id: working_hours(person, org) for person in [manager, *reps]}
-
-    start = horizon.day(0, first_day.weekday())
-    window = Interval(
-        datetime.combine(start - timedelta(days=1), time(), tzinfo=ZoneInfo(horizon.zone)),
-        datetime.combine(
-            start + timedelta(weeks=horizon.weeks, days=1), time(), tzinfo=ZoneInfo(horizon.zone)
-        ),
-    )
-    seen = provider.free_busy([manager.email, *(rep.email for rep in reps)], window)
-
-    def grid(person: Person) -> CalendarGrid:
-        # A calendar the provider did not answer for is unknown, never free.
-        availability = seen.get(person.email) or PersonAvailability(person.email, unknown=(window,))
-        return build_calendar_grid(availability, hours[person.id], horizon)
-
-    manager_grid = grid(manager)
-    return [
-        Proposal(
-            rep.id,
-            find_weekly_slots(
-                manager_grid, grid(rep), holidays=holidays, booked=booked, limit=limit
-            ),
-        )
-        for rep in reps
-    ]
 
 
 class AlreadyBooked(Exception):

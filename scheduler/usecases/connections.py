@@ -106,3 +106,22 @@ def reporting_lost_grants(
             database, org_id=org_id, connection_id=connection_id, reason=str(error), now=now
         )
         raise
+
+
+def disconnect(
+    database: Database, *, org_id: str, connection_id: str, actor_id: str, now: datetime
+) -> None:
+    """Forget the grant (the row stays for history); booked series stay in the calendar."""
+    with database.session() as db:
+        row = get_in_org(db, CalendarConnection, org_id, connection_id)
+        row.token_blob = None
+        row.status = ConnectionStatus.DISCONNECTED
+        row.status_reason = "disconnected in Cadence"
+        audit(
+            db,
+            org_id=org_id,
+            actor_id=actor_id,
+            action="calendar.disconnected",
+            subject=row,
+            now=now,
+        )

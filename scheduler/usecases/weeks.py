@@ -3,13 +3,13 @@ refreshing its agenda."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from integrations.base import CalendarProvider
-from scheduler.availability import PersonAvailability
 from scheduler.conflicts import OccurrenceConflict, find_conflicts
 from scheduler.db import Database
 from scheduler.field_errors import FieldError
@@ -18,8 +18,9 @@ from scheduler.models import Organization, Person, Series, Session
 from scheduler.outcomes import CancelledBy
 from scheduler.recurrence import local_instant, week_start
 from scheduler.usecases.agendas import AgendaLink, session_document
-from scheduler.usecases.booking import series_ref, series_spec, working_hours
+from scheduler.usecases.booking import series_ref, series_spec
 from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.proposals import read_availability, working_hours
 from scheduler.usecases.scope import audit, get_in_org
 from scheduler.usecases.sessions import reclassify, series_slot
 
@@ -144,11 +145,12 @@ def upcoming_conflicts(
     series_id: str,
     today: date,
     weeks: int = 4,
+    own_calendars: Mapping[str, CalendarProvider] | None = None,
 ) -> list[SessionConflict]:
     """The next ``weeks`` of a series that collide with either person's other busy time.
 
-    One free/busy read covers both people. Weeks already cancelled or moved are left out: the
-    manager has dealt with them.
+    One read of the manager's calendar covers both people (plus the rep's own calendar, if
+    connected). Weeks already cancelled or moved are left out: the manager dealt with them.
     """
     with database.session() as db:
         series = get_in_org(db, Series, org_id, series_id)
@@ -172,13 +174,13 @@ def upcoming_conflicts(
         local_instant(week_start(today), time(0), slot.tz),
         local_instant(week_start(today) + timedelta(weeks=weeks + 1), time(0), slot.tz),
     )
-    seen = provider.free_busy([manager.email, rep.email], window)
+    seen = read_availability(provider, [manager.email, rep.email], window, own_calendars)
     found = find_conflicts(
         slot,
         first_day,
-        seen.get(manager.email) or PersonAvailability(manager.email, unknown=(window,)),
+        seen[manager.email],
         hours[0],
-        seen.get(rep.email) or PersonAvailability(rep.email, unknown=(window,)),
+        seen[rep.email],
         hours[1],
         from_day=today,
         weeks=weeks,

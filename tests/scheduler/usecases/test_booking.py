@@ -11,8 +11,8 @@ from scheduler.usecases.booking import (
     book_series,
     change_series_time,
     end_series,
-    propose_slots,
 )
+from scheduler.usecases.proposals import propose_slots
 from tests.scheduler.usecases.conftest import MONDAY, NOW, link
 
 TUESDAY_NINE = WeeklySlot(1, time(9), timedelta(minutes=30), "America/New_York")

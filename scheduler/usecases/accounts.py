@@ -1,0 +1,230 @@
+"""Signing up and joining: who may have an account in which organisation.
+
+A person joins an organisation three ways: they start a new one (and are its admin), an
+admin added them (an invitation: the row exists without a password), or their email's
+domain is the organisation's ``join_domain``. Passwords arrive already hashed: hashing is the
+web layer's concern, deciding who may join is this module's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.db import Database
+from scheduler.field_errors import FieldError
+from scheduler.models import Organization, Person
+from scheduler.usecases.directory import (
+    InvalidInput,
+    create_organization,
+    normalise_email,
+    person_errors,
+)
+from scheduler.usecases.scope import audit, get_in_org
+
+
+def people_with_email(db: DbSession, email: str) -> list[Person]:
+    """Active people with this address, in every organisation (sign-in picks among them)."""
+    return list(
+        db.scalars(
+            select(Person)
+            .where(func.lower(Person.email) == normalise_email(email), Person.active.is_(True))
+            .order_by(Person.created_at)
+        )
+    )
+
+
+def _domain_org(db: DbSession, email: str) -> Organization | None:
+    domain = normalise_email(email).rpartition("@")[2]
+    if not domain:
+        return None
+    return db.scalar(
+        select(Organization)
+        .where(func.lower(Organization.join_domain) == domain)
+        .order_by(Organization.created_at)
+    )
+
+
+def sign_up(
+    database: Database,
+    *,
+    email: str,
+    name: str,
+    zone: str,
+    password_hash: str | None,
+    organization_name: str,
+    invited_org_id: str | None,
+    now: datetime,
+) -> Person:
+    """The person's account after signing up; ``InvalidInput`` names each field at fault.
+
+    ``invited_org_id`` comes from a verified invitation link. Without one, an organisation
+    whose ``join_domain`` matches takes the person in as a manager; otherwise a new
+    organisation named ``organization_name`` is created with them as its admin.
+    """
+    errors = person_errors(email, zone)
+    if errors:
+        raise InvalidInput(errors)
+    address = normalise_email(email)
+    with database.session() as db:
+        org_id = invited_org_id
+        if org_id is None:
+            org = _domain_org(db, address)
+            org_id = org.id if org else None
+        if org_id is not None:
+            return _join(db, org_id, address, name, zone, password_hash, invited_org_id, now)
+    if not organization_name.strip():
+        raise InvalidInput(
+            [FieldError("organization", "Name your organisation, or ask your admin to add you.")]
+        )
+    _, person_id = create_organization(
+        database, name=organization_name, admin_email=address, admin_name=name, zone=zone, now=now
+    )
+    with database.session() as db:
+        person = db.get(Person, person_id)
+        assert person is not None
+        person.password_hash = password_hash
+        return person
+
+
+def _join(
+    db: DbSession,
+    org_id: str,
+    address: str,
+    name: str,
+    zone: str,
+    password_hash: str | None,
+    invited_org_id: str | None,
+    now: datetime,
+) -> Person:
+    person = db.scalar(
+        select(Person).where(Person.organization_id == org_id, func.lower(Person.email) == address)
+    )
+    if person is not None and person.password_hash:
+        raise InvalidInput([FieldError("email", "This email has an account: sign in instead.")])
+    if person is None:
+        if invited_org_id is not None:
+            raise InvalidInput([FieldError("email", "The invitation is for another address.")])
+        person = Person(organization_id=org_id, email=address, is_manager=True, created_at=now)
+        db.add(person)
+    person.name = name.strip() or person.name
+    person.zone = zone
+    person.password_hash = password_hash
+    person.active = True
+    db.flush()
+    audit(db, org_id=org_id, actor_id=person.id, action="person.joined", subject=person, now=now)
+    return person
+
+
+def join_by_consent(
+    database: Database, *, email: str, name: str, zone: str, now: datetime
+) -> Person:
+    """The person a verified Google or Microsoft account signs in as: the existing one, a new
+    member of the organisation owning the email's domain, or the admin of a new organisation."""
+    with database.session() as db:
+        existing = people_with_email(db, email)
+        if existing:
+            return existing[0]
+    domain = normalise_email(email).rpartition("@")[2]
+    return sign_up(
+        database,
+        email=email,
+        name=name,
+        zone=zone,
+        password_hash=None,
+        organization_name=domain,
+        invited_org_id=None,
+        now=now,
+    )
+
+
+def invite_person(
+    database: Database,
+    *,
+    org_id: str,
+    actor_id: str,
+    email: str,
+    name: str,
+    zone: str,
+    admin: bool,
+    manager: bool,
+    rep: bool,
+    now: datetime,
+) -> str:
+    """Add someone to the organisation with the given roles (they sign up by invitation)."""
+    errors = person_errors(email, zone)
+    if errors:
+        raise InvalidInput(errors)
+    address = normalise_email(email)
+    with database.session() as db:
+        get_in_org(db, Person, org_id, actor_id)
+        person = db.scalar(
+            select(Person).where(
+                Person.organization_id == org_id, func.lower(Person.email) == address
+            )
+        )
+        if person is not None:
+            raise InvalidInput([FieldError("email", "This person is already in the organisation.")])
+        person = Person(
+            organization_id=org_id,
+            email=address,
+            name=name.strip(),
+            zone=zone,
+            is_admin=admin,
+            is_manager=manager,
+            is_rep=rep,
+            created_at=now,
+        )
+        db.add(person)
+        db.flush()
+        audit(
+            db, org_id=org_id, actor_id=actor_id, action="person.invited", subject=person, now=now
+        )
+        return person.id
+
+
+def set_roles(
+    database: Database,
+    *,
+    org_id: str,
+    actor_id: str,
+    person_id: str,
+    admin: bool,
+    manager: bool,
+    rep: bool,
+    active: bool,
+    now: datetime,
+) -> None:
+    """Change a person's roles; the organisation always keeps one active admin."""
+    with database.session() as db:
+        person = get_in_org(db, Person, org_id, person_id)
+        if person.is_admin and person.active and not (admin and active):
+            admins = db.scalar(
+                select(func.count()).where(
+                    Person.organization_id == org_id,
+                    Person.is_admin.is_(True),
+                    Person.active.is_(True),
+                )
+            )
+            if admins == 1:
+                raise InvalidInput([FieldError("admin", "The organisation needs one admin.")])
+        person.is_admin, person.is_manager, person.is_rep, person.active = (
+            admin,
+            manager,
+            rep,
+            active,
+        )
+        audit(
+            db,
+            org_id=org_id,
+            actor_id=actor_id,
+            action="person.roles",
+            subject=person,
+            now=now,
+            admin=admin,
+            manager=manager,
+            rep=rep,
+            active=active,
+        )

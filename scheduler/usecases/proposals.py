@@ -1,0 +1,130 @@
+"""Reading both people's calendars and proposing the weekly slot for each manager–rep pair."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from integrations.base import CalendarProvider
+from scheduler.availability import PersonAvailability, WorkingHours
+from scheduler.db import Database
+from scheduler.intervals import Interval
+from scheduler.models import Organization, Person, Series, SeriesStatus
+from scheduler.recurrence import local_instant
+from scheduler.slots import SlotCandidate, find_weekly_slots
+from scheduler.usecases.scope import get_in_org
+from scheduler.usecases.sessions import series_slot
+from scheduler.weekgrid import Horizon, build_calendar_grid
+
+LIVE = (SeriesStatus.BOOKING, SeriesStatus.ACTIVE)
+
+
+def working_hours(person: Person, org: Organization) -> WorkingHours:
+    """A person's working hours in their own zone: theirs, the organisation's, or 9 to 5."""
+    shape: dict[str, Any] = person.working_hours or org.working_hours
+    if not shape:
+        return WorkingHours(person.zone)
+    return WorkingHours(
+        person.zone,
+        {
+            int(day): tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans)
+            for day, spans in shape.items()
+        },
+    )
+
+
+def read_availability(
+    manager_calendar: CalendarProvider,
+    emails: Sequence[str],
+    window: Interval,
+    own_calendars: Mapping[str, CalendarProvider] | None = None,
+) -> dict[str, PersonAvailability]:
+    """Everyone's availability over ``window``: one read through the manager's connection,
+    plus one per person who connected their own calendar (which then speaks for them).
+
+    Anyone no calendar answered for is unknown over the window, never free.
+    """
+    own_calendars = own_calendars or {}
+    through_manager = [email for email in emails if email not in own_calendars]
+    seen = dict(manager_calendar.free_busy(through_manager, window)) if through_manager else {}
+    for email, calendar in own_calendars.items():
+        if email in emails:
+            seen.update(calendar.free_busy([email], window))
+    return {
+        email: seen.get(email) or PersonAvailability(email, unknown=(window,)) for email in emails
+    }
+
+
+@dataclass(frozen=True)
+class Proposal:
+    rep_id: str
+    candidates: list[SlotCandidate]
+
+
+def propose_slots(
+    database: Database,
+    manager_calendar: CalendarProvider,
+    *,
+    org_id: str,
+    manager_id: str,
+    rep_ids: Sequence[str],
+    first_day: date,
+    own_calendars: Mapping[str, CalendarProvider] | None = None,
+    limit: int = 5,
+) -> list[Proposal]:
+    """Ranked weekly slots for each rep with their manager.
+
+    The manager's calendar is read once for the whole team (Google free/busy and Graph
+    getSchedule answer for many people per call), and laid on a grid once for all pairs.
+    """
+    with database.session() as db:
+        org = db.get(Organization, org_id)
+        assert org is not None
+        manager = get_in_org(db, Person, org_id, manager_id)
+        reps = [get_in_org(db, Person, org_id, rep_id) for rep_id in rep_ids]
+        booked = [
+            series_slot(series)
+            for series in db.scalars(
+                select(Series).where(
+                    Series.organization_id == org_id,
+                    Series.manager_id == manager_id,
+                    Series.status.in_(LIVE),
+                )
+            )
+        ]
+        horizon = Horizon(
+            zone=manager.zone,
+            first_day=first_day,
+            weeks=org.horizon_weeks,
+            duration=timedelta(minutes=org.meeting_minutes),
+        )
+        holidays = {date.fromisoformat(day) for day in org.holidays}
+        hours = {person.email: working_hours(person, org) for person in [manager, *reps]}
+
+    # A day either side: the reps' own zones can reach past the organiser's week.
+    zone = manager.zone
+    window = Interval(
+        local_instant(first_day - timedelta(days=1), time(0), ZoneInfo(zone)),
+        local_instant(first_day + timedelta(weeks=horizon.weeks, days=1), time(0), ZoneInfo(zone)),
+    )
+    emails = [manager.email, *(rep.email for rep in reps)]
+    seen = read_availability(manager_calendar, emails, window, own_calendars)
+    grids = {email: build_calendar_grid(seen[email], hours[email], horizon) for email in emails}
+    return [
+        Proposal(
+            rep.id,
+            find_weekly_slots(
+                grids[manager.email],
+                grids[rep.email],
+                holidays=holidays,
+                booked=booked,
+                limit=limit,
+            ),
+        )
+        for rep in reps
+    ]
