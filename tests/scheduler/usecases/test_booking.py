@@ -12,7 +12,6 @@ from scheduler.usecases.booking import (
     change_series_time,
     end_series,
 )
-from scheduler.usecases.proposals import propose_slots
 from tests.scheduler.usecases.conftest import MONDAY, NOW, link
 
 TUESDAY_NINE = WeeklySlot(1, time(9), timedelta(minutes=30), "America/New_York")
@@ -31,32 +30,6 @@ def book(database, calendar, team, rep=0, slot=TUESDAY_NINE, now=NOW):
         link=link,
         now=now,
     )
-
-
-def test_proposals_for_a_whole_team_read_free_busy_once(database, calendar, team):
-    # The manager is busy every Monday 9:00-12:00 New York time for the whole horizon.
-    for week in range(14):
-        start = datetime(2026, 10, 19, 13, tzinfo=UTC) + timedelta(weeks=week)
-        calendar.add_busy("pat@acme.test", start, start + timedelta(hours=3))
-
-    proposals = propose_slots(
-        database,
-        calendar,
-        org_id=team.org_id,
-        manager_id=team.manager_id,
-        rep_ids=team.rep_ids,
-        first_day=MONDAY,
-    )
-
-    assert calendar.calls["free_busy"] == 1
-    assert [p.rep_id for p in proposals] == team.rep_ids
-    for proposal in proposals:
-        best = proposal.candidates[0]
-        assert best.free_in_every_known_week
-        assert not (best.slot.weekday == 0 and time(9) <= best.slot.local_time < time(12))
-    # Lena works 9-17 in London: the best slot for her lies in both people's working hours.
-    lena = proposals[1].candidates[0]
-    assert all(time(9) <= start.time() for start in lena.rep_starts)
 
 
 def test_booking_writes_the_series_its_sessions_and_one_event(database, calendar, team):
