@@ -8,7 +8,7 @@ from integrations.google.auth import (
     finish_connect,
     start_connect,
 )
-from integrations.google.provider import GoogleCalendar
+from integrations.google.provider import GoogleCalendar, SeriesDeleted
 from integrations.google.push import Notification, Verdict, verify_notification
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "GoogleCalendar",
     "GoogleConnection",
     "Notification",
+    "SeriesDeleted",
     "Verdict",
     "finish_connect",
     "start_connect",

@@ -47,6 +47,10 @@ FREEBUSY_MAX_SPAN = timedelta(days=90)
 _PRIMARY = "primary"
 
 
+class SeriesDeleted(ProviderError):
+    """The series' event id is taken by the same series, deleted in the calendar since."""
+
+
 class GoogleCalendar:
     """One manager's Google connection, as Cadence uses it."""
 
@@ -118,16 +122,30 @@ class GoogleCalendar:
                 lambda s: s.events().insert(calendarId=_PRIMARY, body=body, **options)
             )
         except Conflict:
-            event = self._client.execute(
-                lambda s: s.events().get(calendarId=_PRIMARY, eventId=body["id"])
-            )
-            tagged = event.get("extendedProperties", {}).get("private", {}).get(TAG_SERIES)
-            if tagged != spec.series_id:
-                raise ProviderError(
-                    f"event id {body['id']} belongs to another event, not series {spec.series_id}"
-                ) from None
+            event = self._adopt(spec, body["id"])
         extra = {"ical_uid": event.get("iCalUID", ""), "meet_url": event.get("hangoutLink", "")}
         return SeriesRef(event["id"], {k: v for k, v in extra.items() if v})
+
+    def _adopt(self, spec: SeriesSpec, google_id: str) -> dict[str, Any]:
+        """The event already booked under this series' id, provided it is this live series."""
+        try:
+            event = self._client.execute(
+                lambda s: s.events().get(calendarId=_PRIMARY, eventId=google_id)
+            )
+        except NotFound:
+            event = {"status": "cancelled"}
+        # Google keeps deleted events (status "cancelled") and their ids stay taken
+        # (stackoverflow.com/q/27542721); some answers are 410 instead: either way, it is gone.
+        if event.get("status") == "cancelled":
+            raise SeriesDeleted(
+                f"series {spec.series_id} was deleted in Google Calendar; book it under a new id"
+            )
+        tagged = event.get("extendedProperties", {}).get("private", {}).get(TAG_SERIES)
+        if tagged != spec.series_id:
+            raise ProviderError(
+                f"event id {google_id} belongs to another event, not series {spec.series_id}"
+            )
+        return event
 
     def end_series(self, ref: SeriesRef, spec: SeriesSpec, from_day: date) -> None:
         """Rewrite the RRULE to end before ``from_day``, or delete it if nothing would remain."""

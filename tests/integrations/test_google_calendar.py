@@ -22,6 +22,7 @@ from integrations.base import (
 from integrations.google import GoogleCalendar
 from integrations.google.auth import SCOPES
 from integrations.google.events import TAG_AGENDA_HASH, TAG_SERIES, event_id, instance_id
+from integrations.google.provider import SeriesDeleted
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
 from scheduler.recurrence import WeeklySlot
@@ -468,3 +469,13 @@ def test_ending_after_an_earlier_until_never_lengthens_the_series(emulator, cale
     calendar.end_series(ref, spec, date(2026, 6, 1))
 
     assert emulator.event(MANAGER, ref.provider_event_id)["recurrence"] == before
+
+
+def test_booking_a_series_deleted_in_the_calendar_again_is_refused_clearly(emulator, calendar):
+    spec = spec_for(REPS[0])
+    ref = calendar.create_series(spec)
+    emulator.delete_event(MANAGER, ref.provider_event_id)
+
+    with pytest.raises(SeriesDeleted):
+        calendar.create_series(spec)
+    assert masters(emulator) == []
