@@ -73,7 +73,7 @@ def tokens(emulator):
 
 @pytest.fixture
 def calendar(emulator, tokens, sleeps):
-    return GoogleCalendar(emulator.settings(), tokens, retry=fast_retry(sleeps), timeout=0.5)
+    return GoogleCalendar(emulator.settings(), tokens, retry=fast_retry(sleeps), timeout=10)
 
 
 def blob_for(emulator: GoogleEmulator, email: str) -> bytes:
