@@ -43,9 +43,10 @@ def series_id_of(google_id: str) -> str | None:
         return None
     encoded = base.removeprefix(_ID_PREFIX).upper()
     try:
-        return base64.b32hexdecode(encoded + "=" * (-len(encoded) % 8)).decode()
+        decoded = base64.b32hexdecode(encoded + "=" * (-len(encoded) % 8)).decode()
     except (binascii.Error, ValueError):
         return None
+    return decoded or None
 
 
 def instance_id(series_event_id: str, original_start: datetime) -> str:
