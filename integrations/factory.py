@@ -1,0 +1,71 @@
+"""THE one place that opens a connected calendar: a connection's provider, settings, tokens.
+
+Adapters are imported when first used, so a process starts even while one adapter's optional
+dependencies are missing; only connections to that provider then fail, with ``Unavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from integrations.base import CalendarProvider, PushChannels, TokenStore
+from integrations.retry import RetryPolicy
+from scheduler.models import CalendarConnection, Provider
+from scheduler.settings import Settings
+
+
+class Unavailable(LookupError):
+    """This build or configuration cannot open calendars of that provider."""
+
+
+def open_calendar(
+    provider: Provider | str,
+    settings: Settings,
+    tokens: TokenStore,
+    *,
+    zone: str = "UTC",
+    retry: RetryPolicy | None = None,
+) -> CalendarProvider:
+    """The adapter for one connection; ``tokens`` is that connection's grant store.
+
+    ``retry`` bounds the adapter's own retries (jobs pass a short policy and let the queue
+    retry later, so a worker is never parked for minutes in one backoff).
+    """
+    provider = Provider(provider)
+    if provider is Provider.GOOGLE:
+        from integrations.google import GoogleCalendar
+
+        return GoogleCalendar(settings.google, tokens, retry=retry)  # type: ignore[return-value]
+    if provider is Provider.MICROSOFT:
+        from integrations.outlook import OutlookCalendar
+
+        return OutlookCalendar(settings.microsoft, tokens, retry=retry)  # type: ignore[return-value]
+    if provider is Provider.CALDAV:
+        from integrations.caldav.provider import CalDAVCalendar
+
+        return CalDAVCalendar(tokens, zone=zone, retry=retry)  # type: ignore[return-value]
+    raise Unavailable(f"no adapter for {provider}")
+
+
+# A connection row -> the calendar it opens (tests inject in-memory calendars instead).
+CalendarOpener = Callable[[CalendarConnection], CalendarProvider]
+
+
+def calendar_opener(
+    settings: Settings,
+    tokens_for: Callable[[CalendarConnection], TokenStore],
+    *,
+    retry: RetryPolicy | None = None,
+) -> CalendarOpener:
+    """A ``CalendarOpener`` for production: ``tokens_for`` gives each row its token store."""
+
+    def open_for(connection: CalendarConnection) -> CalendarProvider:
+        return open_calendar(connection.provider, settings, tokens_for(connection), retry=retry)
+
+    return open_for
+
+
+def push_channels(calendar: CalendarProvider) -> PushChannels | None:
+    """The calendar's push ability, if its provider has one (CalDAV is polled)."""
+    needed = ("open_channel", "renew_channel", "close_channel")
+    return calendar if all(callable(getattr(calendar, n, None)) for n in needed) else None  # type: ignore[return-value]

@@ -1,0 +1,92 @@
+"""Bursts of notifications for one connection become one sync.
+
+- While a sync of a connection is *queued*, more requests add nothing: a marker key
+  (``SET NX``) says one is waiting, and the job removes it before it reads the calendar, so a
+  change made after that read is always followed by another request that enqueues again.
+- While a sync is *running*, a second job for the same connection does not run beside it: it
+  raises the connection's ``dirty`` flag and leaves; the running job syncs again before it lets
+  go of the lock, and looks at the flag once more after, so no request is lost in between.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scheduler.jobs.dispatch import RQDispatcher
+
+# A queued marker outlives a lost enqueue by at most this long (the daily full sync and the
+# next notification recover it).
+MARKER_TTL = 120
+MAX_ROUNDS = 10
+
+
+def request_once(
+    dispatcher: RQDispatcher, marker: str, enqueue: Callable[[], None], *, ttl: int = MARKER_TTL
+) -> bool:
+    """Enqueue unless a job for ``marker`` is already waiting; returns whether it enqueued."""
+    key = dispatcher.key("queued", marker)
+    if not dispatcher.redis.set(key, "1", nx=True, ex=ttl):
+        return False
+    try:
+        enqueue()
+    except Exception:
+        dispatcher.redis.delete(key)
+        raise
+    return True
+
+
+def started(dispatcher: RQDispatcher, marker: str) -> None:
+    """The waiting job has begun: requests from now on must enqueue a new one."""
+    dispatcher.redis.delete(dispatcher.key("queued", marker))
+
+
+def exclusive_rounds(dispatcher: RQDispatcher, name: str, *, lease: int) -> Iterator[int]:
+    """Rounds of work for ``name``, one process at a time.
+
+    Yields nothing if another process holds the lock (it will do our round for us); otherwise
+    yields once, then again each time someone asked meanwhile (at most ``MAX_ROUNDS``).
+    ``lease`` (seconds) frees the lock if this process dies holding it.
+    """
+    redis = dispatcher.redis
+    lock, dirty = dispatcher.key("lock", name), dispatcher.key("dirty", name)
+    token = uuid.uuid4().hex
+    rounds = 0
+    redis.set(dirty, "1")
+    while rounds < MAX_ROUNDS and redis.set(lock, token, nx=True, ex=lease):
+        try:
+            while rounds < MAX_ROUNDS and redis.getdel(dirty):
+                rounds += 1
+                yield rounds
+        finally:
+            _release(dispatcher, lock, token)
+        if not redis.exists(dirty):
+            return
+
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def _release(dispatcher: RQDispatcher, lock: str, token: str) -> None:
+    with suppress(Exception):  # an unreleased lock expires with its lease
+        dispatcher.redis.eval(_RELEASE, 1, lock, token)
+
+
+_RAISE_TO = """
+local previous = tonumber(redis.call('get', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > previous then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return previous
+"""
+
+
+def highest_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> int | None:
+    """Record Google's message ``number`` for a channel; the highest seen before it."""
+    key = dispatcher.key("channel-message", channel_id)
+    previous = int(dispatcher.redis.eval(_RAISE_TO, 1, key, number, 8 * 24 * 3600))
+    return None if previous < 0 else previous

@@ -1,0 +1,151 @@
+"""Periodic jobs, declared once as data, run by exactly one scheduler.
+
+With Redis, ``run_scheduler`` holds a lease-lock so a second scheduler process only waits,
+and keeps each job's last run in a Redis hash keyed by the job's stable name: a restarted
+scheduler picks up where the last one stopped, never running a job twice in one interval.
+Without Redis, ``EmbeddedTimer`` runs the same list inline from a thread of the web process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from scheduler.jobs import tasks
+from scheduler.jobs.dispatch import Dispatcher, RQDispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str  # stable: the key of its last run; renaming one runs it afresh
+    every: timedelta
+    function: Callable[..., Any]
+
+
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic(
+        "bookings.finish_interrupted", timedelta(minutes=5), tasks.finish_interrupted_bookings
+    ),
+    Periodic("agendas.refresh_due", timedelta(minutes=15), tasks.refresh_due_agendas),
+    Periodic("sessions.reclassify", timedelta(hours=1), tasks.reclassify_sessions),
+    Periodic("channels.renew", timedelta(hours=1), tasks.renew_channels),
+    Periodic("sync.reconcile_all", timedelta(days=1), tasks.reconcile_all),
+    Periodic("sessions.extend_horizon", timedelta(days=1), tasks.extend_horizons),
+    Periodic("series.scan_conflicts", timedelta(days=1), tasks.scan_conflicts),
+    Periodic("series.detect_stopped", timedelta(days=1), tasks.detect_stopped),
+)
+
+
+def due(
+    schedule: tuple[Periodic, ...], last_runs: Mapping[str, float], now: float
+) -> list[Periodic]:
+    """The jobs whose interval has passed since their last run (never run: due now)."""
+    return [
+        job
+        for job in schedule
+        if now - last_runs.get(job.name, float("-inf")) >= job.every.total_seconds()
+    ]
+
+
+def run_scheduler(
+    dispatcher: RQDispatcher,
+    schedule: tuple[Periodic, ...] = PERIODIC,
+    *,
+    tick: float = 1.0,
+    lease: int = 30,
+    stop: threading.Event | None = None,
+    ticks: int | None = None,
+) -> None:
+    """Enqueue each periodic job when due, while holding the scheduler lock.
+
+    Stops when ``stop`` is set or after ``ticks`` ticks (tests); otherwise runs forever.
+    """
+    redis = dispatcher.redis
+    lock, runs = dispatcher.key("scheduler", "lock"), dispatcher.key("scheduler", "last-run")
+    me = uuid.uuid4().hex
+    _forget_undeclared(dispatcher, schedule)
+    count = 0
+    while (ticks is None or count < ticks) and not (stop and stop.is_set()):
+        count += 1
+        if _hold(dispatcher, lock, me, lease):
+            last = {k.decode(): float(v) for k, v in redis.hgetall(runs).items()}
+            for job in due(schedule, last, time.time()):
+                # Written before enqueueing: a crash in between skips one run, never doubles it.
+                redis.hset(runs, job.name, time.time())
+                dispatcher.enqueue(job.function)
+                log.info("enqueued periodic job %s", job.name)
+        if stop is not None:
+            stop.wait(tick)
+        else:
+            time.sleep(tick)
+
+
+def _hold(dispatcher: RQDispatcher, lock: str, me: str, lease: int) -> bool:
+    """Take the scheduler lock, or extend it if ours; false while another scheduler has it."""
+    redis = dispatcher.redis
+    if redis.set(lock, me, nx=True, ex=lease):
+        return True
+    if (redis.get(lock) or b"").decode() == me:
+        redis.expire(lock, lease)
+        return True
+    return False
+
+
+def _forget_undeclared(dispatcher: RQDispatcher, schedule: tuple[Periodic, ...]) -> None:
+    """Reconcile the stored schedule with the declared one: drop jobs no longer declared."""
+    runs = dispatcher.key("scheduler", "last-run")
+    declared = {job.name for job in schedule}
+    stale = [k for k in dispatcher.redis.hkeys(runs) if k.decode() not in declared]
+    if stale:
+        dispatcher.redis.hdel(runs, *stale)
+
+
+class EmbeddedTimer:
+    """The embedded default's scheduler: a daemon thread running due jobs inline."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        schedule: tuple[Periodic, ...] = PERIODIC,
+        *,
+        tick: float = 30.0,
+    ):
+        self._dispatcher = dispatcher
+        self._schedule = schedule
+        self._tick = tick
+        self._last: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cadence-periodic", daemon=True)
+
+    def start(self) -> EmbeddedTimer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def run_due(self) -> list[str]:
+        """Run every job that is due now; returns their names."""
+        ran = []
+        for job in due(self._schedule, self._last, time.monotonic()):
+            self._last[job.name] = time.monotonic()
+            self._dispatcher.enqueue(job.function)
+            ran.append(job.name)
+        return ran
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:  # the timer outlives one bad run; the failure is in the log
+                log.exception("periodic jobs failed")
+            self._stop.wait(self._tick)

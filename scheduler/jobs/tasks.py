@@ -1,0 +1,295 @@
+"""The jobs. Each takes ids, opens what it needs from the ``Runtime``, calls one use case.
+
+All are idempotent: running one twice (a retry, a duplicate, a restarted worker) leaves the
+same state as running it once. Periodic jobs fan out: they find the objects needing work and
+enqueue one small job per object, so one bad calendar never holds up the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import date, time, timedelta
+
+from integrations.base import CalendarProvider
+from integrations.factory import push_channels
+from scheduler.jobs import coalesce
+from scheduler.jobs.dispatch import RQDispatcher
+from scheduler.jobs.mailbox import mailbox_slot
+from scheduler.jobs.registry import job
+from scheduler.jobs.runtime import Runtime
+from scheduler.models import CalendarConnection, Provider, Series, Session
+from scheduler.recurrence import WeeklySlot
+from scheduler.usecases import booking, calendar_sync, pending_bookings, upkeep, weeks
+from scheduler.usecases.push_channels import keep_channel_open as keep_open
+from scheduler.usecases.scope import get_in_org
+
+# ---------------------------------------------------------------------------- booking
+
+
+@job("booking", timeout=120, subject="Person")
+def book_series(
+    rt: Runtime,
+    org_id: str,
+    manager_id: str,
+    rep_id: str,
+    connection_id: str,
+    weekday: int,
+    local_time: str,
+    duration_minutes: int,
+    zone: str,
+    first_day: str,
+) -> str:
+    """Book the pair's weekly series (``book_series`` is idempotent end to end)."""
+    slot = WeeklySlot(
+        weekday=weekday,
+        local_time=time.fromisoformat(local_time),
+        duration=timedelta(minutes=duration_minutes),
+        zone=zone,
+    )
+    with _calendar(rt, org_id, connection_id) as calendar:
+        return booking.book_series(
+            rt.database,
+            calendar,
+            org_id=org_id,
+            manager_id=manager_id,
+            rep_id=rep_id,
+            connection_id=connection_id,
+            slot=slot,
+            first_day=date.fromisoformat(first_day),
+            link=rt.link,
+            now=rt.clock(),
+        )
+
+
+@job("booking", timeout=120, subject="Series")
+def finish_booking(rt: Runtime, org_id: str, series_id: str) -> bool:
+    """Complete a booking a crashed worker left in ``booking``."""
+    connection_id = _series_connection(rt, org_id, series_id)
+    with _calendar(rt, org_id, connection_id) as calendar:
+        return pending_bookings.finish_booking(
+            rt.database, calendar, org_id=org_id, series_id=series_id, link=rt.link, now=rt.clock()
+        )
+
+
+@job("booking", timeout=60, subject="Session")
+def refresh_agenda(rt: Runtime, org_id: str, session_id: str) -> bool:
+    """Put the week's current agenda (open items carried over) on its invite."""
+    with rt.database.session() as db:
+        series_id = get_in_org(db, Session, org_id, session_id).series_id
+    connection_id = _series_connection(rt, org_id, series_id)
+    with _calendar(rt, org_id, connection_id) as calendar:
+        return weeks.refresh_agenda(
+            rt.database,
+            calendar,
+            org_id=org_id,
+            session_id=session_id,
+            link=rt.link,
+            now=rt.clock(),
+        )
+
+
+# ---------------------------------------------------------------------------- sync
+
+
+@job("sync", timeout=300, subject="CalendarConnection")
+def sync_connection(rt: Runtime, org_id: str, connection_id: str, *, full: bool = False) -> int:
+    """Bring the connection's sessions up to date with its calendar; returns changes applied.
+
+    With Redis, concurrent requests for one connection collapse (see ``coalesce``).
+    """
+    applied = 0
+    for _ in _sync_rounds(rt, connection_id, full=full):
+        with _calendar(rt, org_id, connection_id) as calendar:
+            applied += calendar_sync.sync_connection(
+                rt.database,
+                calendar,
+                org_id=org_id,
+                connection_id=connection_id,
+                now=rt.clock(),
+                full=full,
+            )
+    return applied
+
+
+def request_sync(rt: Runtime, org_id: str, connection_id: str, *, full: bool = False) -> bool:
+    """Ask for a sync of the connection; a burst of asks while one is queued adds nothing.
+
+    Returns whether a job was enqueued (inline: run).
+    """
+    dispatcher = rt.dispatcher
+    if not isinstance(dispatcher, RQDispatcher):
+        dispatcher.enqueue(sync_connection, org_id, connection_id, full=full)
+        return True
+    return coalesce.request_once(
+        dispatcher,
+        _sync_name(connection_id, full),
+        lambda: dispatcher.enqueue(sync_connection, org_id, connection_id, full=full),
+    )
+
+
+@job("sync", timeout=60, subject="CalendarConnection")
+def keep_channel_open(rt: Runtime, org_id: str, connection_id: str, *, force: bool = False) -> bool:
+    """Open or renew the connection's push channel (CalDAV has none: it is polled)."""
+    with _calendar(rt, org_id, connection_id) as calendar:
+        push = push_channels(calendar)
+        if push is None:
+            return False
+        with rt.database.session() as db:
+            provider = get_in_org(db, CalendarConnection, org_id, connection_id).provider
+        return keep_open(
+            rt.database,
+            push,
+            rt.cipher,
+            org_id=org_id,
+            connection_id=connection_id,
+            callback_url=rt.callback_url(str(provider)),
+            now=rt.clock(),
+            renew_within=rt.tuning.renew_channels_within,
+            force=force,
+        )
+
+
+# ---------------------------------------------------------------------------- per object upkeep
+
+
+@job("periodic", timeout=60, subject="Series")
+def extend_horizon(rt: Runtime, org_id: str, series_id: str) -> int:
+    return upkeep.extend_horizon(rt.database, org_id=org_id, series_id=series_id, now=rt.clock())
+
+
+@job("periodic", timeout=120, subject="Series")
+def report_conflicts(rt: Runtime, org_id: str, series_id: str) -> int:
+    connection_id = _series_connection(rt, org_id, series_id)
+    now = rt.clock()
+    with _calendar(rt, org_id, connection_id) as calendar:
+        return upkeep.report_conflicts(
+            rt.database,
+            calendar,
+            org_id=org_id,
+            series_id=series_id,
+            today=now.date(),
+            weeks=rt.tuning.conflict_weeks,
+            now=now,
+        )
+
+
+@job("periodic", timeout=60, subject="Person")
+def report_stopped_cadence(rt: Runtime, org_id: str, rep_id: str) -> bool:
+    return upkeep.report_stopped_cadence(rt.database, org_id=org_id, rep_id=rep_id, now=rt.clock())
+
+
+# ---------------------------------------------------------------------------- periodic fan-outs
+
+
+@job("periodic", timeout=300, retries=0)
+def reconcile_all(rt: Runtime) -> int:
+    """Daily: a full sync of every connection catches notifications that never arrived."""
+    with rt.database.session() as db:
+        pairs = upkeep.active_connections(db)
+    for org_id, connection_id in pairs:
+        request_sync(rt, org_id, connection_id, full=True)
+    return len(pairs)
+
+
+@job("periodic", timeout=300, retries=0)
+def renew_channels(rt: Runtime) -> int:
+    with rt.database.session() as db:
+        pairs = upkeep.active_connections(db)
+    for org_id, connection_id in pairs:
+        rt.dispatcher.enqueue(keep_channel_open, org_id, connection_id)
+    return len(pairs)
+
+
+@job("periodic", timeout=300, retries=0)
+def refresh_due_agendas(rt: Runtime) -> int:
+    with rt.database.session() as db:
+        pairs = upkeep.sessions_needing_agenda(db, now=rt.clock(), lead=rt.tuning.agenda_lead)
+    for org_id, session_id in pairs:
+        rt.dispatcher.enqueue(refresh_agenda, org_id, session_id)
+    return len(pairs)
+
+
+@job("periodic", timeout=300, retries=0)
+def reclassify_sessions(rt: Runtime) -> int:
+    return upkeep.reclassify_past_sessions(rt.database, now=rt.clock())
+
+
+@job("periodic", timeout=300, retries=0)
+def extend_horizons(rt: Runtime) -> int:
+    return _fan_out(rt, extend_horizon, upkeep.live_series)
+
+
+@job("periodic", timeout=300, retries=0)
+def scan_conflicts(rt: Runtime) -> int:
+    return _fan_out(rt, report_conflicts, upkeep.live_series)
+
+
+@job("periodic", timeout=300, retries=0)
+def detect_stopped(rt: Runtime) -> int:
+    return _fan_out(rt, report_stopped_cadence, upkeep.reps_to_check)
+
+
+@job("periodic", timeout=300, retries=0)
+def finish_interrupted_bookings(rt: Runtime) -> int:
+    with rt.database.session() as db:
+        pairs = pending_bookings.stale_bookings(
+            db, now=rt.clock(), older_than=rt.tuning.booking_stale_after
+        )
+    for org_id, series_id in pairs:
+        rt.dispatcher.enqueue(finish_booking, org_id, series_id)
+    return len(pairs)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _fan_out(rt: Runtime, each, find) -> int:  # type: ignore[no-untyped-def]
+    with rt.database.session() as db:
+        pairs = find(db)
+    for org_id, object_id in pairs:
+        rt.dispatcher.enqueue(each, org_id, object_id)
+    return len(pairs)
+
+
+def _series_connection(rt: Runtime, org_id: str, series_id: str) -> str:
+    with rt.database.session() as db:
+        connection_id = get_in_org(db, Series, org_id, series_id).connection_id
+    if connection_id is None:
+        raise LookupError(f"series {series_id} has no calendar connection")
+    return connection_id
+
+
+@contextmanager
+def _calendar(rt: Runtime, org_id: str, connection_id: str) -> Iterator[CalendarProvider]:
+    """The connection's calendar, holding one of its Outlook mailbox's slots meanwhile."""
+    with rt.database.session() as db:
+        row = get_in_org(db, CalendarConnection, org_id, connection_id)
+    dispatcher = rt.jobs
+    slot = (
+        mailbox_slot(
+            dispatcher,
+            row.account_email,
+            limit=rt.tuning.mailbox_limit,
+            lease=300,
+            wait=rt.tuning.mailbox_wait.total_seconds(),
+        )
+        if isinstance(dispatcher, RQDispatcher) and row.provider == Provider.MICROSOFT
+        else nullcontext()
+    )
+    with slot:
+        yield rt.calendar(row)
+
+
+def _sync_name(connection_id: str, full: bool) -> str:
+    return f"sync-full:{connection_id}" if full else f"sync:{connection_id}"
+
+
+def _sync_rounds(rt: Runtime, connection_id: str, *, full: bool) -> Iterator[int]:
+    dispatcher = rt.jobs
+    if not isinstance(dispatcher, RQDispatcher):
+        yield 1
+        return
+    name = _sync_name(connection_id, full)
+    coalesce.started(dispatcher, name)
+    yield from coalesce.exclusive_rounds(dispatcher, name, lease=300)
