@@ -7,9 +7,10 @@ its TLS trust from ``GoogleSettings.ca_bundle`` handed to httplib2 explicitly (h
 ``execute(num_retries=...)``, which ignores ``Retry-After``.
 
 Error mapping (https://developers.google.com/calendar/api/guides/errors):
-401 / ``invalid_grant`` -> ``ReconnectRequired``; 429 and 403 ``rateLimitExceeded`` /
-``userRateLimitExceeded`` -> ``RateLimited``; 5xx, timeouts, resets -> ``Transient``;
-404 / 410 -> ``NotFound`` (410 as ``Gone``); 409 -> ``Conflict``.
+401, 403 ``insufficientPermissions`` and ``invalid_grant`` -> ``ReconnectRequired``;
+429 and 403 ``rateLimitExceeded`` / ``userRateLimitExceeded`` -> ``RateLimited``;
+5xx, timeouts, resets -> ``Transient``; 404 / 410 -> ``NotFound`` (410 as ``Gone``);
+409 -> ``Conflict``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from scheduler.settings import GoogleSettings
 
 _SERVICE_PATH = "calendar/v3/"
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+# A grant without the scope a call needs (the user unticked it): only a new consent helps.
+_RECONNECT_REASONS = frozenset({"insufficientPermissions", "authError"})
 
 RequestFactory = Callable[[Resource], HttpRequest]
 
@@ -121,7 +124,7 @@ def translate_http_error(error: HttpError) -> ProviderError:
     """The typed Cadence error for a Calendar API error answer."""
     status = error.resp.status
     reason, message = _reason(error)
-    if status == 401:
+    if status == 401 or (status == 403 and reason in _RECONNECT_REASONS):
         return ReconnectRequired(f"Google refused the credentials: {message}")
     if status == 429 or (status == 403 and reason in _RATE_LIMIT_REASONS):
         return RateLimited(message, retry_after=_retry_after(error))

@@ -479,3 +479,14 @@ def test_booking_a_series_deleted_in_the_calendar_again_is_refused_clearly(emula
     with pytest.raises(SeriesDeleted):
         calendar.create_series(spec)
     assert masters(emulator) == []
+
+
+def test_a_grant_missing_the_free_busy_scope_asks_for_a_reconnect(emulator):
+    issued = json.loads(blob_for(emulator, MANAGER))
+    narrow = emulator.issue_tokens(MANAGER, ["https://www.googleapis.com/auth/calendar.events"])
+    issued |= {"token": narrow["access_token"], "refresh_token": narrow["refresh_token"]}
+    calendar = GoogleCalendar(emulator.settings(), MemoryTokenStore(json.dumps(issued).encode()))
+
+    with pytest.raises(ReconnectRequired):
+        calendar.free_busy([REPS[0]], MARCH)
+    assert emulator.calls == {"freebusy.query": 1}
