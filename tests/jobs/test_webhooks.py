@@ -1,0 +1,164 @@
+"""The webhooks: genuine notifications enqueue one sync; the rest are harmless."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from scheduler.models import CalendarConnection
+from tests.jobs.conftest import NOW, drain, queued
+from web.app import create_app
+from web.webhooks import pipeline
+
+SECRET = "channel-secret-0123456789"
+CHANNEL = "channel-1"
+
+
+@pytest.fixture
+def app(settings, database, calendar, clock, redis, runtime) -> Flask:
+    """The app on the same Redis namespace as ``runtime``, so ``drain`` runs its jobs."""
+    app = create_app(settings, database=database, providers=lambda row: calendar, clock=clock)
+    app.extensions["cadence.jobs"] = runtime
+    return app
+
+
+@pytest.fixture
+def watched(booked, database, runtime):
+    """The booked team's connection with an open push channel."""
+    with database.session() as db:
+        row = db.get(CalendarConnection, booked.connection_id)
+        row.channel_id = CHANNEL
+        row.channel_resource_id = "resource-1"
+        row.channel_secret = runtime.cipher.encrypt(SECRET.encode())
+        row.channel_expires_at = NOW + timedelta(days=7)
+    return booked
+
+
+def google(client, number: int, *, state="exists", token=SECRET, channel=CHANNEL):
+    return client.post(
+        "/webhooks/google",
+        headers={
+            "X-Goog-Channel-ID": channel,
+            "X-Goog-Channel-Token": token,
+            "X-Goog-Resource-State": state,
+            "X-Goog-Message-Number": str(number),
+            "X-Goog-Resource-ID": "resource-1",
+        },
+    )
+
+
+def graph(client, *items, path="/webhooks/microsoft"):
+    return client.post(path, json={"value": list(items)})
+
+
+def change(client_state=SECRET, subscription=CHANNEL, **extra):
+    return {
+        "subscriptionId": subscription,
+        "clientState": client_state,
+        "changeType": "updated",
+        "resource": "me/events/AAMk",
+        "resourceData": {"id": "AAMk"},
+        **extra,
+    }
+
+
+def test_a_genuine_google_notification_enqueues_a_sync(app, watched, runtime, calendar):
+    answer = google(app.test_client(), 2)
+    assert answer.status_code == 204 and queued(runtime) == 1
+    drain(runtime)
+    assert calendar.calls["changes"] == 1
+
+
+def test_a_hundred_duplicate_notifications_make_one_sync(app, watched, runtime, calendar):
+    client = app.test_client()
+    assert {google(client, n).status_code for n in range(2, 102)} == {204}
+    assert queued(runtime) == 1
+    drain(runtime)
+    assert calendar.calls["changes"] == 1
+
+
+def test_replayed_and_out_of_order_google_notifications_are_ignored(app, watched, runtime):
+    client = app.test_client()
+    google(client, 5)
+    drain(runtime)
+    for number in (5, 3, 4):  # the same again, then two that arrive late
+        assert google(client, number).status_code == 204
+    assert queued(runtime) == 0
+    google(client, 6)
+    assert queued(runtime) == 1
+
+
+def test_the_first_sync_ping_of_a_channel_does_nothing(app, watched, runtime):
+    assert google(app.test_client(), 1, state="sync").status_code == 204
+    assert queued(runtime) == 0
+
+
+@pytest.mark.parametrize(
+    ("token", "channel", "status"),
+    [("forged", CHANNEL, 403), ("", CHANNEL, 403), (SECRET, "someone-elses", 404)],
+)
+def test_forged_google_notifications_are_refused(app, watched, runtime, token, channel, status):
+    assert google(app.test_client(), 9, token=token, channel=channel).status_code == status
+    assert queued(runtime) == 0
+
+
+def test_the_graph_validation_handshake_echoes_the_token_as_plain_text(app):
+    answer = app.test_client().post("/webhooks/microsoft?validationToken=<b>abc%20123</b>")
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/plain"
+    assert answer.get_data(as_text=True) == "<b>abc 123</b>"
+
+
+def test_genuine_graph_notifications_enqueue_one_sync(app, watched, runtime, calendar):
+    client = app.test_client()
+    assert graph(client, change(), change(), change(changeType="deleted")).status_code == 202
+    assert graph(client, change()).status_code == 202  # duplicated delivery
+    assert queued(runtime) == 1
+    drain(runtime)
+    assert calendar.calls["changes"] == 1
+
+
+@pytest.mark.parametrize(
+    "item",
+    [change(client_state="forged"), change(client_state=None), change(subscription="other")],
+)
+def test_forged_graph_notifications_are_refused(app, watched, runtime, item):
+    assert graph(app.test_client(), change(), item).status_code in (403, 404)
+    assert queued(runtime) == 0
+
+
+def test_a_graph_body_that_is_not_a_notification_is_a_bad_request(app, watched, runtime):
+    client = app.test_client()
+    assert client.post("/webhooks/microsoft", data="nonsense").status_code == 400
+    assert graph(client).status_code == 400
+    assert queued(runtime) == 0
+
+
+def test_lifecycle_notifications_resync_and_keep_the_subscription(app, watched, runtime, calendar):
+    client = app.test_client()
+    path = "/webhooks/microsoft/lifecycle"
+    assert graph(client, change(lifecycleEvent="missed"), path=path).status_code == 202
+    assert graph(client, change(lifecycleEvent="reauthorizationRequired"), path=path).status_code
+    drain(runtime)
+    assert calendar.calls["changes"] == 1  # the missed notifications: a full sync
+    assert calendar.calls["renew_channel"] == 1
+
+
+def test_a_notification_is_answered_in_well_under_fifty_milliseconds(app, watched, runtime):
+    client = app.test_client()
+    google(client, 2)  # warm up
+    took = []
+    for number in range(3, 53):
+        start = time.perf_counter()
+        google(client, number)
+        took.append(time.perf_counter() - start)
+    assert sorted(took)[len(took) // 2] < 0.05
+
+
+def test_the_app_has_the_pipeline_of_its_settings(settings, database, calendar):
+    app = create_app(settings, database=database, providers=lambda row: calendar)
+    with app.app_context():
+        assert type(pipeline().dispatcher).__name__ == "InlineDispatcher"

@@ -1,0 +1,173 @@
+"""Calendar push notifications (Google channels, Graph subscriptions) land here.
+
+Each handler checks the notification with the adapter's own verify function, enqueues a sync
+of the connection and answers at once (Graph wants 2xx within 3 s; Google backs off on slow
+answers). Duplicated, replayed, out-of-order and forged notifications are harmless: forged
+ones are refused before anything is done, and the rest at most ask for a sync that is
+already queued. The blueprint is CSRF-exempt: providers authenticate with channel secrets.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+
+from integrations.base import Channel
+from integrations.google import Verdict
+from integrations.google import verify_notification as verify_google
+from integrations.outlook import (
+    InvalidNotification,
+    NotificationAction,
+    validation_response,
+)
+from integrations.outlook import verify_notification as verify_graph
+from scheduler import jobs
+from scheduler.jobs import coalesce, tasks
+from scheduler.jobs.dispatch import RQDispatcher
+from scheduler.jobs.periodic import EmbeddedTimer
+from scheduler.jobs.runtime import Runtime
+from scheduler.usecases.push_channels import connection_for_channel, stored_channel
+from web.services import cadence
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+_EXTENSION = "cadence.jobs"
+
+
+@bp.record_once
+def _wire_pipeline(state: BlueprintSetupState) -> None:
+    """Give the app its job pipeline: RQ with Redis, else inline plus an embedded timer."""
+    app = state.app
+    services = app.extensions["cadence"]
+    runtime = jobs.build(
+        services.settings,
+        link=services.agenda_link,
+        database=services.database,
+        calendars=services.providers,
+        clock=services.clock,
+    )
+    app.extensions[_EXTENSION] = runtime
+
+
+def pipeline() -> Runtime:
+    """The current app's job pipeline (other blueprints enqueue through it)."""
+    return current_app.extensions[_EXTENSION]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------- Google
+
+
+@bp.post("/google")
+def google() -> Response:
+    channel_id = request.headers.get("X-Goog-Channel-ID", "")
+    found = _channel(channel_id)
+    if found is None:
+        return Response(status=404)
+    org_id, connection_id, channel = found
+    verdict = verify_google(request.headers, channel)
+    if verdict.verdict is Verdict.REJECTED:
+        return Response(status=403)
+    if verdict.verdict is Verdict.SYNC and not _replayed(channel_id, verdict.message_number):
+        tasks.request_sync(pipeline(), org_id, connection_id)
+    return Response(status=204)
+
+
+def _replayed(channel_id: str, number: int | None) -> bool:
+    """Whether Google's message ``number`` was already acted on (a replay or late arrival)."""
+    if number is None:
+        return False
+    dispatcher = pipeline().dispatcher
+    if isinstance(dispatcher, RQDispatcher):
+        previous = coalesce.highest_message(dispatcher, channel_id, number)
+    else:
+        previous = _LOCAL_MESSAGES.raise_to(channel_id, number)
+    return previous is not None and number <= previous
+
+
+# ---------------------------------------------------------------------------- Microsoft Graph
+
+
+@bp.post("/microsoft")
+@bp.post("/microsoft/lifecycle")
+def microsoft() -> Response | tuple[str, int, dict[str, str]]:
+    token = request.args.get("validationToken")
+    if token is not None:
+        return validation_response(token)  # the handshake before a subscription is created
+    payload = request.get_json(silent=True)
+    items = payload.get("value") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or not items:
+        return Response(status=400)
+    by_subscription: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        by_subscription[str((item or {}).get("subscriptionId") or "")].append(item)
+    actions: list[tuple[str, str, NotificationAction]] = []
+    for subscription_id, group in by_subscription.items():
+        found = _channel(subscription_id)
+        if found is None:
+            return Response(status=404)
+        org_id, connection_id, channel = found
+        try:
+            notifications = verify_graph({"value": group}, channel)
+        except InvalidNotification:
+            return Response(status=403)
+        actions += [(org_id, connection_id, n.action) for n in notifications]
+    for org_id, connection_id, action in dict.fromkeys(actions):
+        _follow(org_id, connection_id, action)
+    return Response(status=202)
+
+
+def _follow(org_id: str, connection_id: str, action: NotificationAction) -> None:
+    runtime = pipeline()
+    if action in (NotificationAction.RENEW, NotificationAction.RECREATE):
+        runtime.dispatcher.enqueue(tasks.keep_channel_open, org_id, connection_id, force=True)
+    full = action in (NotificationAction.FULL_RESYNC, NotificationAction.RECREATE)
+    if action is not NotificationAction.RENEW:
+        tasks.request_sync(runtime, org_id, connection_id, full=full)
+
+
+# ---------------------------------------------------------------------------- shared
+
+
+def _channel(channel_id: str) -> tuple[str, str, Channel] | None:
+    """(organisation, connection, channel) for a channel / subscription id we opened."""
+    services = cadence()
+    with services.database.session() as db:
+        row = connection_for_channel(db, channel_id)
+        if row is None:
+            return None
+        channel = stored_channel(row, services.cipher)
+        return (row.organization_id, row.id, channel) if channel else None
+
+
+class _MessageNumbers:
+    """Highest Google message number per channel, in process (the embedded default)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._highest: dict[str, int] = {}
+
+    def raise_to(self, channel_id: str, number: int) -> int | None:
+        with self._lock:
+            previous = self._highest.get(channel_id)
+            self._highest[channel_id] = max(number, previous if previous is not None else number)
+            return previous
+
+
+_LOCAL_MESSAGES = _MessageNumbers()
+
+
+def start_embedded_timer(app: Flask) -> EmbeddedTimer | None:
+    """The embedded default's periodic jobs, from a thread of the serving process.
+
+    Called by the process that serves the app (``bin/demo``), never by ``create_app``, so
+    building an app in a test starts no thread. With Redis the scheduler process runs them.
+    """
+    runtime: Runtime = app.extensions[_EXTENSION]
+    if isinstance(runtime.dispatcher, RQDispatcher):
+        return None
+    timer = app.extensions["cadence.timer"] = EmbeddedTimer(runtime.dispatcher).start()
+    return timer
