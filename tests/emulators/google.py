@@ -668,7 +668,12 @@ class GoogleEmulator:
         items = [self._instance(calendar, master["id"], s) for s in starts]
         if request.param("showDeleted") != "true":
             items = [i for i in items if i["status"] != "cancelled"]
-        return self._page(request, items, extra={"kind": "calendar#events"})
+        offset = int(_page_state(request).get("offset", 0))
+        page, next_page = self._paginate(request, items, offset, {})
+        answer: dict[str, Any] = {"kind": "calendar#events", "items": page}
+        if next_page:
+            answer["nextPageToken"] = next_page
+        return Response.json(200, answer)
 
     def _api_events_list(
         self, grant: _Grant, request: Request, params: _Params, body: Any
@@ -690,7 +695,7 @@ class GoogleEmulator:
                     400, "invalid", f"Sync token cannot be combined with {', '.join(clashing)}."
                 )
         if page_token:
-            state = _decode_token(page_token)
+            state = _page_state(request)
             since, snapshot, offset = state["since"], state["snapshot"], state["offset"]
             if state["epoch"] != calendar.sync_epoch:
                 raise _sync_gone()
@@ -712,8 +717,8 @@ class GoogleEmulator:
             if not _matches_filters(event, request):
                 continue
             items.append(event)
-        size = min(int(request.param("maxResults") or 250), self.max_page_size)
-        page = items[offset : offset + size]
+        page_state = {"since": since, "snapshot": snapshot, "epoch": calendar.sync_epoch}
+        page, next_page = self._paginate(request, items, offset, page_state)
         answer: dict[str, Any] = {
             "kind": "calendar#events",
             "summary": calendar.email,
@@ -723,16 +728,9 @@ class GoogleEmulator:
             "defaultReminders": [],
             "items": page,
         }
-        if offset + size < len(items):
-            answer["nextPageToken"] = _encode_token(
-                {
-                    "since": since,
-                    "snapshot": snapshot,
-                    "offset": offset + size,
-                    "epoch": calendar.sync_epoch,
-                }
-            )
-        else:
+        if next_page:
+            answer["nextPageToken"] = next_page
+        else:  # the last page carries the token for the next incremental sync
             answer["nextSyncToken"] = _encode_token(
                 {"seq": snapshot, "epoch": calendar.sync_epoch, "cal": calendar.email}
             )
@@ -742,22 +740,19 @@ class GoogleEmulator:
         try:
             state = _decode_token(sync_token)
         except ValueError:
-            raise _sync_gone() from None
+            raise _sync_gone() from None  # Google answers 410 to any token it cannot use
         if state.get("cal") != calendar.email or state.get("epoch") != calendar.sync_epoch:
             raise _sync_gone()
         return int(state["seq"])
 
-    def _page(self, request: Request, items: list[dict], extra: dict[str, Any]) -> Response:
-        offset = (
-            int(_decode_token(request.param("pageToken"))["offset"])
-            if request.param("pageToken")
-            else 0
-        )
-        size = min(int(request.param("maxResults") or 250), 2500)
-        answer = dict(extra, items=items[offset : offset + size])
-        if offset + size < len(items):
-            answer["nextPageToken"] = _encode_token({"offset": offset + size})
-        return Response.json(200, answer)
+    def _paginate(
+        self, request: Request, items: list[dict], offset: int, state: dict[str, Any]
+    ) -> tuple[list[dict], str | None]:
+        """One page of ``items`` from ``offset``, and the page token for the rest (if any)."""
+        size = min(int(request.param("maxResults") or 250), self.max_page_size)
+        if offset + size >= len(items):
+            return items[offset:], None
+        return items[offset : offset + size], _encode_token(state | {"offset": offset + size})
 
     # ------------------------------------------------------------------ Calendar API: freeBusy
 
@@ -1304,12 +1299,22 @@ def _encode_token(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
 
 
-def _decode_token(token: str | None) -> dict[str, Any]:
+def _decode_token(token: str) -> dict[str, Any]:
+    """The state inside a page or sync token; ``ValueError`` if it is not one of ours."""
+    state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    if not isinstance(state, dict):
+        raise ValueError(f"not a token: {token!r}")
+    return state
+
+
+def _page_state(request: Request) -> dict[str, Any]:
+    token = request.param("pageToken")
+    if not token:
+        return {}
     try:
-        padded = (token or "") + "=" * (-len(token or "") % 4)
-        return json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, json.JSONDecodeError):
-        raise ApiError(400, "invalid", "Invalid page or sync token.") from None
+        return _decode_token(token)
+    except ValueError:
+        raise ApiError(400, "invalid", "Invalid page token value.") from None
 
 
 def _split_instance_id(event_id: str) -> tuple[str, datetime]:

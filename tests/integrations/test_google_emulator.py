@@ -137,6 +137,7 @@ def test_sync_tokens_exclude_filters_and_expire_with_410(emulator):
     emulator.expire_sync_tokens(PAT)
     status, error = refusal(events.list(calendarId="primary", syncToken=token))
     assert status == 410 and error["errors"][0]["reason"] == "fullSyncRequired"
+    assert refusal(events.list(calendarId="primary", syncToken="garbage"))[0] == 410
 
 
 def test_freebusy_limits_and_per_calendar_errors(emulator):
