@@ -510,22 +510,13 @@ class GoogleEmulator:
             return error.response()
 
     def _calendar_api(self, request: Request) -> Response:
-        relative = request.path.removeprefix("/calendar/v3/")
-        for verb, pattern, resource, name in self._ROUTES:  # noqa: B007 (used after the loop)
-            match = pattern.match(relative)
-            if match and verb == request.method:
-                break
-        else:
-            raise ApiError(404, "notFound", f"Not Found: {request.method} {relative}")
+        resource, name, path_params = self._route(request)
         method = f"{resource}.{name}"
         with self._lock:
             self.calls[method] += 1
             failure = self._next_failure(method)
-        if failure and failure.status == "timeout":
-            self._stopping.wait(self.hang_seconds)
-            return Response(hang_up=True)
         if failure and not failure.after_commit:
-            return self._injected(failure)
+            return self._fail(failure)
         with self._lock:
             grant = self._authenticate(request)
             unknown = set(request.query) - google_schema.query_parameters(resource, name)
@@ -536,15 +527,26 @@ class GoogleEmulator:
                 google_schema.validate_body(resource, name, body)
             except google_schema.SchemaError as error:
                 raise ApiError(400, "invalid", str(error)) from None
-            params = {k: unquote(v) for k, v in match.groupdict().items()}
-            response = getattr(self, f"_api_{resource}_{name}")(grant, request, params, body)
+            response = getattr(self, f"_api_{resource}_{name}")(grant, request, path_params, body)
             if self.after_call is not None:
                 self.after_call(method)
         if failure:  # after_commit: the write is done, the client sees an error anyway
-            return self._injected(failure)
+            return self._fail(failure)
         return response
 
-    def _injected(self, failure: _Failure) -> Response:
+    def _route(self, request: Request) -> tuple[str, str, _Params]:
+        """(resource, method name, path parameters) of a Calendar API request."""
+        relative = request.path.removeprefix("/calendar/v3/")
+        for verb, pattern, resource, name in self._ROUTES:
+            match = pattern.match(relative)
+            if match and verb == request.method:
+                return resource, name, {k: unquote(v) for k, v in match.groupdict().items()}
+        raise ApiError(404, "notFound", f"Not Found: {request.method} {relative}")
+
+    def _fail(self, failure: _Failure) -> Response:
+        if failure.status == "timeout":
+            self._stopping.wait(self.hang_seconds)
+            return Response(hang_up=True)
         response = _INJECTED[int(failure.status)].response()
         if failure.status == 429:
             response.headers["Retry-After"] = str(self.retry_after)

@@ -490,3 +490,13 @@ def test_a_grant_missing_the_free_busy_scope_asks_for_a_reconnect(emulator):
     with pytest.raises(ReconnectRequired):
         calendar.free_busy([REPS[0]], MARCH)
     assert emulator.calls == {"freebusy.query": 1}
+
+
+def test_an_insert_that_timed_out_after_committing_is_adopted(emulator, tokens, sleeps):
+    calendar = GoogleCalendar(emulator.settings(), tokens, retry=fast_retry(sleeps), timeout=0.3)
+    emulator.fail_next(1, "timeout", after_commit=True, method="events.insert")
+
+    ref = calendar.create_series(spec_for(REPS[0]))
+
+    assert [e["id"] for e in masters(emulator)] == [ref.provider_event_id]
+    assert emulator.calls == {"events.insert": 2, "events.get": 1}
