@@ -2,27 +2,66 @@
 
 from __future__ import annotations
 
-import os
+from datetime import UTC, datetime
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 
+from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.settings import Settings
+from web import admin, api, auth, errors, forms, manager, rep, security, timefmt, webhooks
+from web.agenda_links import agenda_link_builder
+from web.identity import load_signed_in_person
+from web.providers import default_providers, reconnect_needed
+from web.services import Clock, ProviderFactory, Services
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app from ``settings`` (read from the environment when not given)."""
-    settings = settings or Settings.from_env(os.environ)
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    providers: ProviderFactory | None = None,
+    clock: Clock | None = None,
+) -> Flask:
+    """Cadence's web app for ``settings``; tests pass their own database, calendars and clock."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    database = database or Database(settings.database_url)
+    cipher = TokenCipher(settings.token_keys)
+    app.extensions["cadence"] = Services(
+        settings=settings,
+        database=database,
+        cipher=cipher,
+        providers=providers or default_providers(settings, database, cipher),
+        clock=clock or utc_now,
+        agenda_link=agenda_link_builder(settings.secret_key, settings.base_url),
     )
-    database = Database(settings.database_url)
-    app.extensions["cadence.settings"] = settings
-    app.extensions["cadence.db"] = database
+    security.init_security(app, https=settings.base_url.startswith("https://"))
+    errors.init_errors(app)
+    timefmt.register(app)
+    forms.register(app)
+    app.before_request(load_signed_in_person)
+
+    @app.context_processor
+    def page_context() -> dict[str, object]:
+        person = g.get("person")
+        return {"person": person, "reconnect": reconnect_needed(person) if person else None}
+
+    for blueprint in (
+        auth.bp,
+        manager.bp,
+        rep.bp,
+        admin.bp,
+        api.bp,
+        webhooks.bp,
+    ):
+        app.register_blueprint(blueprint)
+    security.csrf.exempt(api.bp)  # the API checks CSRF itself unless a bearer token is used
+    security.csrf.exempt(webhooks.bp)  # providers authenticate notifications with channel secrets
 
     @app.get("/healthz")
     def health():  # type: ignore[no-untyped-def]

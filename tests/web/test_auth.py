@@ -1,0 +1,117 @@
+"""Signing up, joining an organisation, signing in and out."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from scheduler.models import Organization, Person
+from tests.web.conftest import PASSWORD, post, sign_in, sign_up
+
+
+def people(database) -> list[Person]:
+    with database.session() as db:
+        return list(db.scalars(select(Person).order_by(Person.created_at, Person.email)))
+
+
+def test_the_first_person_to_sign_up_creates_the_organisation_and_is_its_admin(client, database):
+    answer = sign_up(client, "pat@acme.test", "Patrick", "America/New_York", "Acme")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/manager/team"
+    (pat,) = people(database)
+    assert pat.is_admin and pat.is_manager and pat.password_hash.startswith("$argon2")
+    with database.session() as db:
+        assert db.scalar(select(Organization.name)) == "Acme"
+
+
+def test_sign_up_errors_are_shown_beside_their_fields(client):
+    answer = sign_up(client, "not-an-email", "", "Mars/Olympus", "Acme", password="short")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'id="e-password"' in page and "at least 10 characters" in page
+    assert 'id="e-name"' in page
+
+
+def test_without_invitation_or_domain_a_sign_up_needs_an_organisation_name(client, database):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    other = client.application.test_client()
+    answer = sign_up(other, "sam@acme.test", "Sam", "UTC", "")
+    assert answer.status_code == 400
+    assert "Name your organisation" in answer.get_data(as_text=True)
+
+
+def test_people_at_the_join_domain_join_the_organisation(client, database):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    with database.session() as db:
+        db.scalar(select(Organization)).join_domain = "acme.test"
+    other = client.application.test_client()
+    assert sign_up(other, "Sam@ACME.test", "Sam", "Europe/London").status_code == 302
+    pat, sam = people(database)
+    assert sam.organization_id == pat.organization_id
+    assert sam.email == "sam@acme.test" and not sam.is_admin and sam.is_manager
+
+
+def test_an_invited_person_signs_up_through_the_admins_link(client, database):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    post(
+        client,
+        "/admin/people",
+        {"email": "rita@elsewhere.test", "name": "Rita", "zone": "UTC", "rep": "on"},
+        page="/admin/people",
+    )
+    page = client.get("/admin/people").get_data(as_text=True)
+    link = re.search(r'value="http://127.0.0.1:5000(/signup\?invite=[^"]+)"', page).group(1)
+    other = client.application.test_client()
+    form = other.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    invite = re.search(r'name="invite" value="([^"]+)"', form).group(1)
+    answer = sign_up(other, "rita@elsewhere.test", "Rita", "UTC", invite=invite)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/me"
+    rita = next(p for p in people(database) if p.email == "rita@elsewhere.test")
+    assert rita.is_rep and rita.password_hash
+
+
+def test_a_forged_invitation_does_not_let_anyone_in(client, database):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    other = client.application.test_client()
+    answer = sign_up(other, "eve@evil.test", "Eve", "UTC", "", invite="forged.token")
+    assert answer.status_code == 400
+    assert len(people(database)) == 1
+
+
+def test_an_account_cannot_be_taken_over_by_signing_up_again(client, database):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    with database.session() as db:
+        db.scalar(select(Organization)).join_domain = "acme.test"
+    other = client.application.test_client()
+    answer = sign_up(other, "pat@acme.test", "Mallory", "UTC")
+    assert answer.status_code == 400
+    assert "sign in instead" in answer.get_data(as_text=True)
+
+
+def test_sign_in_and_out(client):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    post(client, "/signout", page="/manager/team")
+    assert client.get("/manager/team").status_code == 302
+    wrong = sign_in(client, "pat@acme.test", "wrong password")
+    assert wrong.status_code == 400
+    assert sign_in(client, "PAT@acme.test", PASSWORD).headers["Location"] == "/manager/team"
+    assert client.get("/manager/team").status_code == 200
+
+
+def test_sign_in_only_follows_same_site_next_links(client):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    post(client, "/signout", page="/manager/team")
+    token_page = "/signin"
+    answer = post(
+        client,
+        "/signin?next=//evil.test/x",
+        {"email": "pat@acme.test", "password": PASSWORD},
+        page=token_page,
+    )
+    assert answer.headers["Location"] == "/manager/team"
+
+
+def test_pages_need_a_signed_in_person_with_the_right_role(client):
+    assert client.get("/manager/team").headers["Location"].startswith("/signin?next=")
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    assert client.get("/me").status_code == 403  # Patrick is not anyone's rep

@@ -1,0 +1,231 @@
+"""The manager's pages: team, CSV import, proposals, booking, conflicts, moves, debriefs."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from scheduler.models import ActionItem, Person, Series, Session
+from tests.web.conftest import post
+
+
+@pytest.fixture
+def org(client, make_org):
+    return make_org(client)
+
+
+def book_top_slot(client, rep_id: str):  # type: ignore[no-untyped-def]
+    """Book the first proposal on the rep's slot page, as the button would."""
+    page = client.get(f"/manager/reps/{rep_id}/slots").get_data(as_text=True)
+    form = page[page.index(f'action="/manager/reps/{rep_id}/book"') :]
+    fields = dict(
+        re.findall(r'name="(weekday|local_time|minutes|zone|first_day)" value="([^"]*)"', form)[:5]
+    )
+    return post(client, f"/manager/reps/{rep_id}/book", fields, page="/manager/team"), fields
+
+
+def test_adding_a_rep_puts_them_on_the_team(client, org, database):
+    answer = post(
+        client,
+        "/manager/team/reps",
+        {"email": "ana@acme.test", "name": "Ana", "zone": "Europe/Madrid"},
+        page="/manager/team",
+    )
+    assert answer.status_code == 302
+    page = client.get("/manager/team").get_data(as_text=True)
+    assert "Ana" in page and "Europe/Madrid" in page and "Find a weekly slot" in page
+
+
+def test_an_invalid_rep_shows_each_error_beside_its_field(client, org):
+    answer = post(
+        client,
+        "/manager/team/reps",
+        {"email": "nope", "name": "X", "zone": "Mars/Base"},
+        page="/manager/team",
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'id="e-email"' in page and 'id="e-zone"' in page and "Unknown time zone" in page
+
+
+def test_csv_import_reports_every_row(client, org, database):
+    csv = (
+        "manager_email,rep_email,rep_name,rep_zone\n"
+        "pat@acme.test,ana@acme.test,Ana,Europe/Madrid\n"
+        "pat@acme.test,bad-address,Bad,UTC\n"
+        "nobody@acme.test,carl@acme.test,Carl,UTC\n"
+        "pat@acme.test,dee@acme.test,Dee,Nowhere/Zone\n"
+    )
+    answer = post(
+        client,
+        "/manager/team/import",
+        {"file": (io.BytesIO(csv.encode()), "team.csv")},
+        page="/manager/team",
+        content_type="multipart/form-data",
+    )
+    page = answer.get_data(as_text=True)
+    assert "Imported 1 of 4 rows." in page
+    assert page.count("Not added") == 3
+    assert "No manager &#39;nobody@acme.test&#39;" in page
+    assert "Unknown time zone" in page
+    with database.session() as db:
+        assert db.scalar(select(Person.name).where(Person.email == "ana@acme.test")) == "Ana"
+        assert db.scalar(select(func.count()).where(Person.email == "carl@acme.test")) == 0
+
+
+def test_csv_with_the_wrong_header_is_refused(client, org):
+    answer = post(
+        client,
+        "/manager/team/import",
+        {"file": (io.BytesIO(b"email,name\na@b.test,A\n"), "team.csv")},
+        page="/manager/team",
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 400
+    assert "missing manager_email" in answer.get_data(as_text=True)
+
+
+def test_proposals_show_rep_local_times_and_conflicting_weeks(client, org, calendar):
+    # Lena (London) is busy every Monday 9:00-9:30 New York time for the next weeks.
+    first = datetime(2026, 10, 26, 13, 0, tzinfo=UTC)
+    for week in range(13):
+        start = first + timedelta(weeks=week)
+        calendar.add_busy(
+            "lena@acme.test", start, start + timedelta(minutes=30), label="Pipeline call"
+        )
+    page = client.get(f"/manager/reps/{org.rep_ids[1]}/slots").get_data(as_text=True)
+    assert "Best" in page
+    assert "(Europe/London)" in page and "(America/New_York)" in page
+    assert calendar.calls["free_busy"] == 1
+
+
+def test_booking_the_top_slot_and_double_submit_books_once(client, org, calendar, database):
+    answer, fields = book_top_slot(client, org.rep_ids[0])
+    assert answer.status_code == 302
+    series_url = answer.headers["Location"]
+    again = post(client, f"/manager/reps/{org.rep_ids[0]}/book", fields, page="/manager/team")
+    assert again.headers["Location"] == series_url
+    assert calendar.calls["create_series"] == 1
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(Series)) == 1
+    other = dict(fields, local_time="16:00")
+    third = post(client, f"/manager/reps/{org.rep_ids[0]}/book", other, page="/manager/team")
+    assert third.headers["Location"] == series_url
+    assert "already has a weekly 1:1" in client.get(series_url).get_data(as_text=True)
+
+
+def test_the_series_page_shows_a_conflict_and_moves_one_week(client, org, calendar, database):
+    answer, _ = book_top_slot(client, org.rep_ids[1])
+    series_url = answer.headers["Location"]
+    with database.session() as db:
+        third = db.scalars(select(Session).order_by(Session.scheduled_start)).all()[2]
+    # Not exactly the occurrence's own span: that would be the 1:1 itself in her calendar.
+    dentist = third.scheduled_start - timedelta(minutes=15)
+    calendar.add_busy("lena@acme.test", dentist, dentist + timedelta(hours=1), label="Dentist")
+    page = client.get(series_url).get_data(as_text=True)
+    assert "Conflict" in page and "Dentist" in page
+    assert "(Europe/London)" in page  # the rep's own time beside the manager's
+    moves = re.findall(r'name="start" value="([^"]+)"', page)
+    assert moves, page
+    moved = post(client, f"/manager/sessions/{third.id}/move", {"start": moves[0]}, page=series_url)
+    assert moved.status_code == 302
+    assert calendar.calls["move_occurrence"] == 1
+    with database.session() as db:
+        row = db.get(Session, third.id)
+        assert row.current_start == datetime.fromisoformat(moves[0])
+        assert row.current_start.isocalendar()[1] == row.scheduled_start.isocalendar()[1]
+    assert "Moved this week" in client.get(series_url).get_data(as_text=True)
+
+
+def test_cancelling_one_week(client, org, calendar, database):
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    post(client, f"/manager/sessions/{first.id}/cancel", page=answer.headers["Location"])
+    assert calendar.calls["cancel_occurrence"] == 1
+    with database.session() as db:
+        assert db.get(Session, first.id).cancelled
+
+
+def test_booking_without_a_calendar_says_what_to_do(client, make_org, database):
+    org = make_org(client)
+    with database.session() as db:
+        from scheduler.models import CalendarConnection, ConnectionStatus
+
+        db.scalar(select(CalendarConnection)).status = ConnectionStatus.RECONNECT_REQUIRED
+    page = client.get(f"/manager/reps/{org.rep_ids[0]}/slots").get_data(as_text=True)
+    assert "needs reconnecting" in page
+    assert 'role="alert"' in page  # the banner on every page
+
+
+def first_session(client, org, database):  # type: ignore[no-untyped-def]
+    book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        return db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+
+
+def test_a_debrief_with_errors_shows_each_beside_its_field(client, org, database):
+    row = first_session(client, org, database)
+    url = f"/manager/sessions/{row.id}"
+    answer = post(
+        client,
+        f"{url}/debrief",
+        {
+            "note-0": "Pipeline is healthy",
+            "items-0-text": "Call Acme",
+            "items-0-owner": "rep",
+            "items-0-due_date": "",
+            "items-1-text": "",
+            "items-1-owner": "rep",
+            "items-1-due_date": "2026-11-30",
+            "items-2-text": "Send deck",
+            "items-2-owner": "rep",
+            "items-2-due_date": "2020-01-01",
+            "items-3-text": "",
+            "items-3-owner": "rep",
+            "items-3-due_date": "",
+        },
+        page=url,
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'id="e-items-0-due_date"' in page
+    assert 'id="e-items-1-text"' in page
+    assert 'id="e-items-2-due_date"' in page and "before the session" in page
+    assert "The manager must own at least one item." in page
+    assert "Pipeline is healthy" in page  # what was typed survives
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 0
+
+
+def test_a_debrief_with_three_items_is_recorded(client, org, database):
+    row = first_session(client, org, database)
+    url = f"/manager/sessions/{row.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert page.count('name="items-') >= 9  # at least three rows of three fields
+    due = "2026-11-30"
+    answer = post(
+        client,
+        f"{url}/debrief",
+        {
+            "note-1": "Role-played the discovery call",
+            **{f"items-{i}-text": f"Action {i}" for i in range(3)},
+            "items-0-owner": "manager",
+            "items-1-owner": "rep",
+            "items-2-owner": "rep",
+            **{f"items-{i}-due_date": due for i in range(3)},
+            "items-3-text": "",
+            "items-3-owner": "rep",
+            "items-3-due_date": "",
+        },
+        page=url,
+    )
+    assert answer.status_code == 302, re.findall(r'class="error"[^>]*>([^<]*)', answer.text)
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 3
+    items = client.get("/manager/action-items").get_data(as_text=True)
+    assert "Action 0" in items and "Action 2" in items

@@ -1,0 +1,235 @@
+"""The admin's pages: people and roles, organisation settings, calendar connection health."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from scheduler.agenda import AgendaTemplate, AgendaTopic
+from scheduler.usecases.accounts import invite_person, set_roles
+from scheduler.usecases.agendas import manager_template
+from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.organisation import (
+    LIMITS,
+    OrganizationSettings,
+    save_template,
+    update_settings,
+)
+from web import queries
+from web.auth import invitation_token
+from web.forms import FieldErrors, by_field, flag, parse_day, parse_int
+from web.identity import signed_in
+from web.services import cadence
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+BLANK_TOPIC_ROWS = 2
+
+
+def _people_page(errors: FieldErrors | None = None, form: dict[str, str] | None = None) -> Any:
+    org_id = g.person.organization_id
+    people = queries.people(org_id)
+    base = cadence().settings.base_url
+    invitations = {
+        p.id: f"{base}{url_for('auth.signup', invite=invitation_token(org_id, p.id))}"
+        for p in people
+        if not p.password_hash and p.active
+    }
+    return render_template(
+        "admin/people.html",
+        people=people,
+        invitations=invitations,
+        errors=errors or {},
+        form=form or {"zone": g.person.zone},
+    ), (400 if errors else 200)
+
+
+@bp.get("/people")
+@signed_in("admin")
+def people() -> Any:
+    return _people_page()
+
+
+@bp.post("/people")
+@signed_in("admin")
+def invite() -> Any:
+    form = {key: request.form.get(key, "") for key in ("email", "name", "zone")}
+    services = cadence()
+    try:
+        invite_person(
+            services.database,
+            org_id=g.person.organization_id,
+            actor_id=g.person.id,
+            email=form["email"],
+            name=form["name"],
+            zone=form["zone"],
+            admin=flag(request.form, "admin"),
+            manager=flag(request.form, "manager"),
+            rep=flag(request.form, "rep"),
+            now=services.now(),
+        )
+    except InvalidInput as error:
+        return _people_page(by_field(error.errors), form)
+    flash(f"Added {form['email']}: send them the invitation link below.", "ok")
+    return redirect(url_for("admin.people"))
+
+
+@bp.post("/people/<person_id>/roles")
+@signed_in("admin")
+def roles(person_id: str) -> Response:
+    services = cadence()
+    try:
+        set_roles(
+            services.database,
+            org_id=g.person.organization_id,
+            actor_id=g.person.id,
+            person_id=person_id,
+            admin=flag(request.form, "admin"),
+            manager=flag(request.form, "manager"),
+            rep=flag(request.form, "rep"),
+            active=flag(request.form, "active"),
+            now=services.now(),
+        )
+        flash("Roles saved.", "ok")
+    except InvalidInput as error:
+        flash(" ".join(e.message for e in error.errors), "error")
+    return redirect(url_for("admin.people"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@signed_in("admin")
+def settings() -> Any:
+    org = queries.organization(g.person.organization_id)
+    errors: FieldErrors = {}
+    form = dict(request.form) if request.method == "POST" else _settings_form(org)
+    if request.method == "POST":
+        values = _settings_values(form, errors)
+        if not errors:
+            try:
+                update_settings(
+                    cadence().database,
+                    org_id=org.id,
+                    actor_id=g.person.id,
+                    values=values,
+                    now=cadence().now(),
+                )
+                flash("Settings saved.", "ok")
+                return redirect(url_for("admin.settings"))
+            except InvalidInput as error:
+                errors = by_field(error.errors)
+    return render_template(
+        "admin/settings.html", form=form, errors=errors, topics=_topics_shown(None), topic_errors={}
+    ), (400 if errors else 200)
+
+
+@bp.post("/settings/agenda")
+@signed_in("admin")
+def agenda_template() -> Any:
+    topics = _submitted_topics()
+    template = AgendaTemplate(tuple(t for t in topics if t.title.strip() or t.prompt.strip()))
+    try:
+        save_template(
+            cadence().database,
+            org_id=g.person.organization_id,
+            actor_id=g.person.id,
+            template=template,
+            now=cadence().now(),
+        )
+    except InvalidInput as error:
+        org = queries.organization(g.person.organization_id)
+        return render_template(
+            "admin/settings.html",
+            form=_settings_form(org),
+            errors={},
+            topics=list(template.topics) + [AgendaTopic("")] * BLANK_TOPIC_ROWS,
+            topic_errors=_topic_field_names(by_field(error.errors)),
+        ), 400
+    flash("Agenda template saved: new agenda periods use it.", "ok")
+    return redirect(url_for("admin.settings"))
+
+
+@bp.get("/connections")
+@signed_in("admin")
+def connections() -> str:
+    return render_template(
+        "admin/connections.html", rows=queries.connection_health(g.person.organization_id)
+    )
+
+
+def _settings_form(org: Any) -> dict[str, str]:
+    span = (org.working_hours or {}).get("0") or [["09:00", "17:00"]]
+    return {
+        "horizon_weeks": str(org.horizon_weeks),
+        "grace_hours": str(org.grace_hours),
+        "min_action_items": str(org.min_action_items),
+        "meeting_minutes": str(org.meeting_minutes),
+        "join_domain": org.join_domain,
+        "day_starts": span[0][0],
+        "day_ends": span[0][1],
+        "holidays": "\n".join(org.holidays),
+        **({"video_meetings": "on"} if org.video_meetings else {}),
+    }
+
+
+def _settings_values(form: dict[str, str], errors: FieldErrors) -> OrganizationSettings:
+    """The typed values of the settings form; unreadable fields are recorded in ``errors``."""
+    numbers = {
+        name: parse_int(form.get(name, ""), name, low, high, errors)
+        for name, (low, high) in LIMITS.items()
+    }
+    clock = {}
+    for name in ("day_starts", "day_ends"):
+        try:
+            clock[name] = time.fromisoformat(form.get(name, ""))
+        except ValueError:
+            errors[name] = "Enter a time like 09:00."
+            clock[name] = time(9)
+    holidays = []
+    for line in form.get("holidays", "").split():
+        day = parse_day(line)
+        if day is None:
+            errors["holidays"] = f"{line!r} is not a date like 2026-12-25."
+        else:
+            holidays.append(day)
+    return OrganizationSettings(
+        **numbers,
+        video_meetings="video_meetings" in form,
+        join_domain=form.get("join_domain", ""),
+        day_starts=clock["day_starts"],
+        day_ends=clock["day_ends"],
+        holidays=tuple(holidays),
+    )
+
+
+def _topics_shown(template: AgendaTemplate | None) -> list[AgendaTopic]:
+    if template is None:
+        with cadence().database.session() as db:
+            # No manager has the empty id: this is the organisation's own template.
+            template = manager_template(db, g.person.organization_id, "")
+    return list(template.topics) + [AgendaTopic("")] * BLANK_TOPIC_ROWS
+
+
+def _submitted_topics() -> list[AgendaTopic]:
+    topics = []
+    for index in range(40):
+        if f"topic-{index}-title" not in request.form:
+            break
+        topics.append(
+            AgendaTopic(
+                request.form.get(f"topic-{index}-title", "").strip(),
+                request.form.get(f"topic-{index}-prompt", "").strip(),
+            )
+        )
+    return topics
+
+
+def _topic_field_names(errors: FieldErrors) -> FieldErrors:
+    """``topics[2].title`` (the rule's path) -> ``topic-2-title`` (the form's field)."""
+    return {
+        re.sub(r"^topics\[(\d+)\]\.(\w+)$", r"topic-\1-\2", name): message
+        for name, message in errors.items()
+    }

@@ -1,0 +1,242 @@
+"""Signing in and up (password, Google, Microsoft), and the person's calendar connections."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
+
+from integrations.base import ProviderError
+from scheduler.models import Provider
+from scheduler.usecases.accounts import join_by_consent, people_with_email, sign_up
+from scheduler.usecases.connections import disconnect, save_connection
+from scheduler.usecases.directory import InvalidInput
+from web import queries
+from web.forms import FieldErrors, by_field
+from web.identity import (
+    MIN_PASSWORD_CHARS,
+    hash_password,
+    home_for,
+    password_matches,
+    sign_in,
+    sign_out,
+    signed_in,
+)
+from web.oauth import ConsentFlow, SignInFailed, consent_flow
+from web.services import cadence
+
+bp = Blueprint("auth", __name__)
+
+INVITATION_MAX_AGE = 60 * 60 * 24 * 14
+_CONSENT_KEY = "consent"
+
+
+def invitation_token(org_id: str, person_id: str) -> str:
+    """A link token an admin hands to someone they added, valid for 14 days."""
+    signer = URLSafeTimedSerializer(cadence().settings.secret_key, salt="cadence.invitation")
+    return signer.dumps([org_id, person_id])
+
+
+def _invited_org(token: str) -> str | None:
+    if not token:
+        return None
+    signer = URLSafeTimedSerializer(cadence().settings.secret_key, salt="cadence.invitation")
+    try:
+        org_id, _person_id = signer.loads(token, max_age=INVITATION_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return str(org_id)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: ``next`` must never send someone to another host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target if not urlsplit(target).netloc else None
+
+
+@bp.get("/")
+def home() -> Response:
+    if g.person is None:
+        return redirect(url_for("auth.signin"))
+    return redirect(home_for(g.person))
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin() -> Any:
+    errors: FieldErrors = {}
+    email = request.form.get("email", "")
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        with cadence().database.session() as db:
+            candidates = people_with_email(db, email) if email.strip() else []
+        person = next((p for p in candidates if password_matches(p.password_hash, password)), None)
+        if person is None:
+            # One message for both cases: the page must not reveal who has an account.
+            errors["password"] = "That email and password do not match an account."
+        else:
+            sign_in(person)
+            return redirect(_safe_next(request.args.get("next")) or home_for(person))
+    return render_template(
+        "auth/signin.html", errors=errors, email=email, providers=_providers()
+    ), (400 if errors else 200)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> Any:
+    invite = request.values.get("invite", "")
+    invited_org = _invited_org(invite)
+    if invite and invited_org is None:
+        flash(
+            "That invitation link is invalid or has expired: ask your admin for a new one.", "error"
+        )
+    form = {key: request.form.get(key, "") for key in ("email", "name", "zone", "organization")}
+    errors: FieldErrors = {}
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if len(password) < MIN_PASSWORD_CHARS:
+            errors["password"] = f"Use at least {MIN_PASSWORD_CHARS} characters."
+        if not form["name"].strip():
+            errors["name"] = "Tell us your name."
+        try:
+            if not errors:
+                person = sign_up(
+                    cadence().database,
+                    email=form["email"],
+                    name=form["name"],
+                    zone=form["zone"] or "UTC",
+                    password_hash=hash_password(password),
+                    organization_name=form["organization"],
+                    invited_org_id=invited_org,
+                    now=cadence().now(),
+                )
+                sign_in(person)
+                flash("Welcome to Cadence.", "ok")
+                return redirect(home_for(person))
+        except InvalidInput as error:
+            errors.update(by_field(error.errors))
+    return render_template(
+        "auth/signup.html",
+        errors=errors,
+        form=form,
+        invite=invite if invited_org else "",
+        providers=_providers(),
+    ), (400 if errors else 200)
+
+
+@bp.post("/signout")
+def signout() -> Response:
+    sign_out()
+    flash("You are signed out.", "ok")
+    return redirect(url_for("auth.signin"))
+
+
+def _providers() -> list[tuple[str, str]]:
+    """(provider, label) of the consent flows this deployment is configured for."""
+    settings = cadence().settings
+    return [
+        (provider.value, label)
+        for provider, label in ((Provider.GOOGLE, "Google"), (Provider.MICROSOFT, "Microsoft"))
+        if consent_flow(settings, provider) is not None
+    ]
+
+
+def _callback_uri(provider: str) -> str:
+    return f"{cadence().settings.base_url}{url_for('auth.consent_callback', provider=provider)}"
+
+
+@bp.get("/auth/<provider>")
+def consent_start(provider: str) -> Response:
+    """Send the browser to the provider's consent screen (sign-in, connect or reconnect)."""
+    flow = _flow_or_404(provider)
+    hint = g.person.email if g.person else request.args.get("email") or None
+    try:
+        url, kept = flow.start(_callback_uri(provider), hint)
+    except (ProviderError, ImportError) as error:
+        flash(f"{provider.title()} is not reachable right now ({error}).", "error")
+        return redirect(url_for("auth.account" if g.person else "auth.signin"))
+    session[_CONSENT_KEY] = {"provider": provider, "kept": kept}
+    return redirect(url)
+
+
+@bp.get("/auth/<provider>/callback")
+def consent_callback(provider: str) -> Response:
+    """Finish the consent: sign the person in and, for managers, store the calendar grant."""
+    flow = _flow_or_404(provider)
+    started = session.pop(_CONSENT_KEY, None)
+    if not started or started.get("provider") != provider:
+        flash("That sign-in was not started here, or took too long. Please try again.", "error")
+        return redirect(url_for("auth.signin"))
+    try:
+        result = flow.finish(
+            _callback_uri(provider), request.url, request.args.to_dict(), started["kept"]
+        )
+    except (SignInFailed, ProviderError) as error:
+        flash(f"{provider.title()} sign-in did not complete: {error}", "error")
+        return redirect(url_for("auth.account" if g.person else "auth.signin"))
+    services = cadence()
+    person = g.person or join_by_consent(
+        services.database, email=result.email, name=result.name, zone="UTC", now=services.now()
+    )
+    if person.is_manager or g.person is not None:
+        save_connection(
+            services.database,
+            services.cipher,
+            org_id=person.organization_id,
+            person_id=person.id,
+            provider=Provider(provider),
+            account_email=result.email,
+            grant=result.grant,
+            now=services.now(),
+        )
+        flash(f"Your {provider.title()} calendar ({result.email}) is connected.", "ok")
+    if g.person is None:
+        sign_in(person)
+    return redirect(home_for(person))
+
+
+def _flow(provider: str) -> ConsentFlow | None:
+    try:
+        kind = Provider(provider)
+    except ValueError:
+        return None
+    return consent_flow(cadence().settings, kind)
+
+
+def _flow_or_404(provider: str) -> ConsentFlow:
+    flow = _flow(provider)
+    if flow is None:
+        abort(404)
+    return flow
+
+
+@bp.get("/account")
+@signed_in()
+def account() -> str:
+    return render_template(
+        "auth/account.html",
+        connections=queries.person_connections(g.person),
+        providers=_providers(),
+        errors={},
+        form={},
+    )
+
+
+@bp.post("/account/connections/<connection_id>/disconnect")
+@signed_in()
+def disconnect_connection(connection_id: str) -> Response:
+    mine = {row.id for row in queries.person_connections(g.person)}
+    if connection_id not in mine:
+        abort(404)
+    disconnect(
+        cadence().database,
+        org_id=g.person.organization_id,
+        connection_id=connection_id,
+        actor_id=g.person.id,
+        now=cadence().now(),
+    )
+    flash("Calendar disconnected. Booked 1:1s stay in the calendar.", "ok")
+    return redirect(url_for("auth.account"))

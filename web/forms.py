@@ -1,0 +1,65 @@
+"""Reading form input and turning use-case errors into messages beside their fields."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from zoneinfo import available_timezones
+
+from flask import Flask
+
+from scheduler.field_errors import FieldError
+
+FieldErrors = dict[str, str]
+
+
+def by_field(errors: list[FieldError]) -> FieldErrors:
+    """Field name -> its first message (a field shows one message at a time)."""
+    shown: FieldErrors = {}
+    for error in errors:
+        shown.setdefault(error.field, error.message)
+    return shown
+
+
+def dom_id(name: str) -> str:
+    """An HTML id for a field name: ``action_items[2].due_date`` -> ``action_items-2-due_date``."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
+
+
+def flag(form: dict[str, str] | object, name: str) -> bool:
+    """A checkbox's value: present means ticked."""
+    return name in form  # type: ignore[operator]
+
+
+def parse_day(text: str) -> date | None:
+    """An ISO day from a date input, or ``None`` for empty or malformed input."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def parse_int(text: str, field: str, low: int, high: int, errors: FieldErrors) -> int:
+    """An integer within [low, high]; records a message under ``field`` otherwise."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        errors[field] = "Enter a whole number."
+        return low
+    if not low <= value <= high:
+        errors[field] = f"Enter a number from {low} to {high}."
+    return value
+
+
+_ZONES = sorted(
+    zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc")
+)
+
+
+def zones() -> list[str]:
+    return _ZONES
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(dom_id, "dom_id")
+    app.add_template_global(zones, "zones")

@@ -1,0 +1,97 @@
+"""Who is signed in: the person in the session cookie, role checks, and password hashing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Literal, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import abort, g, redirect, request, session, url_for
+from sqlalchemy import select
+
+from scheduler.models import Person
+from web.services import cadence
+
+Role = Literal["admin", "manager", "rep"]
+View = TypeVar("View", bound=Callable[..., Any])
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_CHARS = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    """True when ``password`` is the one hashed in ``stored_hash`` (never for no hash)."""
+    if not stored_hash:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sign_in(person: Person) -> None:
+    """Start a fresh session for ``person`` (a new cookie: no session fixation)."""
+    session.clear()
+    session.permanent = True
+    session["person_id"] = person.id
+    session["org_id"] = person.organization_id
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def load_signed_in_person() -> None:
+    """``g.person``: the signed-in, still active person, or ``None``."""
+    g.person = None
+    person_id, org_id = session.get("person_id"), session.get("org_id")
+    if not person_id or not org_id:
+        return
+    with cadence().database.session() as db:
+        person = db.scalar(
+            select(Person).where(Person.id == person_id, Person.organization_id == org_id)
+        )
+    if person is None or not person.active:
+        session.clear()
+        return
+    g.person = person
+
+
+def has_role(person: Person | None, role: Role) -> bool:
+    if person is None:
+        return False
+    return bool(
+        {"admin": person.is_admin, "manager": person.is_manager, "rep": person.is_rep}[role]
+    )
+
+
+def signed_in(role: Role | None = None) -> Callable[[View], View]:
+    """Pages for signed-in people (with ``role``, when given): others go to sign in, or 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if g.person is None:
+                return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+            if role is not None and not has_role(g.person, role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def home_for(person: Person) -> str:
+    """Where a person lands after signing in: their most useful page."""
+    if person.is_manager:
+        return url_for("manager.team")
+    if person.is_admin:
+        return url_for("admin.people")
+    return url_for("rep.my_sessions")

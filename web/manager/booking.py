@@ -1,0 +1,106 @@
+"""Proposing a weekly slot for a rep and booking it (a double submit never books twice)."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from scheduler.recurrence import WeeklySlot
+from scheduler.usecases.booking import AlreadyBooked, book_series
+from scheduler.usecases.proposals import propose_slots
+from web import queries
+from web.forms import parse_day
+from web.identity import signed_in
+from web.manager import bp
+from web.providers import CalendarUnavailable, calendar_errors, manager_calendar
+from web.services import cadence
+
+
+def _tomorrow(zone: str) -> date:
+    """Proposals start tomorrow on the manager's wall clock (today is usually half gone)."""
+    return cadence().now().astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
+
+
+@bp.get("/reps/<rep_id>/slots")
+@signed_in("manager")
+def slots(rep_id: str) -> Any:
+    rep = queries.my_rep(g.person, rep_id)
+    member = next((m for m in queries.team(g.person) if m.rep.id == rep.id), None)
+    first_day = _tomorrow(g.person.zone)
+    candidates, problem = [], None
+    if member is None or member.series is None:
+        try:
+            connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
+            with calendar_errors(connection):
+                (proposal,) = propose_slots(
+                    cadence().database,
+                    calendar,
+                    org_id=g.person.organization_id,
+                    manager_id=g.person.id,
+                    rep_ids=[rep.id],
+                    first_day=first_day,
+                )
+            candidates = proposal.candidates
+        except CalendarUnavailable as error:
+            problem = str(error)
+    return render_template(
+        "manager/slots.html",
+        rep=rep,
+        series=member.series if member else None,
+        candidates=candidates,
+        first_day=first_day,
+        problem=problem,
+    )
+
+
+@bp.post("/reps/<rep_id>/book")
+@signed_in("manager")
+def book(rep_id: str) -> Response:
+    rep = queries.my_rep(g.person, rep_id)
+    slot, first_day = _submitted_slot()
+    services = cadence()
+    try:
+        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
+        with calendar_errors(connection):
+            series_id = book_series(
+                services.database,
+                calendar,
+                org_id=g.person.organization_id,
+                manager_id=g.person.id,
+                rep_id=rep.id,
+                connection_id=connection.id,
+                slot=slot,
+                first_day=first_day,
+                link=services.agenda_link,
+                now=services.now(),
+            )
+    except AlreadyBooked as booked:
+        flash(f"{rep.name or rep.email} already has a weekly 1:1: here it is.", "warn")
+        return redirect(url_for("manager.series", series_id=booked.series_id))
+    except CalendarUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("manager.slots", rep_id=rep.id))
+    flash(f"Booked: the 1:1 with {rep.name or rep.email} is in both calendars.", "ok")
+    return redirect(url_for("manager.series", series_id=series_id))
+
+
+def _submitted_slot() -> tuple[WeeklySlot, date]:
+    """The slot the proposal form carried; a tampered form is a 400, not a guess."""
+    form = request.form
+    try:
+        slot = WeeklySlot(
+            weekday=int(form["weekday"]),
+            local_time=time.fromisoformat(form["local_time"]),
+            duration=timedelta(minutes=int(form["minutes"])),
+            zone=form["zone"],
+        )
+    except (KeyError, ValueError):
+        abort(400)
+    first_day = parse_day(form.get("first_day", ""))
+    if first_day is None or slot.zone != g.person.zone:
+        abort(400)
+    return slot, first_day

@@ -1,0 +1,260 @@
+"""A series' coming weeks (conflicts, move or cancel one week) and one session's debrief."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from scheduler.agenda import SessionAgenda
+from scheduler.conflicts import OccurrenceConflict, find_conflicts
+from scheduler.debrief import ActionItemDraft, DebriefDraft, Owner
+from scheduler.intervals import Interval
+from scheduler.models import Person, Series, Session
+from scheduler.usecases.agendas import series_title, session_agenda
+from scheduler.usecases.debriefing import record_debrief
+from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.proposals import read_availability, working_hours
+from scheduler.usecases.scope import get_in_org
+from scheduler.usecases.sessions import series_slot
+from scheduler.usecases.weeks import cancel_session, move_session
+from web import queries
+from web.forms import FieldErrors, by_field, parse_day
+from web.identity import signed_in
+from web.manager import bp
+from web.providers import CalendarUnavailable, calendar_errors, manager_calendar
+from web.services import cadence
+
+EXTRA_ACTION_ROWS = 1
+
+
+@bp.get("/series/<series_id>")
+@signed_in("manager")
+def series(series_id: str) -> Any:
+    now = cadence().now()
+    row, rep, sessions = queries.series_page(g.person, series_id, now)
+    conflicts: dict[datetime, OccurrenceConflict] = {}
+    problem = None
+    try:
+        conflicts = _conflicts(row, rep, now)
+    except CalendarUnavailable as error:
+        problem = f"Conflicts could not be checked: {error}"
+    return render_template(
+        "manager/series.html",
+        series=row,
+        rep=rep,
+        sessions=sessions,
+        conflicts=conflicts,
+        problem=problem,
+    )
+
+
+def _conflicts(series: Series, rep: Person, now: datetime) -> dict[datetime, OccurrenceConflict]:
+    """Coming occurrences that collide with either calendar, keyed by their scheduled start."""
+    organisation = queries.organization(series.organization_id)
+    connection, calendar = manager_calendar(series.organization_id, series.manager_id)
+    manager = g.person
+    today = now.astimezone(ZoneInfo(series.zone)).date()
+    weeks = organisation.horizon_weeks
+    window = Interval(now - timedelta(days=1), now + timedelta(weeks=weeks + 1))
+    with calendar_errors(connection):
+        seen = read_availability(calendar, [manager.email, rep.email], window)
+    found = find_conflicts(
+        series_slot(series),
+        series.first_day,
+        seen[manager.email],
+        working_hours(manager, organisation),
+        seen[rep.email],
+        working_hours(rep, organisation),
+        from_day=today,
+        weeks=weeks,
+        series_label=series_title(manager, rep),
+    )
+    return {conflict.occurrence.start: conflict for conflict in found}
+
+
+@bp.post("/sessions/<session_id>/move")
+@signed_in("manager")
+def move(session_id: str) -> Response:
+    """Move one week to a same-week alternative (the form carries the chosen start)."""
+    view = queries.session_view(g.person, session_id)
+    try:
+        new_start = datetime.fromisoformat(request.form.get("start", ""))
+    except ValueError:
+        abort(400)
+    if new_start.tzinfo is None:
+        abort(400)
+    services = cadence()
+    try:
+        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
+        with calendar_errors(connection):
+            move_session(
+                services.database,
+                calendar,
+                org_id=g.person.organization_id,
+                session_id=view.session.id,
+                new_start=new_start,
+                actor_id=g.person.id,
+                link=services.agenda_link,
+                now=services.now(),
+            )
+        flash("Moved this week's 1:1; the rep's invite is updated.", "ok")
+    except InvalidInput as error:
+        flash(" ".join(e.message for e in error.errors), "error")
+    except CalendarUnavailable as error:
+        flash(str(error), "error")
+    return redirect(url_for("manager.series", series_id=view.series.id))
+
+
+@bp.post("/sessions/<session_id>/cancel")
+@signed_in("manager")
+def cancel(session_id: str) -> Response:
+    """Cancel just this week; the series goes on."""
+    view = queries.session_view(g.person, session_id)
+    services = cadence()
+    try:
+        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
+        with calendar_errors(connection):
+            cancel_session(
+                services.database,
+                calendar,
+                org_id=g.person.organization_id,
+                session_id=view.session.id,
+                actor_id=g.person.id,
+                link=services.agenda_link,
+                now=services.now(),
+            )
+        flash("Cancelled this week's 1:1; the rep is told by the calendar.", "ok")
+    except CalendarUnavailable as error:
+        flash(str(error), "error")
+    return redirect(url_for("manager.series", series_id=view.series.id))
+
+
+@bp.get("/sessions/<session_id>")
+@signed_in("manager")
+def session(session_id: str) -> Any:
+    return _session_page(session_id, errors={}, rows=None, notes=None)
+
+
+@bp.post("/sessions/<session_id>/debrief")
+@signed_in("manager")
+def debrief(session_id: str) -> Any:
+    view = queries.session_view(g.person, session_id)
+    topics = _topics(view)
+    notes = {title: request.form.get(f"note-{index}", "") for index, title in enumerate(topics)}
+    rows = _submitted_rows()
+    # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value).
+    kept = [
+        index
+        for index, row in enumerate(rows)
+        if index < _min_rows(view) or row["text"] or row["due_date"]
+    ]
+    draft = DebriefDraft(
+        notes=notes,
+        action_items=tuple(
+            ActionItemDraft(
+                text=rows[index]["text"],
+                owner=rows[index]["owner"],
+                due_date=parse_day(rows[index]["due_date"]),
+            )
+            for index in kept
+        ),
+    )
+    services = cadence()
+    try:
+        record_debrief(
+            services.database,
+            org_id=g.person.organization_id,
+            session_id=view.session.id,
+            manager_id=g.person.id,
+            draft=draft,
+            now=services.now(),
+        )
+    except InvalidInput as error:
+        errors = _row_errors(by_field(error.errors), kept)
+        return _session_page(session_id, errors=errors, rows=rows, notes=notes, status=400)
+    flash("Debrief recorded. The action items appear on the next agenda.", "ok")
+    return redirect(url_for("manager.session", session_id=session_id))
+
+
+@bp.get("/action-items")
+@signed_in("manager")
+def open_items() -> str:
+    return render_template("manager/open_items.html", items=queries.team_open_items(g.person))
+
+
+def _agenda(view: queries.SessionView) -> SessionAgenda:
+    """The session's agenda as the invite shows it (its topics key the debrief notes)."""
+    services = cadence()
+    with services.database.session() as db:
+        row = get_in_org(db, Session, view.session.organization_id, view.session.id)
+        return session_agenda(db, row, services.agenda_link, today=services.now().date())
+
+
+def _topics(view: queries.SessionView) -> list[str]:
+    return [topic.title for topic in _agenda(view).topics]
+
+
+def _min_rows(view: queries.SessionView) -> int:
+    return max(3, queries.organization(view.session.organization_id).min_action_items)
+
+
+def _submitted_rows() -> list[dict[str, str]]:
+    """The action-item rows as typed: ``items-<n>-text|owner|due_date``."""
+    rows = []
+    for index in range(50):
+        if f"items-{index}-text" not in request.form:
+            break
+        rows.append(
+            {
+                key: request.form.get(f"items-{index}-{key}", "").strip()
+                for key in ("text", "owner", "due_date")
+            }
+        )
+    return rows
+
+
+def _row_errors(errors: FieldErrors, kept: list[int]) -> FieldErrors:
+    """Errors keyed by the form's row numbers (blank extra rows were left out of the draft)."""
+    shown: FieldErrors = {}
+    for field, message in errors.items():
+        if field.startswith("action_items[") and "]." in field:
+            index, _, rest = field.removeprefix("action_items[").partition("].")
+            field = f"items-{kept[int(index)]}-{rest}"
+        shown[field] = message
+    return shown
+
+
+def _session_page(
+    session_id: str,
+    *,
+    errors: FieldErrors,
+    rows: list[dict[str, str]] | None,
+    notes: dict[str, str] | None,
+    status: int = 200,
+) -> tuple[str, int]:
+    view = queries.session_view(g.person, session_id)
+    services = cadence()
+    agenda = _agenda(view)
+    if rows is None:
+        rows = [
+            {"text": item.text, "owner": item.owner.value, "due_date": item.due_date.isoformat()}
+            for item in view.items
+        ]
+    if notes is None:
+        notes = dict(view.debrief.notes) if view.debrief else {}
+    blank = {"text": "", "owner": Owner.REP.value, "due_date": ""}
+    while len(rows) < max(_min_rows(view), len(view.items)) + EXTRA_ACTION_ROWS:
+        rows.append(dict(blank, owner=Owner.MANAGER.value if not rows else Owner.REP.value))
+    return render_template(
+        "manager/session.html",
+        view=view,
+        agenda=agenda,
+        agenda_url=services.agenda_link(view.session.organization_id, view.session.id),
+        rows=rows,
+        notes=notes,
+        errors=errors,
+    ), status

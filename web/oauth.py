@@ -1,0 +1,87 @@
+""" "Continue with Google / Microsoft": one consent that signs the person in and, for managers,
+connects their calendar. Each provider's connect flow lives in its adapter; this module only
+adapts both to one shape (start, then finish) and keeps the in-between state in the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from scheduler.models import Provider
+from scheduler.settings import Settings
+
+
+class SignInFailed(Exception):
+    """The consent did not finish (refused, tampered with, or the adapter is unavailable)."""
+
+
+@dataclass(frozen=True)
+class ConsentResult:
+    email: str
+    name: str
+    grant: bytes
+
+
+class ConsentFlow(Protocol):
+    def start(self, redirect_uri: str, login_hint: str | None) -> tuple[str, dict[str, Any]]:
+        """The URL to send the browser to, and what to keep in the session until the callback."""
+        ...
+
+    def finish(
+        self, redirect_uri: str, callback_url: str, args: dict[str, str], kept: dict[str, Any]
+    ) -> ConsentResult: ...
+
+
+class GoogleConsent:
+    def __init__(self, settings: Settings):
+        self.settings = settings.google
+
+    def start(self, redirect_uri: str, login_hint: str | None) -> tuple[str, dict[str, Any]]:
+        from integrations.google.auth import start_connect
+
+        started = start_connect(self.settings, redirect_uri, login_hint)
+        return started.url, {"state": started.state, "code_verifier": started.code_verifier}
+
+    def finish(
+        self, redirect_uri: str, callback_url: str, args: dict[str, str], kept: dict[str, Any]
+    ) -> ConsentResult:
+        from integrations.google.auth import ConnectFailed, ConnectStart, finish_connect
+
+        started = ConnectStart(url="", state=kept["state"], code_verifier=kept["code_verifier"])
+        try:
+            done = finish_connect(self.settings, redirect_uri, callback_url, started)
+        except ConnectFailed as error:
+            raise SignInFailed(str(error)) from error
+        return ConsentResult(done.email, done.name, done.token_blob)
+
+
+class MicrosoftConsent:
+    def __init__(self, settings: Settings):
+        self.settings = settings.microsoft
+
+    def start(self, redirect_uri: str, login_hint: str | None) -> tuple[str, dict[str, Any]]:
+        from integrations.outlook.auth import start_connect
+
+        flow = start_connect(self.settings, redirect_uri, login_hint=login_hint)
+        return str(flow["auth_uri"]), {"flow": flow}
+
+    def finish(
+        self, redirect_uri: str, callback_url: str, args: dict[str, str], kept: dict[str, Any]
+    ) -> ConsentResult:
+        from integrations.outlook.auth import ConnectFailed, finish_connect
+
+        try:
+            done = finish_connect(self.settings, kept["flow"], args)
+        except ConnectFailed as error:
+            raise SignInFailed(str(error)) from error
+        return ConsentResult(done.email, done.name, done.token_blob)
+
+
+def consent_flow(settings: Settings, provider: Provider) -> ConsentFlow | None:
+    """The provider's flow when it is configured (client id and secret set), else ``None``."""
+    if provider == Provider.GOOGLE and settings.google.configured:
+        return GoogleConsent(settings)
+    if provider == Provider.MICROSOFT and settings.microsoft.configured:
+        return MicrosoftConsent(settings)
+    return None

@@ -1,0 +1,113 @@
+"""Opening a manager's calendar: the connection row, and the adapter that speaks to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+
+from integrations.base import (
+    CalendarProvider,
+    ProviderError,
+    RateLimited,
+    ReconnectRequired,
+    Transient,
+)
+from scheduler.crypto import TokenCipher
+from scheduler.db import Database
+from scheduler.models import CalendarConnection, ConnectionStatus, Person, Provider
+from scheduler.settings import Settings
+from scheduler.usecases.connections import ConnectionTokenStore, reporting_lost_grants
+from web.services import ProviderFactory, cadence
+
+
+class CalendarUnavailable(Exception):
+    """The calendar cannot be used right now; the message says why, in the user's words."""
+
+
+class NoCalendar(CalendarUnavailable):
+    """The manager has no working calendar connection: they must connect (or reconnect)."""
+
+
+@contextmanager
+def calendar_errors(connection: CalendarConnection) -> Iterator[None]:
+    """Provider calls inside: a dead grant flags the connection (the banner appears), and every
+    provider failure becomes ``CalendarUnavailable`` with a message a page can show."""
+    services = cadence()
+    try:
+        with reporting_lost_grants(
+            services.database,
+            org_id=connection.organization_id,
+            connection_id=connection.id,
+            now=services.now(),
+        ):
+            yield
+    except ReconnectRequired as error:
+        raise NoCalendar("Your calendar connection needs reconnecting.") from error
+    except RateLimited as error:
+        raise CalendarUnavailable("Your calendar is busy right now: try in a minute.") from error
+    except Transient as error:
+        raise CalendarUnavailable("Your calendar did not answer: try again shortly.") from error
+    except ProviderError as error:
+        raise CalendarUnavailable(f"Your calendar refused the change ({error}).") from error
+
+
+def default_providers(
+    settings: Settings, database: Database, cipher: TokenCipher
+) -> ProviderFactory:
+    """The production factory: the real adapter for each connection's provider.
+
+    Adapters are imported when first used, so the app starts even while an adapter's optional
+    dependencies are missing; a connection to such a provider fails with ``NoCalendar``.
+    """
+
+    def build(connection: CalendarConnection) -> CalendarProvider:
+        store = ConnectionTokenStore(database, cipher, connection.organization_id, connection.id)
+        if connection.provider == Provider.CALDAV:
+            from integrations.caldav.provider import CalDAVCalendar
+
+            return CalDAVCalendar(store)  # type: ignore[return-value]
+        raise NoCalendar(f"{connection.provider} calendars are not available in this build yet")
+
+    return build
+
+
+def manager_connection(org_id: str, manager_id: str) -> CalendarConnection | None:
+    """The manager's calendar connection, newest first among active ones."""
+    with cadence().database.session() as db:
+        rows = db.scalars(
+            select(CalendarConnection)
+            .where(
+                CalendarConnection.organization_id == org_id,
+                CalendarConnection.person_id == manager_id,
+                CalendarConnection.status != ConnectionStatus.DISCONNECTED,
+            )
+            .order_by(CalendarConnection.created_at.desc())
+        ).all()
+    active = [row for row in rows if row.status == ConnectionStatus.ACTIVE]
+    return (active or rows or [None])[0]
+
+
+def manager_calendar(org_id: str, manager_id: str) -> tuple[CalendarConnection, CalendarProvider]:
+    """The manager's connection and its calendar; ``NoCalendar`` when there is none usable."""
+    connection = manager_connection(org_id, manager_id)
+    if connection is None:
+        raise NoCalendar("Connect your calendar first.")
+    if connection.status == ConnectionStatus.RECONNECT_REQUIRED:
+        raise NoCalendar("Your calendar connection needs reconnecting.")
+    return connection, cadence().providers(connection)
+
+
+def reconnect_needed(person: Person) -> list[CalendarConnection]:
+    """The person's connections whose grant died: the banner on every page names them."""
+    with cadence().database.session() as db:
+        return list(
+            db.scalars(
+                select(CalendarConnection).where(
+                    CalendarConnection.organization_id == person.organization_id,
+                    CalendarConnection.person_id == person.id,
+                    CalendarConnection.status == ConnectionStatus.RECONNECT_REQUIRED,
+                )
+            )
+        )

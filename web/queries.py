@@ -1,0 +1,254 @@
+"""Read-only queries behind the pages, each scoped to one organisation and one viewer.
+
+Writes go through ``scheduler.usecases``; here are only the reads a page needs to draw
+itself. Anything outside the viewer's organisation or role is ``NotInOrganization`` (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.models import (
+    ActionItem,
+    CalendarConnection,
+    ConnectionStatus,
+    Debrief,
+    Organization,
+    Person,
+    Series,
+    SeriesStatus,
+    Session,
+    TalkingPoint,
+)
+from scheduler.usecases.directory import normalise_email
+from scheduler.usecases.scope import NotInOrganization, get_in_org
+from web.services import cadence
+
+LIVE = (SeriesStatus.BOOKING, SeriesStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    rep: Person
+    series: Series | None
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One session with everything its manager's page shows."""
+
+    session: Session
+    series: Series
+    manager: Person
+    rep: Person
+    debrief: Debrief | None
+    items: list[ActionItem]
+    talking_points: list[TalkingPoint]
+
+
+def organization(org_id: str) -> Organization:
+    with cadence().database.session() as db:
+        org = db.get(Organization, org_id)
+    if org is None:
+        raise NotInOrganization(org_id)
+    return org
+
+
+def person_connections(person: Person) -> list[CalendarConnection]:
+    with cadence().database.session() as db:
+        return list(
+            db.scalars(
+                select(CalendarConnection)
+                .where(
+                    CalendarConnection.organization_id == person.organization_id,
+                    CalendarConnection.person_id == person.id,
+                )
+                .order_by(CalendarConnection.created_at)
+            )
+        )
+
+
+def team(manager: Person) -> list[TeamMember]:
+    """The manager's reps, by name, each with their live series if one is booked."""
+    with cadence().database.session() as db:
+        reps = db.scalars(
+            select(Person)
+            .where(
+                Person.organization_id == manager.organization_id,
+                Person.manager_id == manager.id,
+                Person.is_rep.is_(True),
+                Person.active.is_(True),
+            )
+            .order_by(Person.name, Person.email)
+        ).all()
+        live = {
+            series.rep_id: series
+            for series in db.scalars(
+                select(Series).where(
+                    Series.organization_id == manager.organization_id,
+                    Series.manager_id == manager.id,
+                    Series.status.in_(LIVE),
+                )
+            )
+        }
+    return [TeamMember(rep, live.get(rep.id)) for rep in reps]
+
+
+def my_rep(manager: Person, rep_id: str) -> Person:
+    """One of the manager's reps; anyone else's rep (or a stranger) is not found."""
+    with cadence().database.session() as db:
+        rep = get_in_org(db, Person, manager.organization_id, rep_id)
+    if rep.manager_id != manager.id:
+        raise NotInOrganization(rep_id)
+    return rep
+
+
+def managed_series(db: DbSession, manager: Person, series_id: str) -> Series:
+    series = get_in_org(db, Series, manager.organization_id, series_id)
+    if series.manager_id != manager.id:
+        raise NotInOrganization(series_id)
+    return series
+
+
+def series_page(
+    manager: Person, series_id: str, now: datetime
+) -> tuple[Series, Person, list[Session]]:
+    """The series, its rep, and its sessions from ``now`` on (by start)."""
+    with cadence().database.session() as db:
+        series = managed_series(db, manager, series_id)
+        rep = db.get(Person, series.rep_id)
+        sessions = db.scalars(
+            select(Session)
+            .where(Session.series_id == series.id, Session.scheduled_end >= now)
+            .order_by(Session.scheduled_start)
+        ).all()
+    assert rep is not None
+    return series, rep, list(sessions)
+
+
+def session_view(viewer: Person, session_id: str) -> SessionView:
+    """The session as its manager sees it (debrief notes included); nobody else sees this."""
+    with cadence().database.session() as db:
+        row = get_in_org(db, Session, viewer.organization_id, session_id)
+        if row.manager_id != viewer.id:
+            raise NotInOrganization(session_id)
+        return _view(db, row)
+
+
+def _view(db: DbSession, row: Session) -> SessionView:
+    series, manager, rep = (
+        db.get(Series, row.series_id),
+        db.get(Person, row.manager_id),
+        db.get(Person, row.rep_id),
+    )
+    assert series is not None and manager is not None and rep is not None
+    return SessionView(
+        session=row,
+        series=series,
+        manager=manager,
+        rep=rep,
+        debrief=db.scalar(select(Debrief).where(Debrief.session_id == row.id)),
+        items=list(
+            db.scalars(
+                select(ActionItem)
+                .where(ActionItem.session_id == row.id)
+                .order_by(ActionItem.created_at, ActionItem.id)
+            )
+        ),
+        talking_points=list(
+            db.scalars(
+                select(TalkingPoint)
+                .where(TalkingPoint.session_id == row.id)
+                .order_by(TalkingPoint.created_at)
+            )
+        ),
+    )
+
+
+def team_open_items(manager: Person) -> list[tuple[ActionItem, Person]]:
+    """Open action items across the manager's series, soonest due first, with the rep."""
+    with cadence().database.session() as db:
+        rows = db.execute(
+            select(ActionItem, Person)
+            .join(Series, Series.id == ActionItem.series_id)
+            .join(Person, Person.id == Series.rep_id)
+            .where(
+                ActionItem.organization_id == manager.organization_id,
+                Series.manager_id == manager.id,
+                ActionItem.done_at.is_(None),
+            )
+            .order_by(ActionItem.due_date, Person.name)
+        ).all()
+    return [(item, rep) for item, rep in rows]
+
+
+def rep_sessions(rep: Person) -> list[tuple[Session, Series, Person]]:
+    """The rep's sessions (all of them), newest first, each with its series and manager."""
+    with cadence().database.session() as db:
+        rows = db.execute(
+            select(Session, Series, Person)
+            .join(Series, Series.id == Session.series_id)
+            .join(Person, Person.id == Session.manager_id)
+            .where(Session.organization_id == rep.organization_id, Session.rep_id == rep.id)
+            .order_by(Session.scheduled_start.desc())
+        ).all()
+    return [(session, series, manager) for session, series, manager in rows]
+
+
+def rep_items(rep: Person) -> list[ActionItem]:
+    """Action items the rep owns: open ones first, then by due date."""
+    with cadence().database.session() as db:
+        return list(
+            db.scalars(
+                select(ActionItem)
+                .where(
+                    ActionItem.organization_id == rep.organization_id,
+                    ActionItem.owner_id == rep.id,
+                )
+                .order_by(ActionItem.done_at.is_not(None), ActionItem.due_date)
+            )
+        )
+
+
+def person_by_email(org_id: str, email: str) -> Person | None:
+    """The active person with this address in the organisation, if any."""
+    with cadence().database.session() as db:
+        return db.scalar(
+            select(Person).where(
+                Person.organization_id == org_id,
+                func.lower(Person.email) == normalise_email(email),
+                Person.active.is_(True),
+            )
+        )
+
+
+def people(org_id: str) -> list[Person]:
+    with cadence().database.session() as db:
+        return list(
+            db.scalars(
+                select(Person)
+                .where(Person.organization_id == org_id)
+                .order_by(Person.active.desc(), Person.name, Person.email)
+            )
+        )
+
+
+def connection_health(org_id: str) -> list[tuple[CalendarConnection, Person]]:
+    """Every calendar connection with its owner: those needing a reconnect first."""
+    order = case(
+        (CalendarConnection.status == ConnectionStatus.RECONNECT_REQUIRED, 0),
+        (CalendarConnection.status == ConnectionStatus.ACTIVE, 1),
+        else_=2,
+    )
+    with cadence().database.session() as db:
+        rows = db.execute(
+            select(CalendarConnection, Person)
+            .join(Person, Person.id == CalendarConnection.person_id)
+            .where(CalendarConnection.organization_id == org_id)
+            .order_by(order, Person.name)
+        ).all()
+    return [(connection, person) for connection, person in rows]

@@ -1,0 +1,102 @@
+"""The rep's pages: the agenda behind an invite's signed link, their 1:1s and action items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from scheduler.models import Person, Session
+from scheduler.usecases.agendas import session_agenda
+from scheduler.usecases.debriefing import add_talking_point, complete_action_item
+from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.scope import NotInOrganization, get_in_org
+from web import queries
+from web.agenda_links import AgendaLinkInvalid, check_not_expired, read_agenda_token
+from web.forms import by_field
+from web.identity import signed_in
+from web.services import cadence
+
+bp = Blueprint("rep", __name__)
+
+
+def _linked_session(token: str) -> Session:
+    """The one session a link was signed for, while the link is fresh; else 404."""
+    services = cadence()
+    try:
+        org_id, session_id = read_agenda_token(services.settings.secret_key, token)
+        with services.database.session() as db:
+            row = get_in_org(db, Session, org_id, session_id)
+        check_not_expired(row.current_start or row.scheduled_start, services.now())
+    except (AgendaLinkInvalid, NotInOrganization):
+        abort(404)
+    return row
+
+
+@bp.route("/agenda/<token>", methods=["GET", "POST"])
+def agenda(token: str) -> Any:
+    """Read the agenda and add talking points: the link is the key, no account needed."""
+    row = _linked_session(token)
+    services = cadence()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        # A signed-in rep or manager of this session is named as the author; a link reader not.
+        author = g.person.id if g.person and g.person.id in (row.rep_id, row.manager_id) else None
+        try:
+            add_talking_point(
+                services.database,
+                org_id=row.organization_id,
+                session_id=row.id,
+                author_id=author,
+                text=request.form.get("text", ""),
+                now=services.now(),
+            )
+            flash("Added to the agenda.", "ok")
+            return redirect(url_for("rep.agenda", token=token))
+        except InvalidInput as error:
+            errors = by_field(error.errors)
+    with services.database.session() as db:
+        row = get_in_org(db, Session, row.organization_id, row.id)
+        shown = session_agenda(db, row, services.agenda_link, today=services.now().date())
+        rep = db.get(Person, row.rep_id)
+    return render_template(
+        "rep/agenda.html", agenda=shown, rep=rep, errors=errors, text=request.form.get("text", "")
+    ), (400 if errors else 200)
+
+
+@bp.get("/me")
+@signed_in("rep")
+def my_sessions() -> str:
+    now = cadence().now()
+    rows = queries.rep_sessions(g.person)
+    upcoming = [r for r in rows if (r[0].current_end or r[0].scheduled_end) >= now][::-1]
+    history = [r for r in rows if (r[0].current_end or r[0].scheduled_end) < now]
+    link = cadence().agenda_link
+    return render_template(
+        "rep/sessions.html",
+        upcoming=upcoming,
+        history=history,
+        link=lambda row: link(row.organization_id, row.id),
+    )
+
+
+@bp.get("/me/action-items")
+@signed_in("rep")
+def my_items() -> str:
+    return render_template("rep/items.html", items=queries.rep_items(g.person))
+
+
+@bp.post("/me/action-items/<item_id>")
+@signed_in("rep")
+def mark_item(item_id: str) -> Response:
+    services = cadence()
+    complete_action_item(
+        services.database,
+        org_id=g.person.organization_id,
+        item_id=item_id,
+        person_id=g.person.id,
+        done=request.form.get("done") == "1",
+        now=services.now(),
+    )
+    return redirect(url_for("rep.my_items"))
