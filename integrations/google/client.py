@@ -105,6 +105,11 @@ class CalendarClient:
             raise translate_http_error(error) from error
         except RefreshError as error:
             raise translate_refresh_error(error) from error
+        except ssl.SSLCertVerificationError as error:
+            # A wrong CA bundle or an intercepting proxy: retrying will not help.
+            raise ProviderError(
+                f"TLS verification failed (check GOOGLE_CA_BUNDLE): {error}"
+            ) from error
         except (TimeoutError, TransportError, ConnectionError, ssl.SSLError) as error:
             raise Transient(f"Google Calendar unreachable: {error}") from error
         except (httplib2.HttpLib2Error, OSError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -500,3 +501,12 @@ def test_an_insert_that_timed_out_after_committing_is_adopted(emulator, tokens, 
 
     assert [e["id"] for e in masters(emulator)] == [ref.provider_event_id]
     assert emulator.calls == {"events.insert": 2, "events.get": 1}
+
+
+def test_an_untrusted_certificate_is_a_configuration_error_not_retried(emulator, tokens, sleeps):
+    untrusted = replace(emulator.settings(), ca_bundle=None)  # the system store lacks our CA
+    calendar = GoogleCalendar(untrusted, tokens, retry=fast_retry(sleeps))
+
+    with pytest.raises(ProviderError, match="GOOGLE_CA_BUNDLE"):
+        calendar.free_busy([REPS[0]], MARCH)
+    assert sleeps == []
