@@ -210,3 +210,17 @@ def instance_json(instance: Instance, zone_name: str) -> dict[str, Any]:
     body["end"] = format_in(instance.end, zone_name)
     body["isCancelled"] = instance.cancelled
     return body
+
+
+def calendar_view(box: Mailbox, start: datetime, end: datetime) -> list[Instance]:
+    """What ``box``'s calendar shows over a window: the organiser loses cancelled
+    occurrences; an attendee keeps them, marked cancelled, until they remove them."""
+    shown = []
+    for stored in list(box.events.values()):
+        for instance in instances(stored, start, end):
+            if instance.cancelled and stored.source is None:
+                continue
+            if stored.source is not None and stored.data.get("isCancelled"):
+                instance.cancelled = True
+            shown.append(instance)
+    return shown

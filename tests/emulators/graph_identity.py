@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.wrappers import Request, Response
+from tests.emulators.server import Request, Response
 
 RESERVED_SCOPES = {"openid", "profile", "offline_access"}
 
@@ -28,14 +28,9 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _json_response(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
-
-
 def _oauth_error(error: str, description: str, status: int = 400) -> Response:
-    return _json_response(
-        {"error": error, "error_description": description, "error_codes": [50000]}, status
-    )
+    body = {"error": error, "error_description": description, "error_codes": [50000]}
+    return Response.json(status, body)
 
 
 @dataclass
@@ -88,19 +83,19 @@ class Identity:
 
     # ------------------------------------------------------------------ endpoints
 
-    def handle(self, request: Request, path: str) -> Response | None:
-        """Answer identity requests under ``/{tenant}/``; ``None`` if ``path`` isn't one."""
+    def handle(self, request: Request) -> Response | None:
+        """Answer identity requests under ``/{tenant}/``; ``None`` for other paths."""
         prefix = f"/{self.tenant}/"
-        if not path.startswith(prefix):
+        if not request.path.startswith(prefix):
             return None
-        rest = path[len(prefix) :]
+        rest = request.path[len(prefix) :]
         if rest == "v2.0/.well-known/openid-configuration":
-            return _json_response(self._openid_configuration())
+            return Response.json(200, self._openid_configuration())
         if rest == "oauth2/v2.0/authorize":
             return self._authorize(request)
         if rest == "oauth2/v2.0/token" and request.method == "POST":
             return self._token(request)
-        return _oauth_error("invalid_request", f"AADSTS90002: no endpoint {path}", 404)
+        return _oauth_error("invalid_request", f"AADSTS90002: no endpoint {request.path}", 404)
 
     def _openid_configuration(self) -> dict[str, Any]:
         base = self.authority
@@ -118,7 +113,7 @@ class Identity:
         }
 
     def _authorize(self, request: Request) -> Response:
-        args = request.args
+        args = {name: values[-1] for name, values in request.query.items()}
         app = self.apps.get(args.get("client_id", ""))
         if app is None:
             return _oauth_error("unauthorized_client", "AADSTS700016: application not found")
@@ -146,11 +141,11 @@ class Identity:
                 for k, v in answer.items()
             )
             page = f'<form method="post" action="{html.escape(redirect_uri)}">{inputs}</form>'
-            return Response(page, content_type="text/html")
-        return Response(status=302, headers={"Location": f"{redirect_uri}?{urlencode(answer)}"})
+            return Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return Response(302, headers={"Location": f"{redirect_uri}?{urlencode(answer)}"})
 
     def _token(self, request: Request) -> Response:
-        form = request.form
+        form = request.form()
         self.token_requests += 1
         app = self.apps.get(form.get("client_id", ""))
         if app is None or form.get("client_secret") != app[0]:
@@ -175,7 +170,7 @@ class Identity:
                     )
             else:
                 return _oauth_error("unsupported_grant_type", f"{grant_type} is not supported")
-            return _json_response(self._issue(grant))
+            return Response.json(200, self._issue(grant))
 
     def _issue(self, grant: _Grant) -> dict[str, Any]:
         missing = RESERVED_SCOPES - set(grant.scopes)

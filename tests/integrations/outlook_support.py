@@ -13,8 +13,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from integrations.base import AgendaDocument, SeriesSpec
 from integrations.outlook import OutlookCalendar, finish_connect, start_connect
@@ -23,7 +21,8 @@ from integrations.outlook.subscriptions import validation_response
 from integrations.retry import RetryPolicy
 from scheduler.recurrence import WeeklySlot
 from scheduler.settings import MicrosoftSettings
-from tests.emulators.graph import GraphEmulator, QuietHandler
+from tests.emulators.graph import GraphEmulator
+from tests.emulators.server import LocalServer, Request, Response
 from tests.fakes import MemoryTokenStore
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -118,26 +117,22 @@ class Webhook:
         self.validations = 0
         self.arrived = threading.Condition()
         self.echo_wrong_token = False
-        self._server = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=QuietHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LocalServer(self._answer)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/webhooks/microsoft"
+        return f"{self._server.base_url}/webhooks/microsoft"
 
-    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        token = request.args.get("validationToken")
+    def _answer(self, request: Request) -> Response:
+        token = request.param("validationToken")
         if token is not None:
             self.validations += 1
             body, status, headers = validation_response(token + ("x" * self.echo_wrong_token))
-            return Response(body, status, headers)(environ, start_response)
+            return Response(status, body.encode(), headers)
         with self.arrived:
-            self.received.append(request.get_json())
+            self.received.append(request.json())
             self.arrived.notify_all()
-        return Response(status=202)(environ, start_response)
+        return Response(202)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         with self.arrived:
@@ -150,10 +145,8 @@ class Webhook:
             return next(p for p in reversed(self.received) if "lifecycleEvent" in p["value"][0])
 
     def __enter__(self) -> Webhook:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
