@@ -33,9 +33,9 @@ from integrations.outlook.graph import (
     Conflict,
     GraphClient,
     MailboxLimiter,
-    error_for,
+    checked,
 )
-from integrations.outlook.schedule import merge_availability, parse_schedule, schedule_requests
+from integrations.outlook.schedule import read_availability
 from integrations.outlook.sync import read_changes, restart
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
@@ -79,36 +79,7 @@ class OutlookCalendar:
     # ------------------------------------------------------------------ availability
 
     def free_busy(self, emails: Sequence[str], window: Interval) -> dict[str, PersonAvailability]:
-        """getSchedule for everyone; several windows or 100+ people go in one ``$batch``."""
-        calls = list(schedule_requests(list(emails), window))
-        if len(calls) == 1:
-            answers = [
-                (calls[0][0], self.graph.call("POST", "/me/calendar/getSchedule", json=calls[0][1]))
-            ]
-        else:
-            replies = self.graph.batch(
-                [
-                    BatchRequest(str(n), "POST", "/me/calendar/getSchedule", body)
-                    for n, (_, body) in enumerate(calls)
-                ]
-            )
-            answers = []
-            for n, (span, _) in enumerate(calls):
-                status, body = replies[str(n)]
-                if (error := error_for(status, {}, body)) is not None:
-                    raise error
-                answers.append((span, body))
-        parts: dict[str, list[PersonAvailability]] = {e.lower(): [] for e in emails}
-        for span, body in answers:
-            for item in body.get("value", []):
-                availability = parse_schedule(item, span)
-                parts.setdefault(availability.email, []).append(availability)
-        return {
-            email: merge_availability(found)
-            if found
-            else PersonAvailability(email, unknown=(window,))
-            for email, found in parts.items()
-        }
+        return read_availability(self.graph, emails, window)
 
     # ------------------------------------------------------------------ booking
 
@@ -216,35 +187,30 @@ class OutlookCalendar:
         """New body and agenda file on one occurrence: two ``$batch`` round trips."""
         occurrence = self._occurrence_id(ref, original_start)
         base = f"/me/events/{occurrence}"
-        first = self.graph.batch(
-            [
-                BatchRequest("body", "PATCH", base, payloads.body_payload(agenda)),
-                BatchRequest("files", "GET", f"{base}/attachments?$select=id,name"),
-            ]
+        first = checked(
+            self.graph.batch(
+                [
+                    BatchRequest("body", "PATCH", base, payloads.body_payload(agenda)),
+                    BatchRequest("files", "GET", f"{base}/attachments?$select=id,name"),
+                ]
+            )
         )
-        for status, body in first.values():
-            if (error := error_for(status, {}, body)) is not None:
-                raise error
-        stale = [a["id"] for a in first["files"][1]["value"] if a["name"] == agenda.filename]
-        second = self.graph.batch(
-            [
-                BatchRequest(f"drop{n}", "DELETE", f"{base}/attachments/{a}")
-                for n, a in enumerate(stale)
-            ]
-            + [
-                BatchRequest(
-                    "add",
-                    "POST",
-                    f"{base}/attachments",
-                    payloads.attachment_payload(agenda),
-                    depends_on=tuple(f"drop{n}" for n in range(len(stale))),
-                )
-            ]
+        stale = [a["id"] for a in first["files"]["value"] if a["name"] == agenda.filename]
+        replace = [
+            BatchRequest(f"drop{n}", "DELETE", f"{base}/attachments/{a}")
+            for n, a in enumerate(stale)
+        ]
+        replace.append(
+            BatchRequest(
+                "add",
+                "POST",
+                f"{base}/attachments",
+                payloads.attachment_payload(agenda),
+                depends_on=tuple(r.id for r in replace),
+            )
         )
-        for status, body in second.values():
-            error = error_for(status, {}, body)
-            if error is not None and not isinstance(error, NotFound):
-                raise error
+        # An attachment already gone (a retry) is as good as deleted.
+        checked(self.graph.batch(replace), allow=(NotFound,))
 
     def _occurrence_id(self, ref: SeriesRef, original_start: datetime) -> str:
         """Graph's id of the occurrence that originally started at ``original_start``."""

@@ -119,6 +119,20 @@ def error_for(status: int, headers: Mapping[str, str], body: Any) -> ProviderErr
     return GraphRequestError(status, code, message)
 
 
+def checked(
+    answers: Mapping[str, tuple[int, Any]], *, allow: tuple[type[ProviderError], ...] = ()
+) -> dict[str, Any]:
+    """The bodies of ``batch`` answers by id; the first error raised unless it is one of
+    ``allow`` (its body is then ``None``)."""
+    bodies: dict[str, Any] = {}
+    for request_id, (status, body) in answers.items():
+        error = error_for(status, {}, body)
+        if error is not None and not isinstance(error, allow):
+            raise error
+        bodies[request_id] = None if error is not None else body
+    return bodies
+
+
 class GraphClient:
     """Authenticated, throttled, retried Graph calls on behalf of one mailbox."""
 

@@ -7,15 +7,18 @@ the 200: that person's window is unknown, never free.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import time, timedelta
 from typing import Any
 
 from integrations.base import PersonAvailability, WorkingHours
 from integrations.outlook.events import GRAPH_DAYS, graph_time, parse_graph_time
+from integrations.outlook.graph import BatchRequest, GraphClient, checked
 from integrations.outlook.zones import to_iana
 from scheduler.intervals import Busy, BusyKind, Interval
 
+SCHEDULE_URL = "/me/calendar/getSchedule"
 MAX_SCHEDULES = 100
 MAX_SPAN = timedelta(days=62)
 VIEW_INTERVAL_MINUTES = 30
@@ -26,6 +29,34 @@ _KINDS = {
 }
 # "free" and "workingElsewhere" (working, just not at the desk) leave a person available.
 _AVAILABLE = {"free", "workingElsewhere"}
+
+
+def read_availability(
+    client: GraphClient, emails: Sequence[str], window: Interval
+) -> dict[str, PersonAvailability]:
+    """Everyone's availability over ``window``: one getSchedule call when Graph's limits
+    allow it, else one ``$batch`` of them."""
+    calls = list(schedule_requests(emails, window))
+    if len(calls) == 1:
+        bodies = [client.call("POST", SCHEDULE_URL, json=calls[0][1])]
+    else:
+        batch = [
+            BatchRequest(str(n), "POST", SCHEDULE_URL, body) for n, (_, body) in enumerate(calls)
+        ]
+        answers = checked(client.batch(batch))
+        bodies = [answers[str(n)] for n in range(len(calls))]
+    found: defaultdict[str, list[PersonAvailability]] = defaultdict(list)
+    for (span, _), body in zip(calls, bodies, strict=True):
+        for item in body.get("value", []):
+            availability = parse_schedule(item, span)
+            found[availability.email].append(availability)
+    # Someone Graph said nothing about is as unknown as someone it could not read.
+    return {
+        email: merge_availability(found[email])
+        if found[email]
+        else PersonAvailability(email, unknown=(window,))
+        for email in (e.lower() for e in emails)
+    }
 
 
 def schedule_requests(

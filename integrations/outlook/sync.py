@@ -17,14 +17,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from integrations.base import CalendarChange, ChangeKind, ChangeSet, ProviderError, Response
+from integrations.base import (
+    CalendarChange,
+    ChangeKind,
+    ChangeSet,
+    NotFound,
+    ProviderError,
+    Response,
+)
 from integrations.outlook.events import (
     SERIES_PROPERTY_ID,
     parse_graph_time,
     parse_instant,
     series_tag,
 )
-from integrations.outlook.graph import BatchRequest, GraphClient, SyncReset, error_for
+from integrations.outlook.graph import BatchRequest, GraphClient, SyncReset, checked
 from integrations.outlook.zones import to_iana
 from scheduler.intervals import Interval
 
@@ -203,18 +210,8 @@ def _removal_changes(
 def _read_masters(client: GraphClient, ids: set[str]) -> dict[str, dict[str, Any] | None]:
     """Series masters by id in one ``$batch`` (``None``: the master no longer exists)."""
     expand = f"singleValueExtendedProperties($filter=id eq '{SERIES_PROPERTY_ID}')"
-    answers = client.batch(
-        [BatchRequest(m, "GET", f"/me/events/{m}?$expand={expand}") for m in sorted(ids)]
-    )
-    found: dict[str, dict[str, Any] | None] = {}
-    for master_id, (status, body) in answers.items():
-        if status == 404:
-            found[master_id] = None
-        elif (error := error_for(status, {}, body)) is not None:
-            raise error
-        else:
-            found[master_id] = body
-    return found
+    requests = [BatchRequest(m, "GET", f"/me/events/{m}?$expand={expand}") for m in sorted(ids)]
+    return checked(client.batch(requests), allow=(NotFound,))
 
 
 def _series_end(master: dict[str, Any]) -> date | None:
