@@ -73,19 +73,21 @@ def run_scheduler(
     me = uuid.uuid4().hex
     _forget_undeclared(dispatcher, schedule)
     count = 0
-    while (ticks is None or count < ticks) and not (stop and stop.is_set()):
-        count += 1
-        if _hold(dispatcher, lock, me, lease):
-            last = {k.decode(): float(v) for k, v in redis.hgetall(runs).items()}
-            for job in due(schedule, last, time.time()):
-                # Written before enqueueing: a crash in between skips one run, never doubles it.
-                redis.hset(runs, job.name, time.time())
-                dispatcher.enqueue(job.function)
-                log.info("enqueued periodic job %s", job.name)
-        if stop is not None:
-            stop.wait(tick)
-        else:
-            time.sleep(tick)
+    try:
+        while (ticks is None or count < ticks) and not (stop and stop.is_set()):
+            count += 1
+            if _hold(dispatcher, lock, me, lease):
+                last = {k.decode(): float(v) for k, v in redis.hgetall(runs).items()}
+                for job in due(schedule, last, time.time()):
+                    # Written before enqueueing: a crash in between skips a run, never doubles it.
+                    redis.hset(runs, job.name, time.time())
+                    dispatcher.enqueue(job.function)
+                    log.info("enqueued periodic job %s", job.name)
+            if ticks is None or count < ticks:
+                (stop.wait if stop is not None else time.sleep)(tick)
+    finally:
+        # A clean exit hands over at once; a killed scheduler's lease runs out instead.
+        _release(dispatcher, lock, me)
 
 
 def _hold(dispatcher: RQDispatcher, lock: str, me: str, lease: int) -> bool:
@@ -97,6 +99,11 @@ def _hold(dispatcher: RQDispatcher, lock: str, me: str, lease: int) -> bool:
         redis.expire(lock, lease)
         return True
     return False
+
+
+def _release(dispatcher: RQDispatcher, lock: str, me: str) -> None:
+    if (dispatcher.redis.get(lock) or b"").decode() == me:
+        dispatcher.redis.delete(lock)
 
 
 def _forget_undeclared(dispatcher: RQDispatcher, schedule: tuple[Periodic, ...]) -> None:

@@ -1,0 +1,251 @@
+"""A whole deployment for end-to-end tests: PostgreSQL, a private Redis, the app over TLS,
+RQ worker processes, and the Google emulator pushing to the app's webhook."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from sqlalchemy import select, text
+
+from integrations.google import SCOPES
+from scheduler.crypto import TokenCipher
+from scheduler.db import Database
+from scheduler.jobs import tasks
+from scheduler.jobs.runtime import Runtime
+from scheduler.models import Base, CalendarConnection, Provider, Series, SeriesStatus, Session
+from scheduler.settings import Settings
+from scheduler.usecases.connections import save_connection
+from scheduler.usecases.directory import add_rep, create_organization
+from tests.e2e.stack import AppServer, RedisServer, WorkerProcess, free_port, wait_until
+from tests.emulators.google import GoogleEmulator
+from tests.emulators.tls import LocalCA
+from tests.integrations.test_google_calendar import blob_for
+from web.app import create_app
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+MANAGER, REP = "pat@acme.test", "george@acme.test"
+
+
+def _postgres_answers() -> bool:
+    try:
+        psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=2).close()
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A migrated PostgreSQL schema of this run's own (end-to-end always runs on PostgreSQL)."""
+    if not _postgres_answers():
+        pytest.skip("PostgreSQL is not answering on 127.0.0.1:5432")
+    schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    admin = Database(POSTGRES)
+    with admin.engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    database = Database(schema_url(schema))
+    database.create_schema()
+    database.engine.dispose()
+    yield schema
+    with admin.engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.engine.dispose()
+
+
+def schema_url(schema: str, port: int = 5432) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/test?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def ca() -> Iterator[LocalCA]:
+    authority = LocalCA()
+    yield authority
+    authority.close()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def google(ca) -> Iterator[GoogleEmulator]:
+    with GoogleEmulator({MANAGER: "Patrick", REP: "George"}, ca=ca) as emulator:
+        yield emulator
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    app: Flask
+    database: Database
+    google: GoogleEmulator
+    redis: RedisServer
+    log: Path
+    workers: list[WorkerProcess] = field(default_factory=list)
+    org_id: str = ""
+    manager_id: str = ""
+    rep_id: str = ""
+    connection_id: str = ""
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.extensions["cadence.jobs"]
+
+    def start_worker(self) -> WorkerProcess:
+        worker = WorkerProcess(self.env, self.log).start()
+        self.workers.append(worker)
+        return worker
+
+    def series(self) -> Series | None:
+        with self.database.session() as db:
+            return db.scalar(select(Series).where(Series.organization_id == self.org_id))
+
+    def sessions(self) -> list[Session]:
+        with self.database.session() as db:
+            return list(
+                db.scalars(
+                    select(Session)
+                    .where(Session.organization_id == self.org_id)
+                    .order_by(Session.scheduled_start)
+                )
+            )
+
+    def connection(self) -> CalendarConnection:
+        with self.database.session() as db:
+            row = db.get(CalendarConnection, self.connection_id)
+            assert row is not None
+            return row
+
+    def enqueue_booking(self) -> None:
+        first_day = datetime.now(UTC).date() + timedelta(days=1)
+        self.runtime.dispatcher.enqueue(
+            tasks.book_series,
+            self.org_id,
+            self.manager_id,
+            self.rep_id,
+            self.connection_id,
+            1,  # Tuesdays
+            "10:00",
+            30,
+            "America/New_York",
+            first_day.isoformat(),
+        )
+
+    def book_and_watch(self, timeout: float = 15) -> Series:
+        """Book the weekly series through a worker and open the calendar's push channel."""
+        self.enqueue_booking()
+        wait_until(lambda: self.series().status == SeriesStatus.ACTIVE, timeout)
+        self.runtime.dispatcher.enqueue(tasks.keep_channel_open, self.org_id, self.connection_id)
+        wait_until(lambda: self.connection().channel_id, timeout)
+        # The channel's first message ("sync") was delivered; it raced the channel's row
+        # being saved and may have been answered 404, which is harmless for a "sync" ping.
+        wait_until(lambda: self.google.deliveries, timeout)
+        series = self.series()
+        assert series is not None
+        return series
+
+
+def truncate(database: Database) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with database.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+@pytest.fixture
+def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
+    """Builds the stack; ``database_port`` points the app (only) at a proxy."""
+    built: list[tuple[AppServer, Stack]] = []
+
+    def build(*, workers: int = 1, database_port: int = 5432) -> Stack:
+        port = free_port()
+        settings_google = google.settings()
+        env = {
+            "CADENCE_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
+            "CADENCE_TOKEN_KEYS": Fernet.generate_key().decode(),
+            "DATABASE_URL": schema_url(pg_schema),
+            "REDIS_URL": redis_server.url,
+            "CADENCE_BASE_URL": f"https://127.0.0.1:{port}",
+            "GOOGLE_CLIENT_ID": settings_google.client_id,
+            "GOOGLE_CLIENT_SECRET": settings_google.client_secret,
+            "GOOGLE_API_ENDPOINT": settings_google.api_endpoint,
+            "GOOGLE_AUTH_URI": settings_google.auth_uri,
+            "GOOGLE_TOKEN_URI": settings_google.token_uri,
+            "GOOGLE_REVOKE_URI": settings_google.revoke_uri,
+            "GOOGLE_USERINFO_URI": settings_google.userinfo_uri,
+            "GOOGLE_CA_BUNDLE": google.ca_bundle,
+        }
+        settings = Settings.from_env(env)
+        database = Database(schema_url(pg_schema))
+        truncate(database)
+        app_database = Database(schema_url(pg_schema, database_port))
+        app = create_app(settings, database=app_database)
+        server = AppServer(app, port, ca.server_context()).start()
+        stack = Stack(env, app, database, google, redis_server, tmp_path / "worker.log")
+        built.append((server, stack))
+        _seed(stack, settings)
+        for _ in range(workers):
+            stack.start_worker()
+        return stack
+
+    yield build
+    for server, stack in built:
+        for worker in stack.workers:
+            worker.stop()
+        server.stop()
+        stack.database.engine.dispose()
+        if os.environ.get("CADENCE_E2E_LOG"):
+            print(stack.log.read_text())
+
+
+@pytest.fixture
+def stack(stack_factory) -> Stack:
+    return stack_factory()
+
+
+def _seed(stack: Stack, settings: Settings) -> None:
+    now = datetime.now(UTC)
+    stack.org_id, stack.manager_id = create_organization(
+        stack.database,
+        name="Acme",
+        admin_email=MANAGER,
+        admin_name="Patrick",
+        zone="America/New_York",
+        now=now,
+    )
+    stack.rep_id = add_rep(
+        stack.database,
+        org_id=stack.org_id,
+        manager_id=stack.manager_id,
+        email=REP,
+        name="George",
+        zone="America/New_York",
+        now=now,
+    )
+    stack.connection_id = save_connection(
+        stack.database,
+        TokenCipher(settings.token_keys),
+        org_id=stack.org_id,
+        person_id=stack.manager_id,
+        provider=Provider.GOOGLE,
+        account_email=MANAGER,
+        grant=blob_for(stack.google, MANAGER),
+        now=now,
+    )
+    assert SCOPES
+
+
+def first_tuesday() -> date:
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    return day + timedelta(days=(1 - day.weekday()) % 7)
