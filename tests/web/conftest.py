@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from scheduler.crypto import TokenCipher
-from scheduler.models import Provider
+from scheduler.models import Person, Provider
 from scheduler.usecases.connections import save_connection
 from scheduler.usecases.directory import add_rep
 from tests.memory_provider import MemoryCalendar
 from web.app import create_app
+from web.identity import hash_password
 
 # A Monday in New York, two weeks before the US clocks go back (1 November 2026).
 NOW = datetime(2026, 10, 19, 13, 0, tzinfo=UTC)
@@ -142,3 +144,10 @@ def make_org(app: Flask, database, settings) -> Callable[..., Org]:
         return Org(org_id, manager_id, email, rep_ids)
 
     return make
+
+
+def set_password(database, email: str) -> None:
+    """Give an invited person the test password, as if they had signed up."""
+    with database.session() as db:
+        for person in db.scalars(select(Person).where(Person.email == email)):
+            person.password_hash = hash_password(PASSWORD)

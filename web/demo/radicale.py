@@ -1,9 +1,9 @@
-"""A real Radicale CalDAV server on 127.0.0.1, for the tests and the offline demo.
+"""A real Radicale CalDAV server on 127.0.0.1, for the offline demo and the tests.
 
-``running_radicale(users)`` starts ``python -m radicale`` in a subprocess on a free loopback
-port, with htpasswd users and its storage in a temporary folder, waits (bounded) until it
-accepts connections, and stops it on exit. Radicale's default rights apply: each user reads
-and writes only their own collections, as on a hosted CalDAV account.
+``running_radicale(users)`` starts ``python -m radicale`` in a subprocess on a loopback
+port, with htpasswd users and its storage in a folder (temporary unless given), waits
+(bounded) until it accepts connections, and stops it on exit. Radicale's default rights
+apply: each user reads and writes only their own collections, as on a hosted CalDAV account.
 """
 
 from __future__ import annotations
@@ -52,6 +52,18 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def first_free_port(preferred: int, tries: int = 20) -> int:
+    """``preferred`` if nothing listens on it, else the next free port above it."""
+    for port in range(preferred, preferred + tries):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {preferred}..{preferred + tries - 1} on 127.0.0.1")
 
 
 def _write_config(folder: Path, port: int, users: Mapping[str, str]) -> Path:
