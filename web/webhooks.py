@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
+from redis.exceptions import RedisError
 
 from integrations.base import Channel
 from integrations.google import Verdict
@@ -51,6 +52,13 @@ def _wire_pipeline(state: BlueprintSetupState) -> None:
         clock=services.clock,
     )
     app.extensions[_EXTENSION] = runtime
+
+
+@bp.errorhandler(RedisError)
+def queue_unavailable(error: RedisError) -> Response:
+    """Redis is down: 503 makes Google and Graph deliver the notification again later."""
+    current_app.logger.warning("webhook could not enqueue: %s", error)
+    return Response(status=503, headers={"Retry-After": "10"})
 
 
 def pipeline() -> Runtime:

@@ -17,10 +17,11 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from integrations.google import SCOPES
+from scheduler import jobs
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.jobs import tasks
-from scheduler.jobs.runtime import Runtime
+from scheduler.jobs.runtime import Runtime, Tuning
 from scheduler.models import Base, CalendarConnection, Provider, Series, SeriesStatus, Session
 from scheduler.settings import Settings
 from scheduler.usecases.connections import save_connection
@@ -29,6 +30,7 @@ from tests.e2e.stack import AppServer, RedisServer, WorkerProcess, free_port, wa
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.tls import LocalCA
 from tests.integrations.test_google_calendar import blob_for
+from web.agenda_links import agenda_link_builder
 from web.app import create_app
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -165,10 +167,11 @@ def truncate(database: Database) -> None:
 
 @pytest.fixture
 def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
-    """Builds the stack; ``database_port`` points the app (only) at a proxy."""
+    """Builds stacks, and stops their workers and servers afterwards."""
     built: list[tuple[AppServer, Stack]] = []
 
     def build(*, workers: int = 1, database_port: int = 5432) -> Stack:
+        """``database_port`` points the app (only) at a proxy the test can cut."""
         port = free_port()
         settings_google = google.settings()
         env = {
@@ -191,6 +194,13 @@ def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
         truncate(database)
         app_database = Database(schema_url(pg_schema, database_port))
         app = create_app(settings, database=app_database)
+        # Retries at once instead of after 10 s (the production default).
+        app.extensions["cadence.jobs"] = jobs.build(
+            settings,
+            link=agenda_link_builder(settings.secret_key, settings.base_url),
+            database=app_database,
+            tuning=Tuning(retry_intervals=(0,)),
+        )
         server = AppServer(app, port, ca.server_context()).start()
         stack = Stack(env, app, database, google, redis_server, tmp_path / "worker.log")
         built.append((server, stack))
