@@ -56,19 +56,25 @@ def calendar_errors(connection: CalendarConnection) -> Iterator[None]:
 def default_providers(
     settings: Settings, database: Database, cipher: TokenCipher
 ) -> ProviderFactory:
-    """The production factory: the real adapter for each connection's provider.
+    """The production factory: each connection's own adapter, its grant in a token store.
 
-    Adapters are imported when first used, so the app starts even while an adapter's optional
-    dependencies are missing; a connection to such a provider fails with ``NoCalendar``.
+    Adapters are imported when first used, so the web process pays only for the providers
+    its organisations actually connect.
     """
 
     def build(connection: CalendarConnection) -> CalendarProvider:
         store = ConnectionTokenStore(database, cipher, connection.organization_id, connection.id)
-        if connection.provider == Provider.CALDAV:
-            from integrations.caldav.provider import CalDAVCalendar
+        if connection.provider == Provider.GOOGLE:
+            from integrations.google import GoogleCalendar
 
-            return CalDAVCalendar(store)  # type: ignore[return-value]
-        raise NoCalendar(f"{connection.provider} calendars are not available in this build yet")
+            return GoogleCalendar(settings.google, store)
+        if connection.provider == Provider.MICROSOFT:
+            from integrations.outlook import OutlookCalendar
+
+            return OutlookCalendar(settings.microsoft, store)
+        from integrations.caldav.provider import CalDAVCalendar
+
+        return CalDAVCalendar(store)
 
     return build
 

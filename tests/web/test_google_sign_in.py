@@ -1,0 +1,123 @@
+""" "Continue with Google" against the Google emulator: one consent signs the manager in and
+connects their calendar, which the real adapter then reads to propose a slot."""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from scheduler.models import CalendarConnection, ConnectionStatus, Organization, Person, Provider
+from scheduler.usecases.connections import mark_reconnect_required
+from tests.emulators.google import GoogleEmulator
+from tests.web.conftest import NOW, post
+from web.app import create_app
+
+MANAGER = "pat@acme.test"
+
+
+@pytest.fixture
+def emulator():
+    with GoogleEmulator({MANAGER: "Pat Manager", "rita@acme.test": "Rita Rep"}) as emu:
+        yield emu
+
+
+@pytest.fixture
+def google_app(settings, database, emulator, clock):
+    """The app with its default (real) adapters, Google pointed at the emulator."""
+    return create_app(
+        dataclasses.replace(settings, google=emulator.settings()), database=database, clock=clock
+    )
+
+
+def continue_with_google(client, emulator):  # type: ignore[no-untyped-def]
+    """Click the button, consent at the emulator, follow the redirect back (the browser's job)."""
+    start = client.get("/auth/google")
+    assert start.status_code == 302 and start.headers["Location"].startswith(emulator.base_url)
+    consent = requests.get(
+        start.headers["Location"], allow_redirects=False, verify=emulator.ca_bundle, timeout=5
+    )
+    callback = urlsplit(consent.headers["Location"])
+    assert callback.path == "/auth/google/callback"
+    return client.get(f"{callback.path}?{callback.query}")
+
+
+def test_the_sign_in_page_offers_google_when_configured(google_app, app):
+    assert "Continue with Google" in google_app.test_client().get("/signin").get_data(as_text=True)
+    assert "Continue with Google" not in app.test_client().get("/signin").get_data(as_text=True)
+
+
+def test_one_consent_signs_in_and_connects_the_calendar(google_app, emulator, database):
+    client = google_app.test_client()
+    answer = continue_with_google(client, emulator)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/manager/team"
+    with database.session() as db:
+        person = db.scalar(select(Person))
+        connection = db.scalar(select(CalendarConnection))
+        org = db.scalar(select(Organization))
+    assert (person.email, person.name, person.is_admin) == (MANAGER, "Pat Manager", True)
+    assert org.name == "acme.test"
+    assert connection.provider == Provider.GOOGLE and connection.person_id == person.id
+    assert connection.status == ConnectionStatus.ACTIVE
+    assert b"refresh_token" not in connection.token_blob  # encrypted at rest
+    # The stored grant works: proposing a slot reads free/busy through the real adapter.
+    rep = post(
+        client,
+        "/manager/team/reps",
+        {"email": "rita@acme.test", "name": "Rita", "zone": "America/New_York"},
+        page="/manager/team",
+    )
+    assert rep.status_code == 302
+    with database.session() as db:
+        rita = db.scalar(select(Person).where(Person.email == "rita@acme.test"))
+    page = client.get(f"/manager/reps/{rita.id}/slots").get_data(as_text=True)
+    assert "Best" in page, page
+    assert emulator.calls["freebusy.query"] >= 1
+
+
+def test_signing_in_again_reconnects_a_dead_grant(google_app, emulator, database):
+    client = google_app.test_client()
+    continue_with_google(client, emulator)
+    with database.session() as db:
+        connection = db.scalar(select(CalendarConnection))
+    mark_reconnect_required(
+        database,
+        org_id=connection.organization_id,
+        connection_id=connection.id,
+        reason="invalid_grant",
+        now=NOW,
+    )
+    assert "needs reconnecting" in client.get("/manager/team").get_data(as_text=True)
+    continue_with_google(client, emulator)
+    with database.session() as db:
+        rows = db.scalars(select(CalendarConnection)).all()
+    assert [row.status for row in rows] == [ConnectionStatus.ACTIVE]
+    assert "needs reconnecting" not in client.get("/manager/team").get_data(as_text=True)
+
+
+def test_a_refused_consent_signs_nobody_in(google_app, database):
+    client = google_app.test_client()
+    client.get("/auth/google")
+    answer = client.get("/auth/google/callback?error=access_denied&state=x")
+    assert answer.headers["Location"] == "/signin"
+    with database.session() as db:
+        assert db.scalar(select(Person)) is None
+
+
+def test_a_callback_that_was_never_started_is_refused(google_app):
+    answer = google_app.test_client().get("/auth/google/callback?code=abc&state=xyz")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/signin"
+
+
+def test_disconnecting_forgets_the_grant(google_app, emulator, database):
+    client = google_app.test_client()
+    continue_with_google(client, emulator)
+    with database.session() as db:
+        connection = db.scalar(select(CalendarConnection))
+    post(client, f"/account/connections/{connection.id}/disconnect", page="/account")
+    with database.session() as db:
+        row = db.get(CalendarConnection, connection.id)
+    assert row.status == ConnectionStatus.DISCONNECTED and row.token_blob is None
