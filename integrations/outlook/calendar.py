@@ -218,7 +218,7 @@ class OutlookCalendar:
         page = self.graph.call(
             "GET",
             f"/me/events/{ref.provider_event_id}/instances",
-            params={"startDateTime": _z(start), "endDateTime": _z(end)},
+            params={"startDateTime": payloads.utc_iso(start), "endDateTime": payloads.utc_iso(end)},
         )
         for item in page.get("value", []):
             if payloads.parse_instant(item["originalStart"]) == original_start.astimezone(UTC):
@@ -273,7 +273,3 @@ class OutlookCalendar:
         if action is subscriptions.NotificationAction.RECREATE:
             return self.open_channel(callback_url)
         return channel
-
-
-def _z(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

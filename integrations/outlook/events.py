@@ -45,6 +45,11 @@ def parse_graph_time(value: dict[str, str]) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
+def utc_iso(instant: datetime) -> str:
+    """``instant`` as the UTC ISO 8601 string Graph's query parameters and instants take."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def parse_instant(value: str) -> datetime:
     """An ISO 8601 instant Graph sends as a string (``originalStart``) in UTC."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

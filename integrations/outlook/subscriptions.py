@@ -15,10 +15,11 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.base import Channel
+from integrations.outlook.events import utc_iso
 
 RESOURCE = "me/events"
 # Event subscriptions lived at most 4,230 minutes in the older docs (newer ones allow
@@ -68,13 +69,13 @@ def subscription_payload(
         "notificationUrl": callback_url,
         "lifecycleNotificationUrl": callback_url,
         "resource": RESOURCE,
-        "expirationDateTime": _iso(expires_at),
+        "expirationDateTime": utc_iso(expires_at),
         "clientState": client_state,
     }
 
 
 def expiration_payload(expires_at: datetime) -> dict[str, Any]:
-    return {"expirationDateTime": _iso(expires_at)}
+    return {"expirationDateTime": utc_iso(expires_at)}
 
 
 def channel_from(subscription: Mapping[str, Any], client_state: str) -> Channel:
@@ -128,7 +129,3 @@ def verify_notification(payload: Mapping[str, Any], channel: Channel) -> list[No
                 )
             )
     return found
-
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")

@@ -30,6 +30,7 @@ from integrations.outlook.events import (
     parse_graph_time,
     parse_instant,
     series_tag,
+    utc_iso,
 )
 from integrations.outlook.graph import BatchRequest, GraphClient, SyncReset, checked
 from integrations.outlook.zones import to_iana
@@ -91,7 +92,7 @@ def read_changes(
         except SyncReset:
             pass  # Graph forgot the token: read everything again below
     window = Interval(now - LOOK_BACK, wanted_end)
-    params = {"startDateTime": _z(window.start), "endDateTime": _z(window.end)}
+    params = {"startDateTime": utc_iso(window.start), "endDateTime": utc_iso(window.end)}
     items, link = _drain(client, "/me/calendarView/delta", params)
     state = SyncState(link, window)
     if previous is not None:
@@ -230,7 +231,3 @@ def _forget(state: SyncState, master_id: str) -> None:
     state.masters.pop(master_id, None)
     for occurrence_id in [k for k, (m, _) in state.occurrences.items() if m == master_id]:
         del state.occurrences[occurrence_id]
-
-
-def _z(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
