@@ -80,8 +80,11 @@ def _apply(
         rows = [row] if row is not None else []
     for row in rows:
         if kind == ChangeKind.OCCURRENCE_CANCELLED:
+            who = _who(db, series, change.changed_by)
+            # A calendar that cannot say who (CalDAV, a full resync) keeps what was known.
+            if not row.cancelled or who != CancelledBy.UNKNOWN:
+                row.cancelled_by = who
             row.cancelled = True
-            row.cancelled_by = _who(db, series, change.changed_by)
         elif kind == ChangeKind.OCCURRENCE_MOVED and change.new_start and change.new_end:
             moved_back = change.new_start == row.scheduled_start
             row.current_start = None if moved_back else change.new_start

@@ -120,6 +120,27 @@ def test_cancelled_by_says_who_when_the_calendar_knows(database, calendar, team,
         assert (row.cancelled, row.cancelled_by) == (True, "rep")
 
 
+def test_a_cancellation_read_again_without_its_author_keeps_who_cancelled(
+    database, calendar, team, booked
+):
+    series_id, connection_id = booked
+    calendar.feed.append(
+        change(
+            series_id,
+            ChangeKind.OCCURRENCE_CANCELLED,
+            original_start=SECOND,
+            changed_by="pat@acme.test",
+        )
+    )
+    sync(database, calendar, team, connection_id, NOW)
+    # The same cancellation seen again by a calendar that does not say who (CalDAV, a resync).
+    calendar.feed.append(change(series_id, ChangeKind.OCCURRENCE_CANCELLED, original_start=SECOND))
+    sync(database, calendar, team, connection_id, NOW)
+    with database.session() as db:
+        row = db.scalar(select(Session).where(Session.scheduled_start == SECOND))
+        assert (row.cancelled, row.cancelled_by) == (True, "manager")
+
+
 def test_applying_the_same_changes_twice_changes_nothing(database, calendar, team, booked):
     series_id, connection_id = booked
     calendar.feed.append(change(series_id, ChangeKind.OCCURRENCE_CANCELLED, original_start=SECOND))
