@@ -34,7 +34,7 @@ from integrations.retry import RetryPolicy
 from scheduler.intervals import BusyKind, Interval
 from scheduler.recurrence import WeeklySlot
 from tests.fakes import MemoryTokenStore
-from tests.radicale_server import RadicaleServer, running_radicale
+from web.demo.radicale import RadicaleServer, running_radicale
 
 MANAGER = "manager@example.com"
 REP = "rep@example.com"

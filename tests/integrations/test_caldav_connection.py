@@ -25,7 +25,7 @@ from integrations.caldav import (
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
 from tests.fakes import MemoryTokenStore
-from tests.radicale_server import RadicaleServer, free_port, running_radicale
+from web.demo.radicale import RadicaleServer, free_port, running_radicale
 
 EMAIL = "manager@example.com"
 WINDOW = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))
