@@ -151,7 +151,7 @@ def _changes(
         if "@removed" in item or not series_id:
             continue
         state.occurrences[item["id"]] = (item["seriesMasterId"], item["originalStart"])
-        changes.extend(_occurrence_changes(item, series_id))
+        changes.extend(occurrence_changes(item, series_id))
     for master_id in sorted(removed):
         series_id = state.masters.get(master_id)
         if series_id:
@@ -165,8 +165,11 @@ def _changes(
     return changes
 
 
-def _occurrence_changes(item: dict[str, Any], series_id: str) -> Iterable[CalendarChange]:
-    """What one Cadence occurrence, as delta shows it now, says happened to it."""
+def occurrence_changes(item: dict[str, Any], series_id: str) -> Iterable[CalendarChange]:
+    """What one Cadence occurrence, as delta shows it now, says happened to it.
+
+    Derived from its current state alone, so a full resync reports the same again.
+    """
     event_id = item["seriesMasterId"]
     original = parse_instant(item["originalStart"])
     if item.get("isCancelled"):

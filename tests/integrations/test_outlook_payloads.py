@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from integrations.base import CalendarChange, ChangeKind, Response
 from integrations.outlook.events import (
     create_payload,
     parse_graph_time,
@@ -14,7 +15,7 @@ from integrations.outlook.events import (
     transaction_id,
 )
 from integrations.outlook.schedule import MAX_SCHEDULES, schedule_requests, working_hours
-from integrations.outlook.sync import SyncState, restart
+from integrations.outlook.sync import SyncState, occurrence_changes, restart
 from integrations.outlook.zones import WINDOWS_TO_IANA, to_iana
 from scheduler.intervals import Interval
 from tests.integrations.outlook_support import series_spec
@@ -111,3 +112,87 @@ def test_a_cursor_that_cannot_be_read_means_a_full_sync() -> None:
         {"m": "s"},
         {"o": ("m", "z")},
     )
+
+
+def _occurrence(**changes: object) -> dict:
+    """An occurrence of master "M" as calendarView delta shows it to the organiser."""
+    item = {
+        "id": "M_20261207T170000Z",
+        "seriesMasterId": "M",
+        "type": "occurrence",
+        "originalStart": "2026-12-07T17:00:00Z",
+        "start": {"dateTime": "2026-12-07T17:00:00.0000000", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-12-07T17:30:00.0000000", "timeZone": "UTC"},
+        "isCancelled": False,
+        "organizer": {"emailAddress": {"address": "Maria@contoso.test"}},
+        "attendees": [
+            {
+                "emailAddress": {"address": "maria@contoso.test"},
+                "status": {"response": "organizer"},
+            },
+            {"emailAddress": {"address": "Rep1@contoso.test"}, "status": {"response": "none"}},
+        ],
+    }
+    return item | changes
+
+
+ORIGINAL = datetime(2026, 12, 7, 17, tzinfo=UTC)
+
+
+def _rep_says(response: str) -> dict:
+    item = _occurrence()
+    item["attendees"][1]["status"] = {"response": response}
+    return item
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (_occurrence(), []),
+        (_rep_says("notResponded"), []),
+        (
+            _occurrence(isCancelled=True),
+            [CalendarChange(ChangeKind.OCCURRENCE_CANCELLED, "s", "M", ORIGINAL)],
+        ),
+        (
+            _occurrence(
+                type="exception",
+                start={"dateTime": "2026-12-08T09:00:00", "timeZone": "Pacific Standard Time"},
+                end={"dateTime": "2026-12-08T09:30:00", "timeZone": "Pacific Standard Time"},
+            ),
+            [
+                CalendarChange(
+                    ChangeKind.OCCURRENCE_MOVED,
+                    "s",
+                    "M",
+                    ORIGINAL,
+                    new_start=ORIGINAL + timedelta(days=1),
+                    new_end=ORIGINAL + timedelta(days=1, minutes=30),
+                )
+            ],
+        ),
+        *[
+            (
+                _rep_says(graph_word),
+                [
+                    CalendarChange(
+                        ChangeKind.ATTENDEE_RESPONDED,
+                        "s",
+                        "M",
+                        ORIGINAL,
+                        response=ours,
+                        attendee_email="rep1@contoso.test",
+                        changed_by="rep1@contoso.test",
+                    )
+                ],
+            )
+            for graph_word, ours in [
+                ("accepted", Response.ACCEPTED),
+                ("tentativelyAccepted", Response.TENTATIVE),
+                ("declined", Response.DECLINED),
+            ]
+        ],
+    ],
+)
+def test_what_an_occurrence_says_happened(item: dict, expected: list[CalendarChange]) -> None:
+    assert list(occurrence_changes(item, "s")) == expected
