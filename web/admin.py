@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from scheduler.agenda import AgendaTemplate, AgendaTopic
 from scheduler.usecases.accounts import invite_person, set_roles
 from scheduler.usecases.agendas import manager_template
+from scheduler.usecases.api_tokens import issue_token, revoke_token
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.organisation import (
     LIMITS,
@@ -233,3 +234,41 @@ def _topic_field_names(errors: FieldErrors) -> FieldErrors:
         re.sub(r"^topics\[(\d+)\]\.(\w+)$", r"topic-\1-\2", name): message
         for name, message in errors.items()
     }
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@signed_in("admin")
+def api_tokens() -> Any:
+    """Issue a token (shown once, here) and list the organisation's tokens."""
+    services, errors, issued = cadence(), {}, None
+    if request.method == "POST":
+        try:
+            _, issued = issue_token(
+                services.database,
+                org_id=g.person.organization_id,
+                admin_id=g.person.id,
+                name=request.form.get("name", ""),
+                now=services.now(),
+            )
+        except InvalidInput as error:
+            errors = by_field(error.errors)
+    return render_template(
+        "admin/api_tokens.html",
+        tokens=queries.api_tokens(g.person.organization_id),
+        issued=issued,
+        errors=errors,
+    ), (400 if errors else 200)
+
+
+@bp.post("/api-tokens/<token_id>/revoke")
+@signed_in("admin")
+def revoke_api_token(token_id: str) -> Response:
+    revoke_token(
+        cadence().database,
+        org_id=g.person.organization_id,
+        token_id=token_id,
+        actor_id=g.person.id,
+        now=cadence().now(),
+    )
+    flash("Token revoked: calls with it are refused from now on.", "ok")
+    return redirect(url_for("admin.api_tokens"))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from scheduler.models import (
     ActionItem,
+    ApiToken,
     CalendarConnection,
     ConnectionStatus,
     Debrief,
@@ -252,3 +253,15 @@ def connection_health(org_id: str) -> list[tuple[CalendarConnection, Person]]:
             .order_by(order, Person.name)
         ).all()
     return [(connection, person) for connection, person in rows]
+
+
+def api_tokens(org_id: str) -> list[tuple[ApiToken, Person]]:
+    """The organisation's API tokens (live first, newest first) with the admin each acts as."""
+    with cadence().database.session() as db:
+        rows = db.execute(
+            select(ApiToken, Person)
+            .join(Person, Person.id == ApiToken.person_id)
+            .where(ApiToken.organization_id == org_id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        ).all()
+    return [(token, person) for token, person in rows]

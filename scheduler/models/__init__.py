@@ -1,6 +1,7 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
+from scheduler.models.access import ApiToken
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
 from scheduler.models.meetings import (
@@ -17,6 +18,7 @@ from scheduler.models.reports import DigestDelivery
 __all__ = [
     "ActionItem",
     "AgendaTemplateRow",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "CalendarConnection",
