@@ -52,9 +52,7 @@ def build(
     cipher = TokenCipher(settings.token_keys)
     tuning = tuning or Tuning()
     if redis is None and settings.redis_url is not None:
-        from redis import Redis
-
-        redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+        redis = _connect(settings.redis_url)
     runtime = Runtime(
         settings=settings,
         database=database,
@@ -72,6 +70,24 @@ def build(
         else InlineDispatcher(runtime)
     )
     return runtime
+
+
+def _connect(url: str) -> Redis:
+    """A Redis client that rides out a restart: a dropped pooled connection is retried on a
+    fresh one instead of failing the request or job that happened to use it."""
+    from redis import Redis
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError, TimeoutError
+    from redis.retry import Retry
+
+    return Redis.from_url(
+        url,
+        socket_timeout=10,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+        retry_on_error=[ConnectionError, TimeoutError],
+    )
 
 
 __all__ = ["Runtime", "Tuning", "build", "start"]

@@ -130,14 +130,15 @@ def request_sync(rt: Runtime, org_id: str, connection_id: str, *, full: bool = F
 
 @job("sync", timeout=60, subject="CalendarConnection")
 def keep_channel_open(rt: Runtime, org_id: str, connection_id: str, *, force: bool = False) -> bool:
-    """Open or renew the connection's push channel (CalDAV has none: it is polled)."""
+    """Open or renew the connection's push channel (CalDAV has none: it is polled), then
+    ask for a sync."""
     with _calendar(rt, org_id, connection_id) as calendar:
         push = push_channels(calendar)
         if push is None:
             return False
         with rt.database.session() as db:
             provider = get_in_org(db, CalendarConnection, org_id, connection_id).provider
-        return keep_open(
+        changed = keep_open(
             rt.database,
             push,
             rt.cipher,
@@ -148,6 +149,11 @@ def keep_channel_open(rt: Runtime, org_id: str, connection_id: str, *, force: bo
             renew_within=rt.tuning.renew_channels_within,
             force=force,
         )
+    if changed:
+        # A new channel only reports what happens from now on: sync once, so the cursor is
+        # set and nothing that happened between two channels goes unread.
+        request_sync(rt, org_id, connection_id)
+    return changed
 
 
 # ---------------------------------------------------------------------------- per object upkeep

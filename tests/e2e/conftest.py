@@ -16,7 +16,6 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import select, text
 
-from integrations.google import SCOPES
 from scheduler import jobs
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
@@ -28,13 +27,16 @@ from scheduler.usecases.connections import save_connection
 from scheduler.usecases.directory import add_rep, create_organization
 from tests.e2e.stack import AppServer, RedisServer, WorkerProcess, free_port, wait_until
 from tests.emulators.google import GoogleEmulator
+from tests.emulators.graph import GraphEmulator
 from tests.emulators.tls import LocalCA
+from tests.integrations.outlook_support import populate, settings_for, sign_in
 from tests.integrations.test_google_calendar import blob_for
 from web.agenda_links import agenda_link_builder
 from web.app import create_app
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MANAGER, REP = "pat@acme.test", "george@acme.test"
+OUTLOOK_MANAGER, OUTLOOK_REP = "maria@contoso.test", "rep1@contoso.test"
 
 
 def _postgres_answers() -> bool:
@@ -95,6 +97,8 @@ class Stack:
     google: GoogleEmulator
     redis: RedisServer
     log: Path
+    provider: Provider = Provider.GOOGLE
+    graph: GraphEmulator | None = None
     workers: list[WorkerProcess] = field(default_factory=list)
     org_id: str = ""
     manager_id: str = ""
@@ -151,9 +155,11 @@ class Stack:
         wait_until(lambda: self.series().status == SeriesStatus.ACTIVE, timeout)
         self.runtime.dispatcher.enqueue(tasks.keep_channel_open, self.org_id, self.connection_id)
         wait_until(lambda: self.connection().channel_id, timeout)
-        # The channel's first message ("sync") was delivered; it raced the channel's row
-        # being saved and may have been answered 404, which is harmless for a "sync" ping.
-        wait_until(lambda: self.google.deliveries, timeout)
+        wait_until(lambda: self.connection().sync_cursor, timeout)  # the first sync ran
+        if self.provider is Provider.GOOGLE:
+            # The channel's first message ("sync") was delivered; it raced the channel's row
+            # being saved and may have been answered 404, which is harmless for a "sync" ping.
+            wait_until(lambda: self.google.deliveries, timeout)
         series = self.series()
         assert series is not None
         return series
@@ -169,25 +175,27 @@ def truncate(database: Database) -> None:
 def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
     """Builds stacks, and stops their workers and servers afterwards."""
     built: list[tuple[AppServer, Stack]] = []
+    graphs: list[GraphEmulator] = []
 
-    def build(*, workers: int = 1, database_port: int = 5432) -> Stack:
+    def build(
+        *, workers: int = 1, database_port: int = 5432, provider: Provider = Provider.GOOGLE
+    ) -> Stack:
         """``database_port`` points the app (only) at a proxy the test can cut."""
         port = free_port()
-        settings_google = google.settings()
+        graph = None
+        if provider is Provider.MICROSOFT:
+            graph = populate(GraphEmulator(ca=ca).start())
+            graphs.append(graph)
+        # Graph's emulator posts without our CA, so the Outlook stack serves plain http.
+        scheme = "https" if provider is Provider.GOOGLE else "http"
         env = {
             "CADENCE_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
             "CADENCE_TOKEN_KEYS": Fernet.generate_key().decode(),
             "DATABASE_URL": schema_url(pg_schema),
             "REDIS_URL": redis_server.url,
-            "CADENCE_BASE_URL": f"https://127.0.0.1:{port}",
-            "GOOGLE_CLIENT_ID": settings_google.client_id,
-            "GOOGLE_CLIENT_SECRET": settings_google.client_secret,
-            "GOOGLE_API_ENDPOINT": settings_google.api_endpoint,
-            "GOOGLE_AUTH_URI": settings_google.auth_uri,
-            "GOOGLE_TOKEN_URI": settings_google.token_uri,
-            "GOOGLE_REVOKE_URI": settings_google.revoke_uri,
-            "GOOGLE_USERINFO_URI": settings_google.userinfo_uri,
-            "GOOGLE_CA_BUNDLE": google.ca_bundle,
+            "CADENCE_BASE_URL": f"{scheme}://127.0.0.1:{port}",
+            **_google_env(google),
+            **(_graph_env(graph) if graph else {}),
         }
         settings = Settings.from_env(env)
         database = Database(schema_url(pg_schema))
@@ -201,8 +209,11 @@ def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
             database=app_database,
             tuning=Tuning(retry_intervals=(0,)),
         )
-        server = AppServer(app, port, ca.server_context()).start()
-        stack = Stack(env, app, database, google, redis_server, tmp_path / "worker.log")
+        context = ca.server_context() if scheme == "https" else None
+        server = AppServer(app, port, context).start()
+        stack = Stack(
+            env, app, database, google, redis_server, tmp_path / "worker.log", provider, graph
+        )
         built.append((server, stack))
         _seed(stack, settings)
         for _ in range(workers):
@@ -217,6 +228,33 @@ def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
         stack.database.engine.dispose()
         if os.environ.get("CADENCE_E2E_LOG"):
             print(stack.log.read_text())
+    for graph in graphs:
+        graph.stop()
+
+
+def _google_env(google: GoogleEmulator) -> dict[str, str]:
+    settings = google.settings()
+    return {
+        "GOOGLE_CLIENT_ID": settings.client_id,
+        "GOOGLE_CLIENT_SECRET": settings.client_secret,
+        "GOOGLE_API_ENDPOINT": settings.api_endpoint,
+        "GOOGLE_AUTH_URI": settings.auth_uri,
+        "GOOGLE_TOKEN_URI": settings.token_uri,
+        "GOOGLE_REVOKE_URI": settings.revoke_uri,
+        "GOOGLE_USERINFO_URI": settings.userinfo_uri,
+        "GOOGLE_CA_BUNDLE": google.ca_bundle,
+    }
+
+
+def _graph_env(graph: GraphEmulator) -> dict[str, str]:
+    settings = settings_for(graph)
+    return {
+        "MS_CLIENT_ID": settings.client_id,
+        "MS_CLIENT_SECRET": settings.client_secret,
+        "MS_AUTHORITY": settings.authority,
+        "MS_GRAPH_URL": settings.graph_url,
+        "MS_CA_BUNDLE": graph.ca_bundle,
+    }
 
 
 @pytest.fixture
@@ -226,11 +264,13 @@ def stack(stack_factory) -> Stack:
 
 def _seed(stack: Stack, settings: Settings) -> None:
     now = datetime.now(UTC)
+    google = stack.provider is Provider.GOOGLE
+    manager, rep = (MANAGER, REP) if google else (OUTLOOK_MANAGER, OUTLOOK_REP)
     stack.org_id, stack.manager_id = create_organization(
         stack.database,
         name="Acme",
-        admin_email=MANAGER,
-        admin_name="Patrick",
+        admin_email=manager,
+        admin_name="Manager",
         zone="America/New_York",
         now=now,
     )
@@ -238,22 +278,22 @@ def _seed(stack: Stack, settings: Settings) -> None:
         stack.database,
         org_id=stack.org_id,
         manager_id=stack.manager_id,
-        email=REP,
-        name="George",
+        email=rep,
+        name="Rep",
         zone="America/New_York",
         now=now,
     )
+    assert google or stack.graph is not None
     stack.connection_id = save_connection(
         stack.database,
         TokenCipher(settings.token_keys),
         org_id=stack.org_id,
         person_id=stack.manager_id,
-        provider=Provider.GOOGLE,
-        account_email=MANAGER,
-        grant=blob_for(stack.google, MANAGER),
+        provider=stack.provider,
+        account_email=manager,
+        grant=blob_for(stack.google, manager) if google else sign_in(stack.graph, manager),
         now=now,
     )
-    assert SCOPES
 
 
 def first_tuesday() -> date:

@@ -205,9 +205,9 @@ class WorkerProcess:
 
 
 class AppServer:
-    """The Flask app over TLS (Google only calls https webhooks) on a thread."""
+    """The Flask app on a thread, over TLS when given a context (Google only calls https)."""
 
-    def __init__(self, app: Flask, port: int, context: ssl.SSLContext):
+    def __init__(self, app: Flask, port: int, context: ssl.SSLContext | None):
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", port, app, threaded=True, ssl_context=context, request_handler=_Quiet
         )

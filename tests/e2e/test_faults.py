@@ -83,6 +83,7 @@ def test_a_worker_and_the_webhook_carry_on_after_redis_comes_back(stack):
         original_start=week1.scheduled_start,
     )
     wait_until(lambda: stack.sessions()[0].outcome == "declined", timeout=15)
+    assert stack.google.deliveries[-1].status == 204
 
 
 def test_the_web_answers_503_while_postgresql_is_unreachable_and_recovers(stack_factory):

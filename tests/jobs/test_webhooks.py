@@ -143,7 +143,8 @@ def test_lifecycle_notifications_resync_and_keep_the_subscription(app, watched, 
     assert graph(client, change(lifecycleEvent="missed"), path=path).status_code == 202
     assert graph(client, change(lifecycleEvent="reauthorizationRequired"), path=path).status_code
     drain(runtime)
-    assert calendar.calls["changes"] == 1  # the missed notifications: a full sync
+    # A full sync for the missed notifications, and one after the renewal.
+    assert calendar.calls["changes"] == 2
     assert calendar.calls["renew_channel"] == 1
 
 
