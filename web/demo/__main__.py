@@ -1,47 +1,144 @@
-"""``bin/demo``: Cadence on its embedded default (SQLite, inline jobs) on 127.0.0.1."""
+"""``bin/demo``: Cadence on its embedded default, with a seeded organisation, on 127.0.0.1.
+
+SQLite in the data folder, jobs inline (no Redis), and a local Radicale CalDAV server whose
+storage is kept in ``<data>/radicale``. The first start seeds the demo organisation; later
+starts reuse it. Ctrl-C stops the app and Radicale.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import secrets
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 from cryptography.fernet import Fernet
 
+from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.settings import Settings
+from web.agenda_links import agenda_link_builder
+from web.demo.people import PASSWORD, PEOPLE, radicale_users
+from web.demo.radicale import RadicaleServer, first_free_port, running_radicale
+from web.demo.seed import HalfSeeded, find_demo_org, point_connections_at, seed
+from web.demo.signin import DemoInfo, DemoSignInRefused, describe_demo, enable_demo_signin
+
+RADICALE_PORT = 5232
+# Written once the seed has finished: its absence beside existing data means an interrupted
+# seed, which is never resumed halfway.
+_SEEDED_MARKER = "demo-seeded"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--data", default="instance", help="folder for the demo's SQLite file")
-    args = parser.parse_args()
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bin/demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=5000, help="Cadence's port (5000)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="bind address; the demo refuses anything but loopback"
+    )
+    parser.add_argument("--data", default="instance", help="folder for SQLite, keys and Radicale")
+    parser.add_argument(
+        "--radicale-port",
+        type=int,
+        default=None,
+        help=f"Radicale's port (default {RADICALE_PORT}, or the next free one)",
+    )
+    return parser.parse_args(argv)
 
-    data = Path(args.data)
-    data.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    # The demo keeps its own keys beside its data, so a restart can still read what it stored.
+
+def demo_settings(data: Path, host: str, port: int, env: dict[str, str]) -> Settings:
+    """The demo's settings: its own keys kept beside its data, SQLite there, demo on, no Redis."""
+    env = dict(env)
+    # Kept beside the data, so a restart can still read what it stored.
     env.setdefault("CADENCE_SECRET_KEY", _kept(data / "secret_key", lambda: secrets.token_hex(32)))
     env.setdefault(
         "CADENCE_TOKEN_KEYS", _kept(data / "token_key", lambda: Fernet.generate_key().decode())
     )
     env.setdefault("DATABASE_URL", f"sqlite:///{(data / 'cadence.db').resolve()}")
-    env.setdefault("CADENCE_BASE_URL", f"http://127.0.0.1:{args.port}")
+    env["CADENCE_BASE_URL"] = f"http://{host}:{port}"
     env["CADENCE_DEMO"] = "1"
     env.pop("REDIS_URL", None)
-    settings = Settings.from_env(env)
-    Database(settings.database_url).create_schema()
+    return Settings.from_env(env)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    data = Path(args.data)
+    data.mkdir(parents=True, exist_ok=True)
+    settings = demo_settings(data, args.host, args.port, dict(os.environ))
+    database = Database(settings.database_url)
+    database.create_schema()
+    cipher = TokenCipher(settings.token_keys)
 
     from web.app import create_app
 
-    app = create_app(settings)
-    print(f"Cadence is running at {settings.base_url}/  (Ctrl-C stops it)", flush=True)
-    app.run(host="127.0.0.1", port=args.port, debug=False, use_reloader=False)
+    app = create_app(settings, database=database)
+    # Refused here, before anything starts, unless demo and loopback.
+    try:
+        enable_demo_signin(app, host=args.host)
+    except DemoSignInRefused as refused:
+        print(f"bin/demo: {refused}", file=sys.stderr)
+        return 2
+
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    radicale_port = args.radicale_port or first_free_port(RADICALE_PORT)
+    with running_radicale(radicale_users(), folder=data / "radicale", port=radicale_port) as server:
+        org_id = _seeded_org(database, cipher, server, settings, data)
+        describe_demo(app, DemoInfo(org_id, server.url, PASSWORD))
+        _tell(settings.base_url, server)
+        # Werkzeug returns from serve_forever on Ctrl-C; the with-block then stops Radicale.
+        app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    print("Cadence and Radicale stopped.", flush=True)
+    return 0
 
 
-def _kept(path: Path, make) -> str:  # type: ignore[no-untyped-def]
+def _seeded_org(
+    database: Database, cipher: TokenCipher, server: RadicaleServer, settings: Settings, data: Path
+) -> str:
+    """The demo organisation: seeded now on the first start, reused afterwards."""
+    marker = data / _SEEDED_MARKER
+    org_id = find_demo_org(database)
+    if org_id is not None and marker.exists():
+        moved = point_connections_at(database, cipher, org_id, server)
+        print(f"Reusing the demo organisation in {data}/" + (" (Radicale moved)" if moved else ""))
+        return org_id
+    if org_id is not None or marker.exists():
+        raise HalfSeeded(f"{data}/ holds part of a demo (an interrupted seed?): remove it")
+    print("Seeding the demo organisation (first start, a few seconds)...", flush=True)
+    link = agenda_link_builder(settings.secret_key, settings.base_url)
+    seeded = seed(database, cipher, server, link, now=datetime.now(UTC))
+    marker.write_text(seeded.org_id + "\n")
+    return seeded.org_id
+
+
+def _tell(base_url: str, server: RadicaleServer) -> None:
+    lines = [
+        "",
+        f"Cadence is running at {base_url}/",
+        f"Sign in as any demo person (one click, no password): {base_url}/demo/",
+        "",
+    ]
+    lines += [f"  {person.role:<8} {person.name:<16} {person.email}" for person in PEOPLE]
+    lines += [
+        "",
+        f"Their calendars (any CalDAV client): {server.url}  "
+        f"user = the name before the @ (e.g. patrick), password = {PASSWORD}",
+        "Ctrl-C stops Cadence and Radicale.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM ends the demo the way Ctrl-C does: through the cleanup of every with-block.
+    raise SystemExit(128 + signum)
+
+
+def _kept(path: Path, make: Callable[[], str]) -> str:
     if not path.exists():
         path.write_text(make())
         path.chmod(0o600)
@@ -49,4 +146,4 @@ def _kept(path: Path, make) -> str:  # type: ignore[no-untyped-def]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -77,7 +77,7 @@ _FOLLOW_THROUGH: dict[str, Callable[[int, int], bool]] = {
 
 
 class HalfSeeded(RuntimeError):
-    """A seed was interrupted: the data folder holds part of an organisation."""
+    """The data already holds (part of) a demo organisation: seeding again would mix them."""
 
 
 @dataclass(frozen=True)
