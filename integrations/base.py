@@ -185,8 +185,12 @@ class CalendarProvider(Protocol):
         """Replace one occurrence's agenda (body and attachment) before it starts."""
         ...
 
-    def changes(self, cursor: str | None) -> ChangeSet:
-        """Changes to Cadence-tagged events since ``cursor`` (``None``: a full sync)."""
+    def changes(self, cursor: str | None, *, full: bool = False) -> ChangeSet:
+        """Changes to Cadence-tagged events since ``cursor`` (``None``: a full sync).
+
+        ``full`` re-reads everything (after lost notifications, or the daily reconciliation)
+        while still reporting what ``cursor`` knew and has vanished since.
+        """
         ...
 
 

@@ -108,7 +108,7 @@ class MemoryCalendar:
         self._call("update_occurrence_agenda")
         self._event(ref).agendas[original_start] = agenda
 
-    def changes(self, cursor: str | None) -> ChangeSet:
+    def changes(self, cursor: str | None, *, full: bool = False) -> ChangeSet:
         self._call("changes")
-        start = int(cursor) if cursor else 0
-        return ChangeSet(tuple(self.feed[start:]), str(len(self.feed)), full_sync=cursor is None)
+        start = 0 if full or not cursor else int(cursor)
+        return ChangeSet(tuple(self.feed[start:]), str(len(self.feed)), full_sync=start == 0)

@@ -218,10 +218,13 @@ class CalDAVCalendar:
 
     # ------------------------------------------------------------------ changes
 
-    def changes(self, cursor: str | None) -> ChangeSet:
+    def changes(self, cursor: str | None, *, full: bool = False) -> ChangeSet:
         """Changes to Cadence series since ``cursor``, found by comparing what each changed
-        series says now with what the cursor remembers of it."""
+        series says now with what the cursor remembers of it; ``full`` reads every object
+        again (no sync token, no ETags) against that same memory."""
         previous = SyncCursor.decode(cursor) or SyncCursor()
+        if full:
+            previous = SyncCursor(series=previous.series)
         reading = self._call("reading changes", lambda: self._read(previous))
         series = dict(previous.series)
         found: list[CalendarChange] = []

@@ -207,12 +207,16 @@ class GoogleCalendar:
 
     # ------------------------------------------------------------------ sync
 
-    def changes(self, cursor: str | None) -> ChangeSet:
+    def changes(self, cursor: str | None, *, full: bool = False) -> ChangeSet:
         """Changes to Cadence's events since ``cursor`` (a sync token).
 
-        ``None``, or a token Google refuses with 410, means a full listing
-        (``full_sync=True``); the returned cursor is the last page's ``nextSyncToken``.
+        ``None``, ``full``, or a token Google refuses with 410, means a full listing
+        (``full_sync=True``): it includes cancelled occurrences of recurring events, so what
+        happened while notifications were lost is still seen. The returned cursor is the last
+        page's ``nextSyncToken``.
         """
+        if full:
+            cursor = None
         try:
             changes, token = self._read_changes(cursor)
             full_sync = cursor is None

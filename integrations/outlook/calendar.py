@@ -227,12 +227,11 @@ class OutlookCalendar:
 
     # ------------------------------------------------------------------ sync
 
-    def changes(self, cursor: str | None) -> ChangeSet:
-        return read_changes(self.graph, cursor, self._clock(), self._horizon)
-
-    def resync(self, cursor: str | None) -> ChangeSet:
-        """A full read that still reports what vanished since ``cursor`` (after ``missed``)."""
-        return read_changes(self.graph, restart(cursor), self._clock(), self._horizon)
+    def changes(self, cursor: str | None, *, full: bool = False) -> ChangeSet:
+        """Delta since ``cursor``; ``full`` (after Graph's ``missed``) reads everything again
+        and still reports what vanished since ``cursor``."""
+        start = restart(cursor) if full else cursor
+        return read_changes(self.graph, start, self._clock(), self._horizon)
 
     # ------------------------------------------------------------------ push channels
 

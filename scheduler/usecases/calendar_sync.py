@@ -31,14 +31,13 @@ def sync_connection(
     """Read the connection's changes since its cursor and apply them; returns how many.
 
     The cursor is saved in the same transaction as the changes it covers, so a crash
-    re-reads them, and applying a change twice leaves the same state.
+    re-reads them, and applying a change twice leaves the same state. ``full`` re-reads the
+    whole calendar (the daily reconciliation, or notifications the provider says it lost).
     """
     with database.session() as db:
-        cursor = (
-            None if full else get_in_org(db, CalendarConnection, org_id, connection_id).sync_cursor
-        )
+        cursor = get_in_org(db, CalendarConnection, org_id, connection_id).sync_cursor
     with reporting_lost_grants(database, org_id=org_id, connection_id=connection_id, now=now):
-        changeset = provider.changes(cursor)
+        changeset = provider.changes(cursor, full=full)
     with database.session() as db:
         applied = apply_changes(db, org_id, changeset.changes, now=now)
         connection = get_in_org(db, CalendarConnection, org_id, connection_id)

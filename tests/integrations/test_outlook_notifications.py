@@ -92,7 +92,7 @@ def test_a_missed_lifecycle_event_leads_to_a_full_resync(
     assert calendar.follow_lifecycle(note, channel, webhook.url) == channel
 
     graph.reset_counts()
-    result = calendar.resync(cursor)
+    result = calendar.changes(cursor, full=True)
 
     assert result.full_sync
     assert graph.count("GET", "/me/calendarView/delta") == 2  # a fresh round, no old token
