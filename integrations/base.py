@@ -194,6 +194,19 @@ class CalendarProvider(Protocol):
         ...
 
 
+@runtime_checkable
+class OutOfOfficeReader(Protocol):
+    """The optional ability to tell the connected account's out-of-office time apart.
+
+    Google's free/busy reports it as plain busy; its event list can filter it
+    (``eventTypes=outOfOffice``). Graph's getSchedule already says ``oof``.
+    """
+
+    def out_of_office(self, window: Interval) -> PersonAvailability:
+        """The connected account's own out-of-office time over ``window``."""
+        ...
+
+
 @dataclass(frozen=True)
 class Channel:
     """A push channel / subscription: where the provider will notify us, until when."""

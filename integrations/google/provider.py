@@ -8,8 +8,9 @@ extended properties. Deleting something already gone counts as done (404/410).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from integrations.base import (
     AgendaDocument,
@@ -36,7 +37,7 @@ from integrations.google.events import (
 )
 from integrations.google.sync import changes_from_events
 from integrations.retry import RetryPolicy
-from scheduler.intervals import Busy, Interval
+from scheduler.intervals import Busy, BusyKind, Interval
 from scheduler.settings import GoogleSettings
 
 # freeBusy limits: 50 calendars per request (developers.google.com/calendar/api/v3/reference/
@@ -103,6 +104,39 @@ class GoogleCalendar:
             email: PersonAvailability(email, busy=tuple(busy[email]), unknown=tuple(unknown[email]))
             for email in people
         }
+
+    def out_of_office(self, window: Interval) -> PersonAvailability:
+        """The connected account's out-of-office events over ``window`` (one listing).
+
+        Google's free/busy cannot tell them from other busy time; its event list can
+        (developers.google.com/calendar/api/v3/reference/events/list, ``eventTypes``).
+        """
+        pages = self._client.pages(
+            lambda s, page_token: s.events().list(
+                calendarId=_PRIMARY,
+                eventTypes="outOfOffice",
+                timeMin=_rfc3339(window.start),
+                timeMax=_rfc3339(window.end),
+                pageToken=page_token,
+                maxResults=250,
+            )
+        )
+        away = [
+            Busy(
+                Interval(
+                    _event_instant(item["start"], page.get("timeZone", "UTC")),
+                    _event_instant(item["end"], page.get("timeZone", "UTC")),
+                ),
+                BusyKind.OUT_OF_OFFICE,
+                item.get("summary", ""),
+            )
+            for page in pages
+            for item in page.get("items", [])
+            # A repeating absence (rare) is left out rather than misread: its master shows
+            # only the first occurrence, and expanding it needs singleEvents.
+            if item.get("status") != "cancelled" and not item.get("recurrence")
+        ]
+        return PersonAvailability(self.email, busy=tuple(away))
 
     # ------------------------------------------------------------------ series
 
@@ -268,3 +302,12 @@ def _rfc3339(instant: datetime) -> str:
 
 def _parse_rfc3339(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def _event_instant(when: dict[str, str], calendar_zone: str) -> datetime:
+    """An EventDateTime as an instant; an all-day date starts at midnight in the calendar's
+    zone (Google gives it at the top of every events.list page)."""
+    if "dateTime" in when:
+        return _parse_rfc3339(when["dateTime"])
+    day = date.fromisoformat(when["date"])
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(when.get("timeZone", calendar_zone)))

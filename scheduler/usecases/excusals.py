@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from integrations.base import CalendarProvider
+from integrations.base import CalendarProvider, OutOfOfficeReader
 from scheduler.availability import PersonAvailability
 from scheduler.db import Database
 from scheduler.intervals import BusyKind, Interval
@@ -85,6 +86,12 @@ def mark_excused_weeks(
     seen = read_availability(
         provider, [person.email for person in people.values()], window, own_calendars
     )
+    for calendar in {provider, *(own_calendars or {}).values()}:
+        if isinstance(calendar, OutOfOfficeReader):  # Google: free/busy hides absences
+            away = calendar.out_of_office(window)
+            if away.email in seen:
+                known = seen[away.email]
+                seen[away.email] = replace(known, busy=known.busy + away.busy)
     changed = 0
     with database.session() as db:
         current = list(db.scalars(select(Session).where(Session.id.in_([r.id for r in rows]))))

@@ -682,7 +682,7 @@ class GoogleEmulator:
     ) -> Response:
         self._require_scope(grant, _EVENTS_SCOPES)
         calendar = self._own_calendar(grant, params["cal"])
-        not_emulated = [p for p in (*_SYNC_TOKEN_EXCLUDES[:5], "updatedMin") if p in request.query]
+        not_emulated = [p for p in (*_SYNC_TOKEN_EXCLUDES[2:5], "updatedMin") if p in request.query]
         if request.param("singleEvents") == "true" or (
             not_emulated and "syncToken" not in request.query
         ):
@@ -716,7 +716,7 @@ class GoogleEmulator:
                 and not (show_deleted or event.get("recurringEventId"))
             ):
                 continue  # a full listing omits deleted events unless asked for them
-            if not _matches_filters(event, request):
+            if not _matches_filters(event, request) or not self._in_window(event, request):
                 continue
             items.append(event)
         page_state = {"since": since, "snapshot": snapshot, "epoch": calendar.sync_epoch}
@@ -800,6 +800,19 @@ class GoogleEmulator:
                 "calendars": calendars,
             },
         )
+
+    def _in_window(self, event: dict[str, Any], request: Request) -> bool:
+        """Whether ``event`` overlaps the listing's timeMin/timeMax (a series: any occurrence)."""
+        low, high = request.param("timeMin"), request.param("timeMax")
+        if low is None and high is None:
+            return True
+        start_at = _parse_instant(low) if low else datetime.min.replace(tzinfo=UTC)
+        end_at = _parse_instant(high) if high else datetime.max.replace(tzinfo=UTC)
+        if event["status"] == "cancelled" and not event.get("recurringEventId"):
+            return True  # Google lists deletions whatever the window
+        if event.get("recurrence"):
+            return bool(self._occurrences(event, start_at, end_at))
+        return _start(event["start"]) < end_at and start_at < _start(event["end"])
 
     def _busy(
         self, calendar: _Calendar, low: datetime, high: datetime
@@ -1417,4 +1430,5 @@ def _matches_filters(event: Mapping[str, Any], request: Request) -> bool:
             name, _, value = condition.partition("=")
             if event.get("extendedProperties", {}).get(kind, {}).get(name) != value:
                 return False
-    return True
+    kinds = request.query.get("eventTypes", [])
+    return not kinds or event.get("eventType", "default") in kinds

@@ -13,6 +13,7 @@ from integrations.base import (
     CalendarProvider,
     ChangeKind,
     NotFound,
+    OutOfOfficeReader,
     ProviderError,
     RateLimited,
     ReconnectRequired,
@@ -25,7 +26,7 @@ from integrations.google.auth import SCOPES
 from integrations.google.events import TAG_AGENDA_HASH, TAG_SERIES, event_id, instance_id
 from integrations.google.provider import SeriesDeleted
 from integrations.retry import RetryPolicy
-from scheduler.intervals import Interval
+from scheduler.intervals import BusyKind, Interval
 from scheduler.recurrence import WeeklySlot
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.tls import LocalCA
@@ -161,6 +162,34 @@ def test_unknown_calendars_come_back_unknown_never_free(emulator, calendar):
     assert availability["stranger@elsewhere.test"].unknown == (MARCH,)
     assert availability["stranger@elsewhere.test"].busy == ()
     assert availability[REPS[0]].unknown == ()
+
+
+def test_out_of_office_is_told_apart_from_other_busy_time(emulator, calendar):
+    emulator.add_busy(
+        MANAGER,
+        WEEK2 - timedelta(days=1),
+        WEEK2 + timedelta(days=2),
+        summary="Vacation",
+        out_of_office=True,
+    )
+    emulator.add_busy(MANAGER, WEEK1, WEEK1 + timedelta(hours=1), summary="Pipeline review")
+    emulator.add_busy(
+        MANAGER,
+        datetime(2026, 5, 4, tzinfo=UTC),
+        datetime(2026, 5, 6, tzinfo=UTC),
+        summary="Later",
+        out_of_office=True,
+    )
+    assert isinstance(calendar, OutOfOfficeReader)
+    emulator.reset_calls()
+
+    away = calendar.out_of_office(MARCH)
+
+    assert away.email == MANAGER
+    assert [(b.start, b.end, b.kind, b.label) for b in away.busy] == [
+        (WEEK2 - timedelta(days=1), WEEK2 + timedelta(days=2), BusyKind.OUT_OF_OFFICE, "Vacation")
+    ]
+    assert emulator.calls == {"events.list": 1}
 
 
 def test_free_busy_splits_by_fifty_calendars_and_ninety_days(emulator, calendar):

@@ -2,10 +2,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from scheduler.intervals import BusyKind
+from scheduler.availability import PersonAvailability
+from scheduler.intervals import Busy, BusyKind, Interval
 from scheduler.models import Organization, Session
 from scheduler.outcomes import SessionOutcome
 from scheduler.usecases.excusals import mark_excused_weeks
+from tests.memory_provider import MemoryCalendar
 from tests.scheduler.usecases.conftest import MONDAY, NOW
 from tests.scheduler.usecases.test_booking import book
 
@@ -63,3 +65,25 @@ def test_a_vacation_taken_back_un_excuses_the_week(database, calendar, team):
     calendar.busy.clear()
     assert mark(database, calendar, team) == 1
     assert excusals(database)[0] == ("", SessionOutcome.UNDOCUMENTED)
+
+
+class CalendarTellingAbsences(MemoryCalendar):
+    """A calendar whose free/busy hides absences but lists them apart (as Google does)."""
+
+    def __init__(self, email, away):
+        super().__init__()
+        self.email, self.away = email, away
+
+    def out_of_office(self, window):
+        self.calls["out_of_office"] += 1
+        return PersonAvailability(self.email, busy=(Busy(self.away, BusyKind.OUT_OF_OFFICE),))
+
+
+def test_absences_a_calendar_lists_apart_excuse_their_weeks(database, team):
+    calendar = CalendarTellingAbsences(
+        "pat@acme.test", Interval(FIRST - timedelta(hours=2), FIRST + timedelta(hours=8))
+    )
+    book(database, calendar, team)
+    assert mark(database, calendar, team) == 1
+    assert excusals(database)[0] == ("Patrick out of office", SessionOutcome.EXCUSED)
+    assert (calendar.calls["free_busy"], calendar.calls["out_of_office"]) == (1, 1)
