@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Sequence
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -22,8 +23,9 @@ def local_clock(instant: datetime, zone: str) -> str:
     return f"{here:%H:%M} {here.tzname()}"
 
 
-def local_day(instant: datetime, zone: str) -> date:
-    return instant.astimezone(ZoneInfo(zone)).date()
+def local_date(instant: datetime, zone: str) -> str:
+    """The day on the viewer's wall clock: ``Mon 02 Nov 2026``."""
+    return f"{instant.astimezone(ZoneInfo(zone)):%a %d %b %Y}"
 
 
 def weekly(weekday: int, wall: time | str, zone: str) -> str:
@@ -32,8 +34,22 @@ def weekly(weekday: int, wall: time | str, zone: str) -> str:
     return f"{WEEKDAYS[weekday]}s at {shown} ({zone})"
 
 
+def wall_clock_changes(starts: Sequence[datetime], zone: str) -> list[tuple[datetime, str]]:
+    """(first occurrence, ``HH:MM TZ``) each time the weekly meeting's wall-clock time changes
+    in ``zone``: a rep abroad sees it shift for the weeks the two countries' clocks differ."""
+    changes: list[tuple[datetime, str]] = []
+    for start in starts:
+        shown = local_clock(start, zone)
+        # Only the wall-clock time counts: 09:00 EDT then 09:00 EST is the same meeting time.
+        if not changes or changes[-1][1][:5] != shown[:5]:
+            changes.append((start, shown))
+    return changes
+
+
 def register(app) -> None:  # type: ignore[no-untyped-def]
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_clock, "local_clock")
+    app.add_template_filter(local_date, "local_date")
     app.add_template_global(weekly, "weekly")
+    app.add_template_global(wall_clock_changes, "wall_clock_changes")
     app.add_template_global(WEEKDAYS, "WEEKDAYS")
