@@ -58,7 +58,8 @@ def demo_settings(data: Path, host: str, port: int, env: dict[str, str]) -> Sett
     env.setdefault(
         "CADENCE_TOKEN_KEYS", _kept(data / "token_key", lambda: Fernet.generate_key().decode())
     )
-    env.setdefault("DATABASE_URL", f"sqlite:///{(data / 'cadence.db').resolve()}")
+    # The embedded default whatever the shell says: SQLite in the data folder, jobs inline.
+    env["DATABASE_URL"] = f"sqlite:///{(data / 'cadence.db').resolve()}"
     env["CADENCE_BASE_URL"] = f"http://{host}:{port}"
     env["CADENCE_DEMO"] = "1"
     env.pop("REDIS_URL", None)
