@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from integrations.base import CalendarProvider, PushChannels, TokenStore
 from integrations.retry import RetryPolicy
+from scheduler.crypto import TokenCipher
+from scheduler.db import Database
 from scheduler.models import CalendarConnection, Provider
 from scheduler.settings import Settings
 
@@ -63,6 +65,24 @@ def calendar_opener(
         return open_calendar(connection.provider, settings, tokens_for(connection), retry=retry)
 
     return open_for
+
+
+def connection_calendars(
+    settings: Settings,
+    database: Database,
+    cipher: TokenCipher,
+    *,
+    retry: RetryPolicy | None = None,
+) -> CalendarOpener:
+    """The production ``CalendarOpener``: each connection's adapter, its grant kept encrypted
+    in the connection's own row (``ConnectionTokenStore``)."""
+    from scheduler.usecases.connections import ConnectionTokenStore
+
+    return calendar_opener(
+        settings,
+        lambda row: ConnectionTokenStore(database, cipher, row.organization_id, row.id),
+        retry=retry,
+    )
 
 
 def push_channels(calendar: CalendarProvider) -> PushChannels | None:

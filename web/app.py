@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, jsonify
 
+from integrations.factory import connection_calendars
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.settings import Settings
 from web import admin, api, auth, errors, forms, manager, rep, security, timefmt, webhooks
 from web.agenda_links import agenda_link_builder
 from web.identity import load_signed_in_person
-from web.providers import default_providers, reconnect_needed
+from web.providers import reconnect_needed
 from web.services import Clock, ProviderFactory, Services
 
 
@@ -36,7 +37,7 @@ def create_app(
         settings=settings,
         database=database,
         cipher=cipher,
-        providers=providers or default_providers(settings, database, cipher),
+        providers=providers or connection_calendars(settings, database, cipher),
         clock=clock or utc_now,
         agenda_link=agenda_link_builder(settings.secret_key, settings.base_url),
     )

@@ -14,12 +14,9 @@ from integrations.base import (
     ReconnectRequired,
     Transient,
 )
-from scheduler.crypto import TokenCipher
-from scheduler.db import Database
-from scheduler.models import CalendarConnection, ConnectionStatus, Person, Provider
-from scheduler.settings import Settings
-from scheduler.usecases.connections import ConnectionTokenStore, reporting_lost_grants
-from web.services import ProviderFactory, cadence
+from scheduler.models import CalendarConnection, ConnectionStatus, Person
+from scheduler.usecases.connections import reporting_lost_grants
+from web.services import cadence
 
 
 class CalendarUnavailable(Exception):
@@ -51,32 +48,6 @@ def calendar_errors(connection: CalendarConnection) -> Iterator[None]:
         raise CalendarUnavailable("Your calendar did not answer: try again shortly.") from error
     except ProviderError as error:
         raise CalendarUnavailable(f"Your calendar refused the change ({error}).") from error
-
-
-def default_providers(
-    settings: Settings, database: Database, cipher: TokenCipher
-) -> ProviderFactory:
-    """The production factory: each connection's own adapter, its grant in a token store.
-
-    Adapters are imported when first used, so the web process pays only for the providers
-    its organisations actually connect.
-    """
-
-    def build(connection: CalendarConnection) -> CalendarProvider:
-        store = ConnectionTokenStore(database, cipher, connection.organization_id, connection.id)
-        if connection.provider == Provider.GOOGLE:
-            from integrations.google import GoogleCalendar
-
-            return GoogleCalendar(settings.google, store)
-        if connection.provider == Provider.MICROSOFT:
-            from integrations.outlook import OutlookCalendar
-
-            return OutlookCalendar(settings.microsoft, store)
-        from integrations.caldav.provider import CalDAVCalendar
-
-        return CalDAVCalendar(store)
-
-    return build
 
 
 def manager_connection(org_id: str, manager_id: str) -> CalendarConnection | None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from integrations.factory import CalendarOpener
+from integrations.factory import CalendarOpener, connection_calendars
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.jobs.dispatch import InlineDispatcher, RQDispatcher
-from scheduler.jobs.runtime import Clock, Runtime, Tuning, install, production_calendars, utc_now
+from scheduler.jobs.runtime import Clock, Runtime, Tuning, install, utc_now
 from scheduler.settings import Settings
 from scheduler.usecases.agendas import AgendaLink
 
@@ -58,7 +58,7 @@ def build(
         database=database,
         cipher=cipher,
         calendars=calendars
-        or production_calendars(settings, database, cipher, tuning.adapter_retry),
+        or connection_calendars(settings, database, cipher, retry=tuning.adapter_retry),
         link=link,
         clock=clock or utc_now,
         tuning=tuning,

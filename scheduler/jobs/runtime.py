@@ -13,14 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from integrations.base import CalendarProvider
-from integrations.factory import CalendarOpener, calendar_opener
+from integrations.factory import CalendarOpener
 from integrations.retry import RetryPolicy
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.models import CalendarConnection
 from scheduler.settings import Settings
 from scheduler.usecases.agendas import AgendaLink
-from scheduler.usecases.connections import ConnectionTokenStore
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -82,17 +81,6 @@ class Runtime:
         if self.jobs is None:
             raise RuntimeError("no dispatcher: build the runtime with scheduler.jobs.start()")
         return self.jobs
-
-
-def production_calendars(
-    settings: Settings, database: Database, cipher: TokenCipher, retry: RetryPolicy
-) -> CalendarOpener:
-    """The real adapters, each reading its grant from its own encrypted connection row."""
-    return calendar_opener(
-        settings,
-        lambda row: ConnectionTokenStore(database, cipher, row.organization_id, row.id),
-        retry=retry,
-    )
 
 
 _current: Runtime | None = None
