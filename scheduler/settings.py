@@ -68,6 +68,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     demo: bool = False
     smtp_url: str | None = None
+    # How long before a 1:1 its invite gets the refreshed agenda (open items carried over).
+    agenda_lead_hours: int = 24
     google: GoogleSettings = field(default_factory=GoogleSettings)
     microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
 
@@ -112,6 +114,10 @@ class Settings:
         if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
             problems["CADENCE_BASE_URL"] = "must be an absolute http(s) URL"
 
+        lead = get("CADENCE_AGENDA_LEAD_HOURS", "24") or "24"
+        if not lead.isdigit() or not 1 <= int(lead) <= 24 * 7:
+            problems["CADENCE_AGENDA_LEAD_HOURS"] = "must be a whole number of hours, 1 to 168"
+
         demo = (get("CADENCE_DEMO", "0") or "0").lower()
         if demo not in ("0", "1", "true", "false", "yes", "no"):
             problems["CADENCE_DEMO"] = "must be 1 or 0"
@@ -152,6 +158,7 @@ class Settings:
             base_url=base_url,
             demo=demo in ("1", "true", "yes"),
             smtp_url=get("SMTP_URL"),
+            agenda_lead_hours=int(lead),
             google=google,
             microsoft=microsoft,
         )

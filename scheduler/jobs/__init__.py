@@ -13,6 +13,7 @@ Processes: ``python -m scheduler.jobs worker`` and ``python -m scheduler.jobs sc
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from integrations.factory import CalendarOpener, connection_calendars
@@ -50,7 +51,7 @@ def build(
     """
     database = database or Database(settings.database_url)
     cipher = TokenCipher(settings.token_keys)
-    tuning = tuning or Tuning()
+    tuning = tuning or Tuning(agenda_lead=timedelta(hours=settings.agenda_lead_hours))
     if redis is None and settings.redis_url is not None:
         redis = _connect(settings.redis_url)
     runtime = Runtime(

@@ -52,3 +52,12 @@ def test_due_is_a_pure_function_of_the_last_runs_and_now():
     assert due(schedule, {"h": 0, "d": 0}, 3599) == []
     assert due(schedule, {"h": 0, "d": 0}, 3600) == [hourly]
     assert due(schedule, {"h": 86_000, "d": 0}, 86_400) == [daily]
+
+
+def test_the_agenda_lead_time_is_a_setting(settings, database):
+    from dataclasses import replace
+
+    from scheduler import jobs
+
+    runtime = jobs.build(replace(settings, agenda_lead_hours=48), link=str, database=database)
+    assert runtime.tuning.agenda_lead == timedelta(hours=48)
