@@ -84,7 +84,8 @@ class ReportScope:
 
 def percent(score: float | None) -> str:
     """A score as people read it: ``"83%"``, or an em dash for no data."""
-    return "—" if score is None else f"{round(score * 100)}%"
+    # Half up, as people round (Python's round() would make 12.5% read "12%").
+    return "—" if score is None else f"{int(score * 100 + 0.5)}%"
 
 
 class utc_date(FunctionElement[date]):  # lower case: it reads as the SQL function it emits

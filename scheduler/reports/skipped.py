@@ -42,6 +42,9 @@ class SkippedFilter:
             raise ValueError(f"outcomes must be among {sorted(OUTCOMES_NOT_HELD)}")
 
 
+ALL_SKIPPED = SkippedFilter()
+
+
 @dataclass(frozen=True)
 class SkippedRow:
     session_id: str
@@ -97,7 +100,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return instant, session_id
 
 
-def skipped_query(scope: ReportScope, narrowing: SkippedFilter = SkippedFilter()) -> Select[Any]:
+def skipped_query(scope: ReportScope, narrowing: SkippedFilter = ALL_SKIPPED) -> Select[Any]:
     """Every not-held session of the scope, newest first (the list and its CSV export)."""
     manager = aliased(Person, name="manager")
     rep = aliased(Person, name="rep")
@@ -149,7 +152,7 @@ def skipped_row(values: Iterable[Any]) -> SkippedRow:
 def skipped_sessions(
     db: DbSession,
     scope: ReportScope,
-    narrowing: SkippedFilter = SkippedFilter(),
+    narrowing: SkippedFilter = ALL_SKIPPED,
     *,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
@@ -173,6 +176,7 @@ def skipped_sessions(
 
 
 __all__ = [
+    "ALL_SKIPPED",
     "PAGE_SIZE",
     "BadCursor",
     "SkippedFilter",

@@ -1,0 +1,208 @@
+"""The weekly digest: last week's skipped 1:1s and the stopped cadences, for one person.
+
+An admin's digest covers the organisation; a manager's covers the 1:1s they run. The
+``Digest`` value is what both the digest page and the email render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.intervals import utc
+from scheduler.models import Person
+from scheduler.recurrence import week_start
+from scheduler.reports.cadences import StoppedCadence, StopReason, stopped_cadences
+from scheduler.reports.overview import SessionCounts, session_counts_columns
+from scheduler.reports.scope import ReportScope, percent
+from scheduler.reports.skipped import SkippedRow, skipped_sessions
+from scheduler.usecases.scope import get_in_org
+
+# An email lists this many skipped sessions and links to the rest.
+DIGEST_ROWS = 100
+
+
+def digest_week(now: datetime) -> date:
+    """The week a digest sent at ``now`` is about: the last complete one."""
+    return week_start(utc(now).date()) - timedelta(weeks=1)
+
+
+@dataclass(frozen=True)
+class Digest:
+    org_id: str
+    person_id: str
+    name: str
+    email: str
+    week_start: date
+    manager_id: str | None  # ``None``: the whole organisation (an admin's digest)
+    counts: SessionCounts
+    skipped: list[SkippedRow]
+    stopped: list[StoppedCadence]
+
+    @property
+    def skipped_total(self) -> int:
+        c = self.counts
+        return c.undocumented + c.rescheduled + c.cancelled + c.declined + c.stopped
+
+    @property
+    def subject(self) -> str:
+        return (
+            f"1:1s, week of {self.week_start:%d %b %Y}: {self.counts.held} held, "
+            f"{self.skipped_total} skipped, {len(self.stopped)} stopped"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "person_id": self.person_id,
+            "week_start": self.week_start.isoformat(),
+            "scope": "team" if self.manager_id else "organization",
+            "counts": {**asdict(self.counts), "cancelled": self.counts.cancelled},
+            "score": self.counts.score,
+            "skipped_total": self.skipped_total,
+            "skipped": [row.as_dict() for row in self.skipped],
+            "stopped": [row.as_dict() for row in self.stopped],
+        }
+
+
+def weekly_digest(
+    db: DbSession, org_id: str, person_id: str, *, now: datetime, week: date | None = None
+) -> Digest | None:
+    """``person_id``'s digest of ``week`` (default: the last complete week before ``now``).
+
+    ``None`` for someone who is neither an admin nor a manager: they get no digest.
+    Raises ``NotInOrganization`` for a person of another organisation.
+    """
+    person = get_in_org(db, Person, org_id, person_id)
+    if not (person.is_admin or person.is_manager):
+        return None
+    manager_id = None if person.is_admin else person.id
+    week = week_start(week) if week else digest_week(now)
+    scope = ReportScope(org_id, week, week, manager_id)
+    counts = db.execute(select(*session_counts_columns()).where(scope.sessions())).one()
+    return Digest(
+        org_id=org_id,
+        person_id=person.id,
+        name=person.name,
+        email=person.email,
+        week_start=week,
+        manager_id=manager_id,
+        counts=SessionCounts(**counts._mapping),
+        skipped=skipped_sessions(db, scope, limit=DIGEST_ROWS).rows,
+        stopped=stopped_cadences(db, org_id, now=now, manager_id=manager_id),
+    )
+
+
+def _rep_url(base_url: str, rep_id: str, week: date) -> str:
+    return f"{base_url}/reports/reps/{rep_id}?to={week.isoformat()}"
+
+
+def _since(row: StoppedCadence) -> str:
+    since = (
+        "never held"
+        if row.days_since_last_held is None
+        else f"last held {row.days_since_last_held} days ago"
+    )
+    return since if row.reason == StopReason.NOT_HELD else since + ", nothing booked"
+
+
+def render_text(digest: Digest, base_url: str) -> str:
+    """The plain-text email body."""
+    c = digest.counts
+    lines = [
+        f"Hello {digest.name or digest.email},",
+        "",
+        f"Week of {digest.week_start:%A %d %B %Y}"
+        + ("" if digest.manager_id else " — the whole organisation") + ":",
+        f"  {c.held} of {c.expected} expected 1:1s held ({percent(c.score)}); "
+        f"{digest.skipped_total} skipped, {c.excused} excused, {c.moved} moved.",
+        "",
+    ]  # fmt: skip
+    if digest.skipped:
+        lines.append("Skipped:")
+        lines += [
+            f"  {row.scheduled_start:%a %d %b %H:%M} UTC  {row.manager_name} with "
+            f"{row.rep_name}: {row.outcome.value}"
+            + (f" by {row.cancelled_by}" if row.cancelled_by else "")
+            for row in digest.skipped
+        ]
+        if digest.skipped_total > len(digest.skipped):
+            lines.append(f"  ... and {digest.skipped_total - len(digest.skipped)} more.")
+        lines.append("")
+    if digest.stopped:
+        lines.append("Stopped cadences (no 1:1 booked ahead, or none held lately):")
+        lines += [
+            f"  {row.manager_name} with {row.rep_name}: {_since(row)}" for row in digest.stopped
+        ]
+        lines.append("")
+    lines.append(f"Full report: {base_url}/reports")
+    return "\n".join(lines) + "\n"
+
+
+def render_html(digest: Digest, base_url: str) -> Markup:
+    """The HTML email body: the same content as ``render_text``, with links; all escaped."""
+    c = digest.counts
+    parts = [
+        Markup("<p>Week of {week}{whole}: <strong>{held} of {expected}</strong> expected 1:1s "
+               "held ({score}); {skipped} skipped, {excused} excused, {moved} moved.</p>").format(
+            week=f"{digest.week_start:%A %d %B %Y}",
+            whole="" if digest.manager_id else " — the whole organisation",
+            held=c.held, expected=c.expected, score=percent(c.score),
+            skipped=digest.skipped_total, excused=c.excused, moved=c.moved,
+        )
+    ]  # fmt: skip
+    if digest.skipped:
+        rows = Markup("").join(
+            Markup('<tr><td>{when}</td><td>{manager}</td><td><a href="{url}">{rep}</a></td>'
+                   "<td>{outcome}</td></tr>").format(
+                when=f"{row.scheduled_start:%a %d %b %H:%M} UTC", manager=row.manager_name,
+                url=_rep_url(base_url, row.rep_id, digest.week_start), rep=row.rep_name,
+                outcome=row.outcome.value + (f" by {row.cancelled_by}" if row.cancelled_by
+                                             else ""),
+            )
+            for row in digest.skipped
+        )  # fmt: skip
+        parts.append(
+            Markup(
+                "<h2>Skipped</h2><table><thead><tr><th>When</th><th>Manager</th><th>Rep</th>"
+                "<th>Outcome</th></tr></thead><tbody>{}</tbody></table>"
+            ).format(rows)
+        )
+    if digest.stopped:
+        items = Markup("").join(
+            Markup("<li>{} with {}: {}</li>").format(row.manager_name, row.rep_name, _since(row))
+            for row in digest.stopped
+        )
+        parts.append(Markup("<h2>Stopped cadences</h2><ul>{}</ul>").format(items))
+    parts.append(Markup('<p><a href="{}/reports">Full report</a></p>').format(base_url))
+    return Markup("").join(parts)
+
+
+def digest_recipients(db: DbSession, org_id: str) -> list[str]:
+    """The ids of everyone in the organisation who gets a digest (admins and managers)."""
+    return list(
+        db.scalars(
+            select(Person.id)
+            .where(
+                Person.organization_id == org_id,
+                Person.active.is_(True),
+                (Person.is_admin.is_(True)) | (Person.is_manager.is_(True)),
+            )
+            .order_by(Person.id)
+        )
+    )
+
+
+__all__ = [
+    "DIGEST_ROWS",
+    "Digest",
+    "digest_recipients",
+    "digest_week",
+    "render_html",
+    "render_text",
+    "weekly_digest",
+]

@@ -1,0 +1,125 @@
+"""Weekly digests of the hand-built history: content, rendering, and sending once."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+from email import message_from_bytes
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from scheduler.models import DigestDelivery
+from scheduler.reports.digest import digest_week, render_html, render_text, weekly_digest
+from scheduler.reports.mail import SmtpServer, send_weekly_digests
+from tests.scheduler.reports.conftest import NOW, WEEKS
+
+
+def test_digest_week_is_the_last_complete_week():
+    assert digest_week(NOW) == WEEKS[4]
+
+
+def test_admin_digest_covers_the_organisation(database, history):
+    with database.session() as db:
+        digest = weekly_digest(db, history.org_id, history.admin, now=NOW)
+    assert digest is not None and digest.week_start == WEEKS[4]
+    assert (digest.counts.expected, digest.counts.held, digest.skipped_total) == (3, 1, 2)
+    assert [(r.rep_name, r.outcome.value) for r in digest.skipped] == [
+        ("Ryan", "cancelled"),
+        ("George", "cancelled"),
+    ]
+    assert [r.rep_name for r in digest.stopped] == ["Ann", "Kai", "Ryan"]
+    assert digest.subject == "1:1s, week of 12 Oct 2026: 1 held, 2 skipped, 3 stopped"
+
+
+def test_manager_digest_covers_their_team_and_reps_get_none(database, history):
+    with database.session() as db:
+        patrick = weekly_digest(db, history.org_id, history.patrick, now=NOW)
+        george = weekly_digest(db, history.org_id, history.george, now=NOW)
+    assert patrick is not None
+    assert [(r.rep_name, r.cancelled_by) for r in patrick.skipped] == [("George", "rep")]
+    assert patrick.stopped == []
+    assert george is None
+
+
+def test_renderings_say_the_same_and_escape_names(database, history):
+    with database.session() as db:
+        digest = weekly_digest(db, history.org_id, history.admin, now=NOW)
+    assert digest is not None
+    text = render_text(digest, "https://cadence.test")
+    assert "1 of 3 expected 1:1s held (33%); 2 skipped, 1 excused, 0 moved." in text
+    assert "Matt with Ryan: cancelled" in text
+    assert "Matt with Ryan: last held 34 days ago, nothing booked" in text
+    assert "Matt with Kai: never held\n" in text
+    html = render_html(digest, "https://cadence.test")
+    assert "<strong>1 of 3</strong>" in html
+    assert f'href="https://cadence.test/reports/reps/{history.ryan}?to=2026-10-12"' in html
+    evil = digest.__class__(**{**digest.__dict__, "skipped": [
+        digest.skipped[0].__class__(**{**digest.skipped[0].__dict__, "rep_name": "<b>x</b>"})
+    ]})  # fmt: skip
+    assert "&lt;b&gt;x&lt;/b&gt;" in render_html(evil, "https://cadence.test")
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port: aiosmtpd checks readiness by connecting
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{port}"
+    controller.stop()
+
+
+def test_digests_are_emailed_once_per_person_per_week(database, history, settings, smtp_server):
+    inbox, url = smtp_server
+    settings = settings.__class__(**{**settings.__dict__, "smtp_url": url + "?from=r@acme.test"})
+    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 4
+    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 0
+    received = sorted(message["To"] for message in inbox.messages)
+    assert len(received) == 4 and len(set(received)) == 4  # Ada, Patrick, Matt, Nina
+    first = inbox.messages[0]
+    assert first["From"] == "r@acme.test"
+    assert first["Message-ID"].startswith("<digest-")
+    assert {part.get_content_type() for part in first.walk()} >= {"text/plain", "text/html"}
+    with database.session() as db:
+        assert db.query(DigestDelivery).count() == 4
+
+
+def test_a_failed_send_is_retried_next_time(database, history, settings):
+    calls = []
+
+    def flaky(message: EmailMessage) -> None:
+        calls.append(message["To"])
+        if len(calls) == 1:
+            raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no")})
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_weekly_digests(database, settings, org_id=history.org_id, now=NOW, send=flaky)
+    assert len(calls) == 4  # the failure did not stop the others
+    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW, send=flaky) == 1
+    assert calls[4] == calls[0]
+
+
+def test_without_smtp_nothing_is_sent(database, history, settings):
+    assert settings.smtp_url is None
+    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 0
+
+
+def test_smtp_url_parsing():
+    server = SmtpServer.from_url("smtps://me%40x.test:p%2Fw@mail.x.test?from=c@x.test")
+    assert (server.host, server.port, server.implicit_tls) == ("mail.x.test", 465, True)
+    assert (server.username, server.password, server.sender) == ("me@x.test", "p/w", "c@x.test")
+    with pytest.raises(ValueError):
+        SmtpServer.from_url("http://mail.x.test")
