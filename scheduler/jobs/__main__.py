@@ -17,6 +17,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m scheduler.jobs")
     parser.add_argument("process", choices=["worker", "scheduler"])
     parser.add_argument("--burst", action="store_true", help="worker: stop when queues are empty")
+    parser.add_argument("--fork", action="store_true", help="worker: run each job in a fork")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env(os.environ)
@@ -30,12 +31,29 @@ def main() -> None:
     dispatcher = runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)
     if args.process == "worker":
-        from rq import Worker
+        from rq import SimpleWorker, Worker
 
-        worker = Worker(dispatcher.queues(), connection=dispatcher.redis)
+        # Jobs are short, I/O-bound calls; forking a fresh work horse for each one costs more
+        # (new database connection, cold client libraries) than the job itself. Timeouts
+        # still apply in-process; --fork isolates each job when that matters more.
+        worker_class = Worker if args.fork else SimpleWorker
+        _preload_adapters()
+        worker = worker_class(dispatcher.queues(), connection=dispatcher.redis)
         worker.work(with_scheduler=True, burst=args.burst)
     else:
         run_scheduler(dispatcher)
+
+
+def _preload_adapters() -> None:
+    """Import the adapters (and their client libraries) before the first job, so no job pays
+    for it (and with ``--fork`` every work horse starts with them loaded)."""
+    import importlib
+
+    for name in ("integrations.google", "integrations.outlook", "integrations.caldav.provider"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a provider's optional dependency is missing: its jobs will say
+            logging.getLogger(__name__).warning("could not preload %s", name)
 
 
 if __name__ == "__main__":
