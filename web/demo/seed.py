@@ -15,13 +15,16 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
+import caldav
 import icalendar
 from sqlalchemy import select
 
 from integrations.base import CalendarChange, ChangeKind
 from integrations.caldav import CalDAVCalendar, CalDAVCredentials, check_connection
+from integrations.caldav.series_ical import series_uid
 from scheduler.agenda import DEFAULT_TEMPLATE
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
@@ -41,6 +44,7 @@ from scheduler.usecases.weeks import cancel_session, move_session
 from web.demo.busy import write_calendar
 from web.demo.people import (
     ADMIN,
+    BY_KEY,
     CALENDAR_NAME,
     HISTORY_WEEKS,
     MANAGERS,
@@ -251,7 +255,7 @@ class _Seeder:
 
     def _book(self, rep: DemoPerson) -> None:
         assert rep.manager is not None and rep.slot is not None
-        manager = _person(rep.manager)
+        manager = BY_KEY[rep.manager]
         weekday, at = rep.slot
         calendar = self._calendar(manager)
         try:
@@ -293,19 +297,15 @@ class _Seeder:
             stopped = rep.plan.find("S")
             if stopped >= 0:
                 deleted_at = _at(self.first_monday + timedelta(weeks=stopped), time(0))
-                steps.append((deleted_at, _bind(self._delete_series, rep, deleted_at)))
+                steps.append((deleted_at, partial(self._delete_series, rep, deleted_at)))
             for week, (letter, row) in enumerate(zip(rep.plan, rows, strict=False)):
                 start, end = row.scheduled_start, row.scheduled_end
                 if letter == "H":
-                    steps.append((end + timedelta(hours=2), _bind(self._debrief, rep, week, row)))
-                elif letter == "M":
-                    steps.append((start - timedelta(days=1), _bind(self._cancel, rep, row)))
-                elif letter == "R":
-                    steps.append((start - timedelta(hours=20), _bind(self._rep_cancels, rep, row)))
-                elif letter == "D":
-                    steps.append((start - timedelta(days=2), _bind(self._decline, rep, row)))
-                elif letter == "V":
-                    steps.append((start - timedelta(days=2), _bind(self._move, rep, row)))
+                    recorded = end + timedelta(hours=2)
+                    steps.append((recorded, partial(self._debrief, rep, row, recorded, week)))
+                elif letter in _BEFORE:
+                    earlier, step = _BEFORE[letter]
+                    steps.append((start - earlier, partial(step, self, rep, row, start - earlier)))
                 # E: the rep's vacation is in their calendar; the week is excused at the end.
                 # U: nothing happens, which is the point.
         return steps
@@ -325,10 +325,9 @@ class _Seeder:
         assert len(rows) == HISTORY_WEEKS, (rep.key, len(rows))
         return rows
 
-    def _debrief(self, rep: DemoPerson, week: int, row: Session) -> None:
+    def _debrief(self, rep: DemoPerson, row: Session, recorded: datetime, week: int) -> None:
         assert rep.manager is not None
-        recorded = row.scheduled_end + timedelta(hours=2)
-        day = row.scheduled_start.astimezone(ZoneInfo(_person(rep.manager).zone)).date()
+        day = row.scheduled_start.astimezone(ZoneInfo(BY_KEY[rep.manager].zone)).date()
         drafts = []
         for number in range(3):
             owner, text = _ITEMS[(week + 3 * number) % len(_ITEMS)]
@@ -370,9 +369,9 @@ class _Seeder:
                     now=recorded + timedelta(days=1, hours=number),
                 )
 
-    def _cancel(self, rep: DemoPerson, row: Session) -> None:
+    def _cancel(self, rep: DemoPerson, row: Session, at: datetime) -> None:
         assert rep.manager is not None
-        calendar = self._calendar(_person(rep.manager))
+        calendar = self._calendar(BY_KEY[rep.manager])
         try:
             cancel_session(
                 self.database,
@@ -381,15 +380,15 @@ class _Seeder:
                 session_id=row.id,
                 actor_id=self.ids[rep.manager],
                 link=self.link,
-                now=row.scheduled_start - timedelta(days=1),
+                now=at,
             )
         finally:
             calendar.close()
 
-    def _move(self, rep: DemoPerson, row: Session) -> None:
+    def _move(self, rep: DemoPerson, row: Session, at: datetime) -> None:
         """The manager moves the week to the next day, same time, through Cadence."""
         assert rep.manager is not None
-        calendar = self._calendar(_person(rep.manager))
+        calendar = self._calendar(BY_KEY[rep.manager])
         try:
             move_session(
                 self.database,
@@ -399,27 +398,25 @@ class _Seeder:
                 new_start=row.scheduled_start + timedelta(days=1),
                 actor_id=self.ids[rep.manager],
                 link=self.link,
-                now=row.scheduled_start - timedelta(days=2),
+                now=at,
             )
         finally:
             calendar.close()
 
-    def _decline(self, rep: DemoPerson, row: Session) -> None:
+    def _decline(self, rep: DemoPerson, row: Session, at: datetime) -> None:
         """The rep's "no" reaches the manager's calendar (an override with their PARTSTAT),
         then Cadence's sync picks it up."""
-        at = row.scheduled_start - timedelta(days=2)
         self._edit_series(rep, lambda ical: _decline_occurrence(ical, row, rep.email))
         assert rep.manager is not None
-        self._sync(_person(rep.manager), at)
+        self._sync(BY_KEY[rep.manager], at)
 
-    def _rep_cancels(self, rep: DemoPerson, row: Session) -> None:
+    def _rep_cancels(self, rep: DemoPerson, row: Session, at: datetime) -> None:
         """The rep calls the week off and the occurrence is cancelled in the manager's
         calendar. CalDAV does not say who cancelled (Graph does), so the seed tells Cadence
         what a calendar that knows would: the change, with the rep as its author."""
         assert rep.manager is not None
-        at = row.scheduled_start - timedelta(hours=20)
         self._edit_series(rep, lambda ical: _exclude_occurrence(ical, row))
-        self._sync(_person(rep.manager), at)
+        self._sync(BY_KEY[rep.manager], at)
         with self.database.session() as db:
             apply_changes(
                 db,
@@ -441,7 +438,7 @@ class _Seeder:
         assert rep.manager is not None
         with self.server.client(rep.manager) as client:
             _series_object(client, self.series[rep.key]).delete()
-        self._sync(_person(rep.manager), at)
+        self._sync(BY_KEY[rep.manager], at)
 
     def _edit_series(self, rep: DemoPerson, edit: Callable[[icalendar.Calendar], None]) -> None:
         """Read, edit and write back the pair's series as another calendar app would."""
@@ -482,22 +479,21 @@ class _Seeder:
             )
 
 
-def _person(key: str) -> DemoPerson:
-    return next(person for person in PEOPLE if person.key == key)
+# Plan letters acted on before the meeting: how long before, and the step.
+_BEFORE: dict[str, tuple[timedelta, Callable[[_Seeder, DemoPerson, Session, datetime], None]]] = {
+    "M": (timedelta(days=1), _Seeder._cancel),
+    "R": (timedelta(hours=20), _Seeder._rep_cancels),
+    "D": (timedelta(days=2), _Seeder._decline),
+    "V": (timedelta(days=2), _Seeder._move),
+}
 
 
 def _at(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=UTC)
 
 
-def _bind(step: Callable[..., None], *args: object) -> Callable[[], None]:
-    return lambda: step(*args)
-
-
-def _series_object(client, series_id: str):  # type: ignore[no-untyped-def]
+def _series_object(client: caldav.DAVClient, series_id: str) -> caldav.CalendarObjectResource:
     """The calendar object of a Cadence series in the manager's "Work" calendar."""
-    from integrations.caldav.series_ical import series_uid
-
     calendar = next(
         each
         for each in client.principal().get_calendars()
