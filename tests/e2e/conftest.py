@@ -109,8 +109,8 @@ class Stack:
     def runtime(self) -> Runtime:
         return self.app.extensions["cadence.jobs"]
 
-    def start_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.env, self.log).start()
+    def start_worker(self, process: str = "worker") -> WorkerProcess:
+        worker = WorkerProcess(self.env, self.log, process).start()
         self.workers.append(worker)
         return worker
 

@@ -166,17 +166,18 @@ class TcpProxy:
 
 
 class WorkerProcess:
-    """``python -m scheduler.jobs worker`` (the Procfile's worker) with ``env``."""
+    """``python -m scheduler.jobs worker`` (the Procfile's worker, or its ``scheduler``)."""
 
-    def __init__(self, env: Mapping[str, str], log: Path):
+    def __init__(self, env: Mapping[str, str], log: Path, process: str = "worker"):
         self._env = {**os.environ, **env}
         self._log = log
+        self._kind = process
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "scheduler.jobs", "worker"],
+                [sys.executable, "-m", "scheduler.jobs", self._kind],
                 cwd=ROOT,
                 env=self._env,
                 stdout=log,
