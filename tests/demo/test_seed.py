@@ -251,3 +251,13 @@ def test_a_full_resync_of_every_calendar_keeps_the_figures(demo: Demo):
 def test_seeding_twice_is_refused(demo: Demo):
     with pytest.raises(HalfSeeded):
         seed(demo.database, demo.cipher, demo.server, link, now=NOW)
+
+
+def test_vacation_weeks_are_excused_from_the_reps_calendars(demo: Demo):
+    reasons = Counter(row.excused_reason for row in demo.history() if row.outcome == "excused")
+    assert reasons == {
+        "Ben Carter out of office": 1,
+        "Emma Clarke out of office": 1,
+        "Grace Okafor out of office": 2,
+        "Jack Kim out of office": 1,
+    }

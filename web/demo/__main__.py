@@ -87,12 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _exit_on_signal)
     radicale_port = args.radicale_port or first_free_port(RADICALE_PORT)
-    with running_radicale(radicale_users(), folder=data / "radicale", port=radicale_port) as server:
-        org_id = _seeded_org(database, cipher, server, settings, data)
-        describe_demo(app, DemoInfo(org_id, server.url, PASSWORD))
-        _tell(settings.base_url, server)
-        # Werkzeug returns from serve_forever on Ctrl-C; the with-block then stops Radicale.
-        app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    try:
+        with running_radicale(
+            radicale_users(), folder=data / "radicale", port=radicale_port
+        ) as server:
+            org_id = _seeded_org(database, cipher, server, settings, data)
+            describe_demo(app, DemoInfo(org_id, server.url, PASSWORD))
+            _tell(settings.base_url, server)
+            # Werkzeug returns from serve_forever on Ctrl-C; the with-block stops Radicale.
+            app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    except KeyboardInterrupt:  # Ctrl-C before serving (while seeding): Radicale is stopped
+        print("Stopped before the demo was ready.", file=sys.stderr)
+        return 130
     print("Cadence and Radicale stopped.", flush=True)
     return 0
 

@@ -38,6 +38,7 @@ from scheduler.usecases.calendar_sync import apply_changes, sync_connection
 from scheduler.usecases.connections import ConnectionTokenStore, save_connection
 from scheduler.usecases.debriefing import complete_action_item, record_debrief
 from scheduler.usecases.directory import add_rep, create_organization
+from scheduler.usecases.excusals import mark_excused_weeks
 from scheduler.usecases.sessions import reclassify
 from scheduler.usecases.upkeep import extend_horizon
 from scheduler.usecases.weeks import cancel_session, move_session
@@ -306,7 +307,7 @@ class _Seeder:
                 elif letter in _BEFORE:
                     earlier, step = _BEFORE[letter]
                     steps.append((start - earlier, partial(step, self, rep, row, start - earlier)))
-                # E: the rep's vacation is in their calendar; the week is excused at the end.
+                # E: the rep's vacation is in their calendar: excused at the end, from it.
                 # U: nothing happens, which is the point.
         return steps
 
@@ -451,27 +452,37 @@ class _Seeder:
 
     # ------------------------------------------------------------------ today
 
+    def _excuse(self, manager: DemoPerson) -> None:
+        """Mark the history's weeks when the manager or a rep was out of office."""
+        team = [rep for rep in REPS if rep.manager == manager.key]
+        calendars = {rep.email: self._calendar(rep) for rep in team}
+        own = self._calendar(manager)
+        try:
+            mark_excused_weeks(
+                self.database,
+                own,
+                org_id=self.org_id,
+                manager_id=self.ids[manager.key],
+                from_day=self.first_monday,
+                weeks=HISTORY_WEEKS,
+                now=self.now,
+                own_calendars=calendars,
+            )
+        finally:
+            for calendar in [own, *calendars.values()]:
+                calendar.close()
+
     def _finish(self) -> None:
-        """Vacation weeks are excused, the horizon reaches ahead from today, and every
-        session gets its outcome as of the real ``now``."""
+        """The horizon reaches ahead from today, the weeks someone was away are excused (from
+        their calendars, as Cadence reads them), and every session gets its outcome as of the
+        real ``now``."""
         for rep in REPS:
             extend_horizon(
                 self.database, org_id=self.org_id, series_id=self.series[rep.key], now=self.now
             )
+        for manager in MANAGERS:
+            self._excuse(manager)
         with self.database.session() as db:
-            for rep in REPS:
-                rows = db.scalars(
-                    select(Session)
-                    .where(
-                        Session.series_id == self.series[rep.key],
-                        Session.week_start < self.this_monday,
-                    )
-                    .order_by(Session.scheduled_start)
-                )
-                for letter, row in zip(rep.plan, rows, strict=False):
-                    if letter == "E":
-                        row.excused = True
-                        row.excused_reason = f"{rep.name} on vacation"
             reclassify(
                 db,
                 db.scalars(select(Session).where(Session.organization_id == self.org_id)),
