@@ -10,6 +10,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from integrations.base import ProviderError
+from integrations.caldav import (
+    CalDAVCredentials,
+    CalendarNotFound,
+    NotCalDAV,
+    ServerUnreachable,
+    WrongPassword,
+    check_connection,
+)
 from scheduler.models import Provider
 from scheduler.usecases.accounts import join_by_consent, people_with_email, sign_up
 from scheduler.usecases.connections import disconnect, save_connection
@@ -223,6 +231,65 @@ def account() -> str:
         errors={},
         form={},
     )
+
+
+@bp.post("/account/caldav")
+@signed_in()
+def connect_caldav() -> Any:
+    """Connect a CalDAV calendar (iCloud, Fastmail, Nextcloud...) with an app password."""
+    form = {k: request.form.get(k, "").strip() for k in ("url", "username", "email", "calendar")}
+    form["email"] = form["email"] or g.person.email
+    credentials = CalDAVCredentials(
+        url=form["url"],
+        username=form["username"],
+        password=request.form.get("password", ""),
+        email=form["email"],
+        calendar=form["calendar"],
+    )
+    errors = _caldav_errors(credentials)
+    if errors:
+        return render_template(
+            "auth/account.html",
+            connections=queries.person_connections(g.person),
+            providers=_providers(),
+            errors=errors,
+            form=form,
+        ), 400
+    services = cadence()
+    save_connection(
+        services.database,
+        services.cipher,
+        org_id=g.person.organization_id,
+        person_id=g.person.id,
+        provider=Provider.CALDAV,
+        account_email=form["email"],
+        grant=credentials.to_blob(),
+        now=services.now(),
+    )
+    flash(f"Your CalDAV calendar ({form['email']}) is connected.", "ok")
+    return redirect(url_for("auth.account"))
+
+
+def _caldav_errors(credentials: CalDAVCredentials) -> FieldErrors:
+    """What is wrong with the typed CalDAV settings, by field (empty: they reach a calendar)."""
+    errors: FieldErrors = {}
+    if not credentials.url.startswith(("https://", "http://")):
+        errors["url"] = "Give the server's address, starting with https://."
+    if not credentials.username:
+        errors["username"] = "Give the account's user name."
+    if errors:
+        return errors
+    try:
+        check_connection(credentials)
+    except WrongPassword:
+        errors["password"] = "The server refused this user name and password."
+    except CalendarNotFound as error:
+        errors["calendar"] = str(error)
+    except (ServerUnreachable, NotCalDAV) as error:
+        errors["url"] = f"No CalDAV calendar answers there ({error})."
+    except ProviderError as error:
+        errors["url"] = f"The server could not be used: {error}"
+    return errors
 
 
 @bp.post("/account/connections/<connection_id>/disconnect")
