@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, g, jsonify
+from flask import Flask, Response, g, jsonify
 
 from integrations.factory import connection_calendars
 from scheduler.crypto import TokenCipher
@@ -65,7 +65,7 @@ def create_app(
     security.csrf.exempt(webhooks.bp)  # providers authenticate notifications with channel secrets
 
     @app.get("/healthz")
-    def health():  # type: ignore[no-untyped-def]
+    def health() -> tuple[Response, int]:
         ok = database.ping()
         return jsonify(status="ok" if ok else "degraded", database=ok), 200 if ok else 503
 

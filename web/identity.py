@@ -50,6 +50,8 @@ def sign_out() -> None:
 def load_signed_in_person() -> None:
     """``g.person``: the signed-in, still active person, or ``None``."""
     g.person = None
+    if request.endpoint in ("static", "health"):
+        return  # stylesheets and probes must work even while the database does not
     person_id, org_id = session.get("person_id"), session.get("org_id")
     if not person_id or not org_id:
         return

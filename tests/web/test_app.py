@@ -61,6 +61,7 @@ def test_an_unreachable_database_is_a_503_page_not_a_traceback(settings, calenda
     assert "briefly unavailable" in answer.get_data(as_text=True)
     assert answer.headers["Retry-After"] == "30"
     assert client.get("/healthz").status_code == 503
+    assert client.get("/static/cadence.css").status_code == 200  # the 503 page keeps its style
 
 
 def test_unexpected_errors_are_a_friendly_500(app, client):
