@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -129,14 +129,48 @@ def sync_now(browser: requests.Session, demo: RunningDemo) -> str:
     return answer.text
 
 
+def _history_weeks() -> tuple[date, date]:
+    """The first and last Monday of the twelve weeks before the current one."""
+    today = datetime.now(UTC).date()
+    this_monday = today - timedelta(days=today.weekday())
+    return this_monday - timedelta(weeks=12), this_monday - timedelta(weeks=1)
+
+
 def history_figures(browser: requests.Session, demo: RunningDemo) -> Counter[str]:
-    """Outcomes of the twelve weeks before this one, as the admin sees them."""
+    """Outcomes of the twelve weeks before this one, from the sessions API."""
     answer = browser.get(f"{demo.url}/api/v1/sessions", timeout=30)
     answer.raise_for_status()
-    today = datetime.now(UTC).date()
-    this_monday = (today - timedelta(days=today.weekday())).isoformat()
+    first, last = _history_weeks()
     return Counter(
-        row["outcome"] for row in answer.json()["data"] if row["week_start"] < this_monday
+        row["outcome"]
+        for row in answer.json()["data"]
+        if first.isoformat() <= row["week_start"] <= last.isoformat()
+    )
+
+
+def reported_figures(browser: requests.Session, demo: RunningDemo) -> Counter[str] | None:
+    """The history's outcomes as the reports overview shows them; None while the reports
+    are not served yet."""
+    first, last = _history_weeks()
+    weeks = {"from": first.isoformat(), "to": last.isoformat()}
+    page = browser.get(f"{demo.url}/reports/", params=weeks, timeout=30)
+    if page.status_code == 404:
+        return None
+    page.raise_for_status()
+    assert all(name in page.text for name in ("Patrick Owens", "Maria Lindqvist", "Matt Keller"))
+    answer = browser.get(f"{demo.url}/api/v1/reports/overview", params=weeks, timeout=30)
+    answer.raise_for_status()
+    totals = answer.json()["totals"]
+    return Counter(
+        {
+            "held": totals["held"],
+            "undocumented": totals["undocumented"],
+            "cancelled": totals["cancelled_by_manager"] + totals["cancelled_by_rep"],
+            "declined": totals["declined"],
+            "moved": totals["moved"],
+            "excused": totals["excused"],
+            "stopped": totals["stopped"],
+        }
     )
 
 
@@ -146,6 +180,9 @@ def test_first_start_seeds_serves_and_ctrl_c_stops_radicale_too(tmp_path: Path):
         admin = sign_in_as(demo, "Jordan Reyes")
         assert "Patrick Owens" in admin.get(f"{demo.url}/admin/people", timeout=10).text
         assert history_figures(admin, demo) == planned_outcomes()
+        reported = reported_figures(admin, demo)
+        if reported is not None:  # the reports overview, once it is served
+            assert reported == planned_outcomes()
         log = demo.log.read_text()
         assert "Seeding the demo organisation" in log
         assert f"{demo.url}/demo/" in log and f"127.0.0.1:{demo.radicale_port}" in log
