@@ -137,3 +137,18 @@ def test_only_people_of_the_demo_organisation(app: Flask, database):
 def test_not_answered_to_another_machine(app: Flask):
     client = app.test_client()
     assert client.get("/demo/", environ_base={"REMOTE_ADDR": "192.168.1.20"}).status_code == 404
+
+
+def test_someone_added_without_a_name_can_sign_in_too(app: Flask, database, org):
+    add_rep(
+        database,
+        org_id=org[0],
+        manager_id=org[1],
+        email="noor@northwind.example",
+        name="",
+        zone="Europe/London",
+        now=NOW,
+    )
+    client = app.test_client()
+    action, token = signin_form(client, "noor@northwind.example")
+    assert client.post(action, data={"csrf_token": token}).status_code == 302
