@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,7 +12,6 @@ from flask.testing import FlaskClient
 
 from scheduler.usecases.directory import add_rep, create_organization
 from web.app import create_app
-from web.demo.__main__ import main
 from web.demo.signin import DemoInfo, DemoSignInRefused, describe_demo, enable_demo_signin
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -44,14 +42,6 @@ def test_enabled_on_loopback_in_demo(demo_settings, database, host):
     app = create_app(demo_settings, database=database)
     enable_demo_signin(app, host=host)
     assert "demo" in app.blueprints
-
-
-def test_bin_demo_refuses_a_public_host_before_starting_anything(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
-    assert main(["--host", "0.0.0.0", "--data", str(tmp_path), "--port", "5999"]) == 2
-    assert "loopback" in capsys.readouterr().err
-    assert not (tmp_path / "radicale").exists()  # Radicale never started, nothing seeded
 
 
 @pytest.fixture

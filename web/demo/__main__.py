@@ -11,6 +11,7 @@ import argparse
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -85,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bin/demo: {refused}", file=sys.stderr)
         return 2
 
+    if not _port_free(args.host, args.port):
+        # macOS's AirPlay receiver takes 5000, for one.
+        print(f"bin/demo: port {args.port} is taken; try bin/demo --port 8000", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _exit_on_signal)
     radicale_port = args.radicale_port or first_free_port(RADICALE_PORT)
     try:
@@ -99,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before serving (while seeding): Radicale is stopped
         print("Stopped before the demo was ready.", file=sys.stderr)
         return 130
+    except HalfSeeded as problem:
+        print(f"bin/demo: {problem}", file=sys.stderr)
+        return 1
     print("Cadence and Radicale stopped.", flush=True)
     return 0
 
@@ -138,6 +146,17 @@ def _tell(base_url: str, server: RadicaleServer) -> None:
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError:
+            return False
+    return True
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
