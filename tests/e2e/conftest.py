@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -171,36 +171,40 @@ def truncate(database: Database) -> None:
         connection.execute(text(f"TRUNCATE {tables} CASCADE"))
 
 
-@pytest.fixture
-def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
-    """Builds stacks, and stops their workers and servers afterwards."""
-    built: list[tuple[AppServer, Stack]] = []
-    graphs: list[GraphEmulator] = []
+class Stacks:
+    """Builds stacks on one PostgreSQL schema, Google emulator and Redis; ``close`` stops
+    their workers, servers and Graph emulators."""
+
+    def __init__(self, pg_schema, ca, google, redis_server, folder: Path):  # type: ignore[no-untyped-def]
+        self.pg_schema, self.ca, self.google, self.redis = pg_schema, ca, google, redis_server
+        self.folder = folder
+        self.built: list[tuple[AppServer, Stack]] = []
+        self.graphs: list[GraphEmulator] = []
 
     def build(
-        *, workers: int = 1, database_port: int = 5432, provider: Provider = Provider.GOOGLE
+        self, *, workers: int = 1, database_port: int = 5432, provider: Provider = Provider.GOOGLE
     ) -> Stack:
         """``database_port`` points the app (only) at a proxy the test can cut."""
         port = free_port()
         graph = None
         if provider is Provider.MICROSOFT:
-            graph = populate(GraphEmulator(ca=ca).start())
-            graphs.append(graph)
+            graph = populate(GraphEmulator(ca=self.ca).start())
+            self.graphs.append(graph)
         # Graph's emulator posts without our CA, so the Outlook stack serves plain http.
         scheme = "https" if provider is Provider.GOOGLE else "http"
         env = {
             "CADENCE_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
             "CADENCE_TOKEN_KEYS": Fernet.generate_key().decode(),
-            "DATABASE_URL": schema_url(pg_schema),
-            "REDIS_URL": redis_server.url,
+            "DATABASE_URL": schema_url(self.pg_schema),
+            "REDIS_URL": self.redis.url,
             "CADENCE_BASE_URL": f"{scheme}://127.0.0.1:{port}",
-            **_google_env(google),
+            **_google_env(self.google),
             **(_graph_env(graph) if graph else {}),
         }
         settings = Settings.from_env(env)
-        database = Database(schema_url(pg_schema))
+        database = Database(schema_url(self.pg_schema))
         truncate(database)
-        app_database = Database(schema_url(pg_schema, database_port))
+        app_database = Database(schema_url(self.pg_schema, database_port))
         app = create_app(settings, database=app_database)
         # Retries at once instead of after 10 s (the production default).
         app.extensions["cadence.jobs"] = jobs.build(
@@ -209,27 +213,53 @@ def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
             database=app_database,
             tuning=Tuning(retry_intervals=(0,)),
         )
-        context = ca.server_context() if scheme == "https" else None
+        context = self.ca.server_context() if scheme == "https" else None
         server = AppServer(app, port, context).start()
-        stack = Stack(
-            env, app, database, google, redis_server, tmp_path / "worker.log", provider, graph
-        )
-        built.append((server, stack))
+        log = self.folder / "worker.log"
+        stack = Stack(env, app, database, self.google, self.redis, log, provider, graph)
+        self.built.append((server, stack))
         _seed(stack, settings)
         for _ in range(workers):
             stack.start_worker()
         return stack
 
-    yield build
-    for server, stack in built:
-        for worker in stack.workers:
-            worker.stop()
-        server.stop()
-        stack.database.engine.dispose()
-        if os.environ.get("CADENCE_E2E_LOG"):
-            print(stack.log.read_text())
-    for graph in graphs:
-        graph.stop()
+    def close(self) -> None:
+        for server, stack in self.built:
+            for worker in stack.workers:
+                worker.kill()  # nothing to finish gracefully in a test; a warm stop takes seconds
+            server.stop()
+            stack.database.engine.dispose()
+            if os.environ.get("CADENCE_E2E_LOG"):
+                print(stack.log.read_text())
+        for graph in self.graphs:
+            graph.stop()
+
+
+@pytest.fixture
+def stack_factory(pg_schema, ca, google, redis_server, tmp_path):
+    stacks = Stacks(pg_schema, ca, google, redis_server, tmp_path)
+    yield stacks.build
+    stacks.close()
+
+
+@pytest.fixture
+def stack(stack_factory) -> Stack:
+    return stack_factory()
+
+
+@pytest.fixture(scope="module")
+def watched_google(pg_schema, ca, tmp_path_factory) -> Iterator[tuple[Stack, Series]]:
+    """One booked and watched Google series shared by a module's tests (each uses its own
+    week), so they pay for one worker start and one booking."""
+    redis = RedisServer().start()
+    with GoogleEmulator({MANAGER: "Patrick", REP: "George"}, ca=ca) as google:
+        stacks = Stacks(pg_schema, ca, google, redis, tmp_path_factory.mktemp("watched"))
+        try:
+            stack = stacks.build()
+            yield stack, stack.book_and_watch()
+        finally:
+            stacks.close()
+            redis.close()
 
 
 def _google_env(google: GoogleEmulator) -> dict[str, str]:
@@ -255,11 +285,6 @@ def _graph_env(graph: GraphEmulator) -> dict[str, str]:
         "MS_GRAPH_URL": settings.graph_url,
         "MS_CA_BUNDLE": graph.ca_bundle,
     }
-
-
-@pytest.fixture
-def stack(stack_factory) -> Stack:
-    return stack_factory()
 
 
 def _seed(stack: Stack, settings: Settings) -> None:
@@ -294,8 +319,3 @@ def _seed(stack: Stack, settings: Settings) -> None:
         grant=blob_for(stack.google, manager) if google else sign_in(stack.graph, manager),
         now=now,
     )
-
-
-def first_tuesday() -> date:
-    day = datetime.now(UTC).date() + timedelta(days=1)
-    return day + timedelta(days=(1 - day.weekday()) % 7)
