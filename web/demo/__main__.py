@@ -24,6 +24,7 @@ from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.settings import Settings
 from web.agenda_links import agenda_link_builder
+from web.app import create_app
 from web.demo.people import PASSWORD, PEOPLE, radicale_users
 from web.demo.radicale import RadicaleServer, first_free_port, running_radicale
 from web.demo.seed import HalfSeeded, find_demo_org, point_connections_at, seed
@@ -75,9 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     database = Database(settings.database_url)
     database.create_schema()
     cipher = TokenCipher(settings.token_keys)
-
-    from web.app import create_app
-
     app = create_app(settings, database=database)
     # Refused here, before anything starts, unless demo and loopback.
     try:
