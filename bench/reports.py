@@ -15,6 +15,7 @@ a deep page), a rep's page, the stopped cadences, and one full CSV export of two
 of skipped sessions (rows/s and tracemalloc's peak).
 
     python -m bench.reports [--database-url URL] [--scale 1.0] [--runs 15] [--keep]
+    python -m bench.reports --reuse bench_reports_1234abcd   # re-measure a kept schema
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import make_url, text
+from sqlalchemy import func, make_url, select, text
 
 from scheduler.db import Database
-from scheduler.models import Organization
+from scheduler.models import Organization, Person
 from scheduler.outcomes import SessionOutcome
 from scheduler.recurrence import week_start
 from scheduler.reports import (
@@ -330,7 +331,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="leave the schema for a look")
+    parser.add_argument("--reuse", metavar="SCHEMA", help="measure a schema left by --keep")
     args = parser.parse_args(argv)
+    if args.reuse:
+        database = Database(
+            args.database_url, connect_args={"options": f"-csearch_path={args.reuse}"}
+        )
+        with database.session() as db:
+            org_id = db.scalars(select(Organization.id)).one()
+            managers = db.scalar(select(func.count()).where(Person.is_manager.is_(True)))
+        assert managers is not None
+        ids = {"org_id": org_id, "manager_id": ident(2, managers // 2),
+               "rep_id": ident(3, managers * REPS_PER_MANAGER // 2)}  # fmt: skip
+        measure(database, ids, args.runs)
+        database.engine.dispose()
+        return
 
     url = make_url(args.database_url)
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)

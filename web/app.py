@@ -10,7 +10,7 @@ from integrations.factory import connection_calendars
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.settings import Settings
-from web import admin, api, auth, errors, forms, manager, rep, security, timefmt, webhooks
+from web import admin, api, auth, errors, forms, manager, rep, reports, security, timefmt, webhooks
 from web.agenda_links import agenda_link_builder
 from web.identity import load_signed_in_person
 from web.providers import reconnect_needed
@@ -59,6 +59,7 @@ def create_app(
         admin.bp,
         api.bp,
         webhooks.bp,
+        *reports.blueprints,
     ):
         app.register_blueprint(blueprint)
     security.csrf.exempt(api.bp)  # the API checks CSRF itself unless a bearer token is used

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Select, and_, cast, func, or_, select
+from sqlalchemy import Float, Integer, Select, and_, cast, func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.models import ActionItem, Person, Series, Session
@@ -189,15 +189,16 @@ def _session_counts_by_manager(scope: ReportScope) -> Select[Any]:
 def _item_counts_by_manager(scope: ReportScope, today: date) -> Select[Any]:
     """Items created during the scope's weeks, by the manager of their series.
 
-    Counted by creation instant rather than by their session's week: the items table is
-    then read through one index range, without joining 1.6 million sessions.
+    Counted by creation instant rather than by their session's week, so the items table is
+    read through one index range without joining the sessions. Counted per series first and
+    only then summed per manager: the join meets 16,000 series totals, not 300,000 items.
     """
     begin = datetime.combine(scope.first_week, time(), UTC)
     end = datetime.combine(scope.last_week + timedelta(weeks=1), time(), UTC)
     done = ActionItem.done_at.is_not(None)
-    query = (
+    counts = (
         select(
-            Series.manager_id,
+            ActionItem.series_id,
             func.count().label("created"),
             _count(done).label("completed"),
             _count(and_(done, utc_date(ActionItem.done_at) <= ActionItem.due_date)).label(
@@ -207,13 +208,31 @@ def _item_counts_by_manager(scope: ReportScope, today: date) -> Select[Any]:
                 "overdue"
             ),
         )
-        .join(Series, Series.id == ActionItem.series_id)
         .where(
             ActionItem.organization_id == scope.org_id,
-            Series.organization_id == scope.org_id,
             ActionItem.created_at >= begin,
             ActionItem.created_at < end,
         )
+        .group_by(ActionItem.series_id)
+    )
+    if scope.manager_id is not None:
+        # The manager's own view reads their series' items through ix on series_id.
+        counts = counts.where(
+            ActionItem.series_id.in_(
+                select(Series.id).where(
+                    Series.organization_id == scope.org_id, Series.manager_id == scope.manager_id
+                )
+            )
+        )
+    per_series = counts.subquery("per_series")
+    query = (
+        select(
+            Series.manager_id,
+            # SUM of counts is NUMERIC on PostgreSQL: cast back so JSON gets integers.
+            *(cast(func.sum(per_series.c[name]), Integer).label(name) for name in _ITEM_FIELDS),
+        )
+        .join(per_series, per_series.c.series_id == Series.id)
+        .where(Series.organization_id == scope.org_id)
         .group_by(Series.manager_id)
     )
     if scope.manager_id is not None:

@@ -1,0 +1,346 @@
+"""The skipped-meeting reports: pages under /reports, JSON under /api/v1/reports.
+
+Admins see the organisation (and may narrow to one manager with ``?manager=``); a manager
+who is not an admin always sees the 1:1s they run, whatever the query string says; reps
+get 403. Every page takes ``from`` and ``to`` (ISO dates; the weeks containing them) and
+defaults to the last 13 weeks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
+from sqlalchemy import select
+
+from scheduler.models import Organization, Person
+from scheduler.outcomes import OUTCOMES_NOT_HELD, SessionOutcome
+from scheduler.reports import (
+    BadCursor,
+    ReportScope,
+    SkippedFilter,
+    organisation_overview,
+    rep_report,
+    skipped_sessions,
+    stopped_cadences,
+)
+from scheduler.reports.charts import OUTCOME_MARKS, outcome_strip, score_bars, trend_line
+from scheduler.reports.digest import weekly_digest
+from scheduler.reports.export import overview_csv, rep_csv, skipped_csv, stopped_csv
+from scheduler.reports.scope import DEFAULT_WEEKS
+from scheduler.usecases.scope import get_in_org
+from web import api
+from web.errors import error_answer
+from web.identity import signed_in
+from web.services import cadence
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+api_bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
+# Same callers and error shape as the rest of /api/v1 (session or admin's bearer token).
+api_bp.before_request(api.authenticate)
+api_bp.register_error_handler(api.ApiProblem, api.problem)
+blueprints = (bp, api_bp)  # what create_app registers
+
+MAX_WEEKS = 106  # two years and a little: what the reports are built (and measured) for
+CHART_MANAGERS = 10  # the chart shows this many best and worst; the table shows everyone
+
+
+class BadQuery(ValueError):
+    """A query-string parameter the reports cannot use."""
+
+
+@bp.errorhandler(BadQuery)
+def bad_page_query(error: BadQuery) -> Response:
+    return error_answer(400, str(error))
+
+
+@api_bp.errorhandler(BadQuery)
+def bad_api_query(error: BadQuery) -> Response:
+    return api.problem(api.ApiProblem(400, str(error)))
+
+
+def _viewer_scope() -> tuple[str, str | None]:
+    """The organisation and the manager whose 1:1s the signed-in person may see."""
+    person = g.person
+    if person.is_admin:
+        manager_id = request.args.get("manager") or None
+        if manager_id is not None:
+            with cadence().database.session() as db:
+                get_in_org(db, Person, person.organization_id, manager_id)
+        return person.organization_id, manager_id
+    if person.is_manager:
+        return person.organization_id, person.id
+    if _is_api():
+        raise api.ApiProblem(403, "Reports are for admins and managers.")
+    abort(403)
+
+
+def _is_api() -> bool:
+    return request.blueprint == api_bp.name
+
+
+def _date(name: str) -> date | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise BadQuery(f"{name} must be a date like 2026-10-19.") from error
+
+
+def _scope() -> ReportScope:
+    org_id, manager_id = _viewer_scope()
+    today = cadence().now().date()
+    last = _date("to") or today
+    first = _date("from") or last - timedelta(weeks=DEFAULT_WEEKS - 1)
+    if first > last:
+        raise BadQuery("from must not be after to.")
+    scope = ReportScope(org_id, first, last, manager_id)
+    if len(scope.weeks) > MAX_WEEKS:
+        raise BadQuery(f"Choose at most {MAX_WEEKS} weeks.")
+    return scope
+
+
+def _skipped_filter(scope: ReportScope) -> SkippedFilter:
+    names = request.args.getlist("outcome")
+    allowed = {outcome.value for outcome in OUTCOMES_NOT_HELD}
+    if not set(names) <= allowed:
+        raise BadQuery(f"outcome must be among {', '.join(sorted(allowed))}.")
+    return SkippedFilter(
+        rep_id=request.args.get("rep") or None,
+        team_of=request.args.get("team") or None,
+        outcomes=frozenset(SessionOutcome(n) for n in names) or OUTCOMES_NOT_HELD,
+    )
+
+
+def _limit() -> int:
+    try:
+        return int(request.args.get("limit", "50"))
+    except ValueError as error:
+        raise BadQuery("limit must be a whole number.") from error
+
+
+def _csv(lines: Any, name: str, scope: ReportScope | None = None) -> Response:
+    weeks = f"-{scope.first_week}-{scope.last_week}" if scope else ""
+    return Response(
+        lines,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}{weeks}.csv"'},
+    )
+
+
+def _range_args(scope: ReportScope) -> dict[str, str]:
+    """The query string that keeps the viewer on the same weeks (and manager, for admins)."""
+    args = {"from": scope.first_week.isoformat(), "to": scope.last_week.isoformat()}
+    if g.person.is_admin and scope.manager_id:
+        args["manager"] = scope.manager_id
+    return args
+
+
+def _stopped(manager_id: str | None) -> tuple[int, list[Any]]:
+    with cadence().database.session() as db:
+        org = db.get(Organization, g.person.organization_id)
+        assert org is not None
+        rows = stopped_cadences(db, org.id, now=cadence().now(), manager_id=manager_id)
+        return org.stopped_after_weeks, rows
+
+
+# Pages ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@signed_in()
+def overview() -> str:
+    scope = _scope()
+    with cadence().database.session() as db:
+        report = organisation_overview(db, scope, today=cadence().now().date())
+        managers = db.execute(
+            select(Person.id, Person.name, Person.email)
+            .where(Person.organization_id == scope.org_id, Person.is_manager.is_(True))
+            .order_by(Person.name)
+        ).all()
+    scored = [row for row in report.managers if row.score is not None]
+    shown = (
+        scored
+        if len(scored) <= 2 * CHART_MANAGERS
+        else scored[:CHART_MANAGERS] + scored[-CHART_MANAGERS:]
+    )
+    return render_template(
+        "reports/overview.html",
+        report=report,
+        managers=managers if g.person.is_admin else [],
+        bars=score_bars(
+            [(row.name or row.email, row.score) for row in shown],
+            median=report.median_score,
+            title="Consistency score by manager",
+        ),
+        chart_is_partial=len(shown) < len(scored),
+        trend=trend_line(report.trend, title="Consistency score per week"),
+        args=_range_args(scope),
+    )
+
+
+@bp.get("/skipped")
+@signed_in()
+def skipped() -> str:
+    scope = _scope()
+    narrowing = _skipped_filter(scope)
+    try:
+        with cadence().database.session() as db:
+            page = skipped_sessions(
+                db, scope, narrowing, cursor=request.args.get("cursor") or None, limit=_limit()
+            )
+    except BadCursor as error:
+        raise BadQuery("That page link is broken; start from the first page.") from error
+    args = {key: value for key, value in request.args.items(multi=True) if key != "cursor"}
+    next_args = request.args.copy()
+    if page.next_cursor:
+        next_args["cursor"] = page.next_cursor
+    return render_template(
+        "reports/skipped.html",
+        page=page,
+        scope=scope,
+        chosen=request.args.getlist("outcome"),
+        outcomes=sorted(o.value for o in OUTCOMES_NOT_HELD),
+        csv_url=url_for("reports.skipped_download", **request.args.to_dict(flat=False)),
+        next_url=url_for("reports.skipped", **next_args.to_dict(flat=False))
+        if page.next_cursor
+        else None,
+        first_url=url_for("reports.skipped", **args) if request.args.get("cursor") else None,
+        args=_range_args(scope),
+    )
+
+
+@bp.get("/stopped")
+@signed_in()
+def stopped() -> str:
+    _, manager_id = _viewer_scope()
+    weeks, rows = _stopped(manager_id)
+    return render_template("reports/stopped.html", rows=rows, weeks=weeks)
+
+
+@bp.get("/reps/<rep_id>")
+@signed_in()
+def rep(rep_id: str) -> str:
+    scope = _scope()
+    with cadence().database.session() as db:
+        report = rep_report(db, scope, rep_id, today=cadence().now().date())
+    return render_template(
+        "reports/rep.html",
+        report=report,
+        strip=outcome_strip(report.strip, title=f"{report.rep_name}: week by week"),
+        marks=OUTCOME_MARKS,
+        args=_range_args(scope),
+    )
+
+
+@bp.get("/digest")
+@signed_in()
+def digest() -> str:
+    _viewer_scope()  # reps have no digest
+    week = _date("week")
+    with cadence().database.session() as db:
+        value = weekly_digest(
+            db, g.person.organization_id, g.person.id, now=cadence().now(), week=week
+        )
+    assert value is not None  # _viewer_scope let only admins and managers through
+    return render_template(
+        "reports/digest.html", digest=value, previous_week=value.week_start - timedelta(weeks=1)
+    )
+
+
+# CSV downloads (streamed) -----------------------------------------------------------------
+
+
+@bp.get("/overview.csv")
+@signed_in()
+def overview_download() -> Response:
+    scope = _scope()
+    lines = overview_csv(cadence().database, scope, today=cadence().now().date())
+    return _csv(lines, "overview", scope)
+
+
+@bp.get("/skipped.csv")
+@signed_in()
+def skipped_download() -> Response:
+    scope = _scope()
+    return _csv(skipped_csv(cadence().database, scope, _skipped_filter(scope)), "skipped", scope)
+
+
+@bp.get("/stopped.csv")
+@signed_in()
+def stopped_download() -> Response:
+    org_id, manager_id = _viewer_scope()
+    with cadence().database.session() as db:
+        org = db.get(Organization, org_id)
+        assert org is not None
+        weeks = org.stopped_after_weeks
+    lines = stopped_csv(
+        cadence().database,
+        org_id,
+        now=cadence().now(),
+        stopped_after_weeks=weeks,
+        manager_id=manager_id,
+    )
+    return _csv(lines, "stopped")
+
+
+@bp.get("/reps/<rep_id>.csv")
+@signed_in()
+def rep_download(rep_id: str) -> Response:
+    scope = _scope()
+    with cadence().database.session() as db:  # a 404 now, not half-way through a download
+        get_in_org(db, Person, scope.org_id, rep_id)
+    return _csv(rep_csv(cadence().database, scope, rep_id, today=cadence().now().date()),
+                f"rep-{rep_id}", scope)  # fmt: skip
+
+
+# JSON -------------------------------------------------------------------------------------
+
+
+@api_bp.get("/overview")
+def overview_json() -> Response:
+    scope = _scope()
+    with cadence().database.session() as db:
+        return jsonify(organisation_overview(db, scope, today=cadence().now().date()).as_dict())
+
+
+@api_bp.get("/skipped")
+def skipped_json() -> Response:
+    scope = _scope()
+    try:
+        with cadence().database.session() as db:
+            page = skipped_sessions(
+                db, scope, _skipped_filter(scope), cursor=request.args.get("cursor") or None,
+                limit=_limit(),
+            )  # fmt: skip
+    except BadCursor as error:
+        raise api.ApiProblem(400, "The cursor is not one this API gave out.") from error
+    return jsonify(page.as_dict())
+
+
+@api_bp.get("/stopped")
+def stopped_json() -> Response:
+    _, manager_id = _viewer_scope()
+    weeks, rows = _stopped(manager_id)
+    return jsonify(stopped_after_weeks=weeks, rows=[row.as_dict() for row in rows])
+
+
+@api_bp.get("/reps/<rep_id>")
+def rep_json(rep_id: str) -> Response:
+    scope = _scope()
+    with cadence().database.session() as db:
+        return jsonify(rep_report(db, scope, rep_id, today=cadence().now().date()).as_dict())
+
+
+@api_bp.get("/digest")
+def digest_json() -> Response:
+    _viewer_scope()
+    with cadence().database.session() as db:
+        value = weekly_digest(
+            db, g.person.organization_id, g.person.id, now=cadence().now(), week=_date("week")
+        )
+    assert value is not None  # _viewer_scope let only admins and managers through
+    return jsonify(value.as_dict())
