@@ -120,6 +120,24 @@ class Session(OrgScoped, Base):
         ),
         # A rep's weeks, and each pair's last held 1:1 (stopped cadences).
         Index("ix_sessions_rep_start", "rep_id", "scheduled_start", "manager_id", "outcome"),
+        # Stopped cadences at 16,000 reps: who held a 1:1 lately, and each pair's last one.
+        Index(
+            "ix_sessions_held_recent",
+            "organization_id",
+            "scheduled_start",
+            "rep_id",
+            "manager_id",
+            sqlite_where=text("outcome = 'held'"),
+            postgresql_where=text("outcome = 'held'"),
+        ),
+        Index(
+            "ix_sessions_held_pair",
+            "rep_id",
+            "manager_id",
+            "scheduled_start",
+            sqlite_where=text("outcome = 'held'"),
+            postgresql_where=text("outcome = 'held'"),
+        ),
     )
 
     series_id: Mapped[str] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)

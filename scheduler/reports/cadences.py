@@ -74,30 +74,19 @@ def stopped_cadences_query(
         .distinct()
         .subquery("live")
     )
+    held = Session.outcome == SessionOutcome.HELD.value
     held_lately = (
         select(Session.rep_id, Session.manager_id)
-        .where(
-            Session.organization_id == org_id,
-            Session.outcome == SessionOutcome.HELD.value,
-            # The week bound lets ix_sessions_org_outcome_week find them; the instant decides.
-            Session.week_start >= cutoff.date() - timedelta(days=7),
-            Session.scheduled_start >= cutoff,
-        )
+        .where(Session.organization_id == org_id, held, Session.scheduled_start >= cutoff)
         .distinct()
         .subquery("held_lately")
     )
-    pair = and_(
-        Session.organization_id == org_id,
-        Session.rep_id == rep.id,
-        Session.manager_id == rep.manager_id,
-    )
+    # The per-pair lookups are keyed by a rep already taken from this organisation (and a
+    # rep's sessions are theirs alone), so they probe the pair's index without the org.
+    pair = and_(Session.rep_id == rep.id, Session.manager_id == rep.manager_id)
     # A pair booked recently and not yet due its first 1:1 is not stopped.
     booked_before_cutoff = exists().where(pair, Session.scheduled_start < cutoff)
-    last_held = (
-        select(func.max(Session.scheduled_start))
-        .where(pair, Session.outcome == SessionOutcome.HELD.value)
-        .scalar_subquery()
-    )
+    last_held = select(func.max(Session.scheduled_start)).where(pair, held).scalar_subquery()
     query = (
         select(
             manager.id.label("manager_id"),
