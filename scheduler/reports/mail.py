@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.db import Database
-from scheduler.models import DigestDelivery
+from scheduler.models import DigestDelivery, Organization
 from scheduler.reports.digest import (
     Digest,
     digest_recipients,
@@ -136,6 +136,25 @@ def send_weekly_digests(
     return sent
 
 
+def send_all_weekly_digests(database: Database, settings: Settings, *, now: datetime) -> int:
+    """``send_weekly_digests`` for every organisation; safe to run hourly (sends once a week).
+
+    Meant for the periodic scheduler. Raises the first send failure after every organisation
+    was tried.
+    """
+    with database.session() as db:
+        org_ids = list(db.scalars(select(Organization.id).order_by(Organization.id)))
+    sent, failures = 0, []
+    for org_id in org_ids:
+        try:
+            sent += send_weekly_digests(database, settings, org_id=org_id, now=now)
+        except (smtplib.SMTPException, OSError) as error:
+            failures.append(error)
+    if failures:
+        raise failures[0]
+    return sent
+
+
 def _send_one(
     database: Database,
     send: Send,
@@ -180,4 +199,4 @@ def _send_one(
     return True
 
 
-__all__ = ["SmtpServer", "digest_message", "send_weekly_digests"]
+__all__ = ["SmtpServer", "digest_message", "send_all_weekly_digests", "send_weekly_digests"]

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 
 from scheduler.models import DigestDelivery
 from scheduler.reports.digest import digest_week, render_html, render_text, weekly_digest
-from scheduler.reports.mail import SmtpServer, send_weekly_digests
+from scheduler.reports.mail import SmtpServer, send_all_weekly_digests, send_weekly_digests
 from tests.scheduler.reports.conftest import NOW, WEEKS
 
 
@@ -110,6 +110,18 @@ def test_a_failed_send_is_retried_next_time(database, history, settings):
     assert len(calls) == 4  # the failure did not stop the others
     assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW, send=flaky) == 1
     assert calls[4] == calls[0]
+
+
+def test_every_organisation_gets_its_digests_once(database, history, settings):
+    sent: list[str] = []
+    settings = settings.__class__(**{**settings.__dict__, "smtp_url": "smtp://127.0.0.1:9"})
+    for _ in range(2):  # hourly runs: the second sends nothing
+        for org_id in (history.org_id, history.other_org_id):
+            send_weekly_digests(
+                database, settings, org_id=org_id, now=NOW, send=lambda m: sent.append(m["To"])
+            )
+    assert len(sent) == 5  # Ada, Patrick, Matt, Nina; Boss in the other organisation
+    assert send_all_weekly_digests(database, settings, now=NOW) == 0
 
 
 def test_without_smtp_nothing_is_sent(database, history, settings):
