@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from redis import Redis
+from rq import SimpleWorker
 
 from integrations.base import Channel
 from integrations.retry import RetryPolicy
@@ -21,9 +21,9 @@ from scheduler.recurrence import WeeklySlot
 from scheduler.usecases.booking import book_series
 from scheduler.usecases.connections import save_connection
 from scheduler.usecases.directory import add_rep, create_organization
+from tests.e2e.stack import RedisServer
 from tests.memory_provider import MemoryCalendar
 
-REDIS_URL = "redis://127.0.0.1:6379"
 # A Monday morning in New York; the series meets on Tuesdays at 10:00.
 NOW = datetime(2026, 10, 19, 13, 0, tzinfo=UTC)
 SLOT = WeeklySlot(1, time(10), timedelta(minutes=30), "America/New_York")
@@ -92,10 +92,18 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private ``redis-server`` for this run: parallel runs and other engineers' tests never
+    see (or flush) each other's keys."""
+    server = RedisServer().start()
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def redis() -> Iterator[Redis]:
-    """A random Redis database number, emptied afterwards (parallel runs stay apart)."""
-    connection = Redis.from_url(f"{REDIS_URL}/{random.randint(1, 15)}")
+def redis(redis_server: RedisServer) -> Iterator[Redis]:
+    connection = Redis.from_url(redis_server.url)
     yield connection
     connection.flushdb()
     connection.close()
@@ -181,13 +189,21 @@ def booked(team, database, calendar) -> Team:
     return team
 
 
+class QuietWorker(SimpleWorker):
+    """RQ's in-process worker without its command channel, whose thread takes ~0.5 s to stop."""
+
+    def subscribe(self) -> None:
+        pass
+
+    def unsubscribe(self) -> None:
+        pass
+
+
 def drain(runtime: Runtime) -> None:
     """Run every queued job in this process until the queues are empty."""
-    from rq import SimpleWorker
-
     dispatcher = runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)
-    worker = SimpleWorker(dispatcher.queues(), connection=dispatcher.redis)
+    worker = QuietWorker(dispatcher.queues(), connection=dispatcher.redis)
     worker.work(burst=True, with_scheduler=False)
 
 
