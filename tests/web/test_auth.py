@@ -29,6 +29,8 @@ def test_sign_up_errors_are_shown_beside_their_fields(client):
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert 'id="e-password"' in page and "at least 10 characters" in page
+    # The hint and the error are both read out with the field.
+    assert 'aria-describedby="h-password e-password" aria-invalid="true"' in page
     assert 'id="e-name"' in page
 
 
