@@ -81,7 +81,9 @@ def signin() -> Any:
         password = request.form.get("password", "")
         with cadence().database.session() as db:
             candidates = people_with_email(db, email) if email.strip() else []
-        person = next((p for p in candidates if password_matches(p.password_hash, password)), None)
+        hashes = [p.password_hash for p in candidates] or [None]  # None still costs one verify
+        matches = [password_matches(stored, password) for stored in hashes]
+        person = next((p for p, ok in zip(candidates, matches, strict=False) if ok), None)
         if person is None:
             # One message for both cases: the page must not reveal who has an account.
             errors["password"] = "That email and password do not match an account."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, Literal, TypeVar
 
 from argon2 import PasswordHasher
@@ -25,10 +25,24 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def _no_account_hash() -> str:
+    """Verified against when no account has the email, so both answers take as long."""
+    return _hasher.hash("no account has this email")
+
+
 def password_matches(stored_hash: str | None, password: str) -> bool:
-    """True when ``password`` is the one hashed in ``stored_hash`` (never for no hash)."""
+    """True when ``password`` is the one hashed in ``stored_hash`` (never for no hash).
+
+    Takes one argon2 verification either way: timing does not tell who has a password.
+    """
     if not stored_hash:
+        _verify(_no_account_hash(), password)
         return False
+    return _verify(stored_hash, password)
+
+
+def _verify(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
