@@ -34,6 +34,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(
         "bookings.finish_interrupted", timedelta(minutes=5), tasks.finish_interrupted_bookings
     ),
+    Periodic("sync.poll_unwatched", timedelta(minutes=5), tasks.poll_unwatched),
     Periodic("agendas.refresh_due", timedelta(minutes=15), tasks.refresh_due_agendas),
     Periodic("sessions.reclassify", timedelta(hours=1), tasks.reclassify_sessions),
     Periodic("channels.renew", timedelta(hours=1), tasks.renew_channels),

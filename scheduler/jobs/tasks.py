@@ -199,6 +199,16 @@ def reconcile_all(rt: Runtime) -> int:
 
 
 @job("periodic", timeout=300, retries=0)
+def poll_unwatched(rt: Runtime) -> int:
+    """Every few minutes: an incremental sync of each connection without push (CalDAV)."""
+    with rt.database.session() as db:
+        pairs = upkeep.unwatched_connections(db)
+    for org_id, connection_id in pairs:
+        request_sync(rt, org_id, connection_id)
+    return len(pairs)
+
+
+@job("periodic", timeout=300, retries=0)
 def renew_channels(rt: Runtime) -> int:
     with rt.database.session() as db:
         pairs = upkeep.active_connections(db)

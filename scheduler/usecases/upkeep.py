@@ -42,6 +42,18 @@ def active_connections(db: DbSession) -> list[Pair]:
     return [(org_id, object_id) for org_id, object_id in rows]
 
 
+def unwatched_connections(db: DbSession) -> list[Pair]:
+    """Active connections no push channel reports for (CalDAV; or a channel that could not
+    be opened): they are polled instead."""
+    rows = db.execute(
+        select(CalendarConnection.organization_id, CalendarConnection.id).where(
+            CalendarConnection.status == ConnectionStatus.ACTIVE,
+            CalendarConnection.channel_id.is_(None),
+        )
+    )
+    return [(org_id, object_id) for org_id, object_id in rows]
+
+
 def live_series(db: DbSession) -> list[Pair]:
     """Booked series whose calendar Cadence can still read."""
     rows = db.execute(

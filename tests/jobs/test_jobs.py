@@ -289,3 +289,14 @@ def test_push_channels_are_opened_then_renewed_only_near_expiry(
     assert row.channel_id == calendar.opened[-1].channel_id
     assert runtime.cipher.decrypt(row.channel_secret).decode() == calendar.opened[-1].secret
     assert row.channel_expires_at - clock.now > timedelta(days=6)
+
+
+def test_connections_without_a_push_channel_are_polled(runtime, booked, calendar, database):
+    tasks.poll_unwatched.job.perform(runtime)
+    drain(runtime)
+    assert calendar.calls["changes"] == 1
+    with database.session() as db:
+        db.get(CalendarConnection, booked.connection_id).channel_id = "watched"
+    tasks.poll_unwatched.job.perform(runtime)
+    drain(runtime)
+    assert calendar.calls["changes"] == 1

@@ -29,6 +29,7 @@ from web.demo.people import PASSWORD, PEOPLE, radicale_users
 from web.demo.radicale import RadicaleServer, first_free_port, running_radicale
 from web.demo.seed import HalfSeeded, find_demo_org, point_connections_at, seed
 from web.demo.signin import DemoInfo, DemoSignInRefused, describe_demo, enable_demo_signin
+from web.webhooks import start_embedded_timer
 
 RADICALE_PORT = 5232
 # Written once the seed has finished: its absence beside existing data means an interrupted
@@ -97,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             org_id = _seeded_org(database, cipher, server, settings, data)
             describe_demo(app, DemoInfo(org_id, server.url, PASSWORD))
             _tell(settings.base_url, server)
+            start_embedded_timer(app)  # periodic jobs (sync, agendas, reports) on a thread
             # Werkzeug returns from serve_forever on Ctrl-C; the with-block stops Radicale.
             app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     except KeyboardInterrupt:  # Ctrl-C before serving (while seeding): Radicale is stopped
