@@ -62,6 +62,8 @@ def test_an_unreachable_database_is_a_503_page_not_a_traceback(settings, calenda
     assert answer.headers["Retry-After"] == "30"
     assert client.get("/healthz").status_code == 503
     assert client.get("/static/cadence.css").status_code == 200  # the 503 page keeps its style
+    api = client.get("/api/v1/series")
+    assert api.status_code == 503 and api.get_json()["error"]["status"] == 503
 
 
 def test_unexpected_errors_are_a_friendly_500(app, client):
