@@ -21,6 +21,7 @@ from scheduler.jobs.runtime import Runtime
 from scheduler.models import CalendarConnection, Provider, Series, Session
 from scheduler.recurrence import WeeklySlot
 from scheduler.usecases import booking, calendar_sync, pending_bookings, upkeep, weeks
+from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
 
@@ -278,7 +279,8 @@ def _series_connection(rt: Runtime, org_id: str, series_id: str) -> str:
 
 @contextmanager
 def _calendar(rt: Runtime, org_id: str, connection_id: str) -> Iterator[CalendarProvider]:
-    """The connection's calendar, holding one of its Outlook mailbox's slots meanwhile."""
+    """The connection's calendar, holding one of its Outlook mailbox's slots meanwhile; a
+    ``ReconnectRequired`` marks the connection for the manager and admins, then propagates."""
     with rt.database.session() as db:
         row = get_in_org(db, CalendarConnection, org_id, connection_id)
     dispatcher = rt.jobs
@@ -293,7 +295,13 @@ def _calendar(rt: Runtime, org_id: str, connection_id: str) -> Iterator[Calendar
         if isinstance(dispatcher, RQDispatcher) and row.provider == Provider.MICROSOFT
         else nullcontext()
     )
-    with slot:
+    # Whatever the job asks of the calendar, a dead grant is never silent.
+    with (
+        slot,
+        reporting_lost_grants(
+            rt.database, org_id=org_id, connection_id=connection_id, now=rt.clock()
+        ),
+    ):
         yield rt.calendar(row)
 
 

@@ -300,3 +300,17 @@ def test_connections_without_a_push_channel_are_polled(runtime, booked, calendar
     tasks.poll_unwatched.job.perform(runtime)
     drain(runtime)
     assert calendar.calls["changes"] == 1
+
+
+def test_a_grant_lost_while_refreshing_an_agenda_marks_the_connection(
+    runtime, booked, calendar, database, clock
+):
+    clock.advance(hours=2)
+    calendar.fail_next(ReconnectRequired("invalid_grant"))
+    tasks.refresh_due_agendas.job.perform(runtime)
+    drain(runtime)
+    with database.session() as db:
+        assert db.get(CalendarConnection, booked.connection_id).status == (
+            ConnectionStatus.RECONNECT_REQUIRED
+        )
+        assert [f.job for f in recent_job_failures(db, booked.org_id)] == ["refresh_agenda"]
