@@ -3,8 +3,8 @@
 It signs anyone in without a password, so ``enable_demo_signin`` refuses to register it
 unless the settings say demo (``CADENCE_DEMO=1``) and the app listens on a loopback address
 only; each request must come from loopback too. The page also offers "sync calendars now",
-which reads every CalDAV calendar's changes at once instead of waiting for the daily
-reconciliation (CalDAV has no push).
+which reads every CalDAV calendar's changes at once instead of waiting for the next poll
+(CalDAV has no push; the embedded timer polls every 5 minutes).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def signin(person_id: str) -> Response:
 
 @bp.post("/sync")
 def sync_now() -> Response:
-    """Read every connected calendar's changes now (what the daily reconciliation does)."""
+    """Read every connected calendar's changes now, not at the next 5-minute poll."""
     services = cadence()
     with services.database.session() as db:
         connections = list(
