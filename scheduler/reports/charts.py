@@ -183,7 +183,7 @@ def outcome_strip(weeks: Sequence[StripWeek], *, title: str) -> Markup:
     desc = "; ".join(
         f"{w.week_start}: {w.outcome.value if w.outcome else 'nothing scheduled'}" for w in weeks
     )
-    width = max(len(weeks) * (size + gap), 560)
+    width = max(len(weeks) * (size + gap), 700)  # room for the legend line
     return _svg(width, size + 24, title, desc, Markup("").join(marks))
 
 
