@@ -196,7 +196,7 @@ def report_stopped_cadence(database: Database, *, org_id: str, rep_id: str, now:
             return False
         admins = db.scalars(
             select(Person.id).where(
-                Person.organization_id == org_id, Person.is_admin.is_(True), Person.active
+                Person.organization_id == org_id, Person.is_admin.is_(True), Person.active.is_(True)
             )
         ).all()
         last = series[0]
