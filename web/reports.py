@@ -103,7 +103,7 @@ def _scope() -> ReportScope:
     return scope
 
 
-def _skipped_filter(scope: ReportScope) -> SkippedFilter:
+def _skipped_filter() -> SkippedFilter:
     names = request.args.getlist("outcome")
     allowed = {outcome.value for outcome in OUTCOMES_NOT_HELD}
     if not set(names) <= allowed:
@@ -186,7 +186,7 @@ def overview() -> str:
 @signed_in()
 def skipped() -> str:
     scope = _scope()
-    narrowing = _skipped_filter(scope)
+    narrowing = _skipped_filter()
     try:
         with cadence().database.session() as db:
             page = skipped_sessions(
@@ -194,7 +194,8 @@ def skipped() -> str:
             )
     except BadCursor as error:
         raise BadQuery("That page link is broken; start from the first page.") from error
-    args = {key: value for key, value in request.args.items(multi=True) if key != "cursor"}
+    first_args = request.args.copy()
+    first_args.pop("cursor", None)
     next_args = request.args.copy()
     if page.next_cursor:
         next_args["cursor"] = page.next_cursor
@@ -208,7 +209,9 @@ def skipped() -> str:
         next_url=url_for("reports.skipped", **next_args.to_dict(flat=False))
         if page.next_cursor
         else None,
-        first_url=url_for("reports.skipped", **args) if request.args.get("cursor") else None,
+        first_url=url_for("reports.skipped", **first_args.to_dict(flat=False))
+        if request.args.get("cursor")
+        else None,
         args=_range_args(scope),
     )
 
@@ -266,7 +269,7 @@ def overview_download() -> Response:
 @signed_in()
 def skipped_download() -> Response:
     scope = _scope()
-    return _csv(skipped_csv(cadence().database, scope, _skipped_filter(scope)), "skipped", scope)
+    return _csv(skipped_csv(cadence().database, scope, _skipped_filter()), "skipped", scope)
 
 
 @bp.get("/stopped.csv")
@@ -313,7 +316,7 @@ def skipped_json() -> Response:
     try:
         with cadence().database.session() as db:
             page = skipped_sessions(
-                db, scope, _skipped_filter(scope), cursor=request.args.get("cursor") or None,
+                db, scope, _skipped_filter(), cursor=request.args.get("cursor") or None,
                 limit=_limit(),
             )  # fmt: skip
     except BadCursor as error:

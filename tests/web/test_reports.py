@@ -81,6 +81,11 @@ def test_skipped_pages_follow_the_cursor(client, history):
     ]  # fmt: skip
     html = client.get(f"/reports/skipped?{RANGE}&limit=4").get_data(as_text=True)
     assert 'rel="next"' in html and "cancelled by rep" in html
+    two = f"/reports/skipped?{RANGE}&outcome=cancelled&outcome=undocumented&limit=2"
+    second = client.get(two + f"&cursor={first['next_cursor']}").get_data(as_text=True)
+    first_link = second.split(">First page<")[0].rsplit('href="', 1)[1]
+    assert "outcome=cancelled" in first_link and "outcome=undocumented" in first_link
+    assert "cursor" not in first_link
     bad = client.get(f"/api/v1/reports/skipped?{RANGE}&cursor=nonsense")
     assert bad.status_code == 400 and bad.get_json()["error"]["status"] == 400
 
