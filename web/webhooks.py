@@ -79,21 +79,47 @@ def google() -> Response:
     verdict = verify_google(request.headers, channel)
     if verdict.verdict is Verdict.REJECTED:
         return Response(status=403)
-    if verdict.verdict is Verdict.SYNC and not _replayed(channel_id, verdict.message_number):
+    number = verdict.message_number
+    if verdict.verdict is Verdict.SYNC and not _MESSAGES.acted_on(channel_id, number):
         tasks.request_sync(pipeline(), org_id, connection_id)
+        # Recorded only once the sync is requested: if that failed (503), Google's redelivery
+        # of this very number must not read as a replay.
+        _MESSAGES.record(channel_id, number)
     return Response(status=204)
 
 
-def _replayed(channel_id: str, number: int | None) -> bool:
-    """Whether Google's message ``number`` was already acted on (a replay or late arrival)."""
-    if number is None:
-        return False
-    dispatcher = pipeline().dispatcher
-    if isinstance(dispatcher, RQDispatcher):
-        previous = coalesce.highest_message(dispatcher, channel_id, number)
-    else:
-        previous = _LOCAL_MESSAGES.raise_to(channel_id, number)
-    return previous is not None and number <= previous
+class _MessageNumbers:
+    """The highest Google message number acted on per channel: in Redis when jobs are, else
+    in this process (the embedded default is one process). Anything not above it is a
+    replay or arrived late, and a later sync has read its change already."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local: dict[str, int] = {}
+
+    def acted_on(self, channel_id: str, number: int | None) -> bool:
+        if number is None:
+            return False
+        dispatcher = pipeline().dispatcher
+        if isinstance(dispatcher, RQDispatcher):
+            highest = coalesce.highest_message(dispatcher, channel_id)
+        else:
+            with self._lock:
+                highest = self._local.get(channel_id)
+        return highest is not None and number <= highest
+
+    def record(self, channel_id: str, number: int | None) -> None:
+        if number is None:
+            return
+        dispatcher = pipeline().dispatcher
+        if isinstance(dispatcher, RQDispatcher):
+            coalesce.record_message(dispatcher, channel_id, number)
+        else:
+            with self._lock:
+                self._local[channel_id] = max(number, self._local.get(channel_id, number))
+
+
+_MESSAGES = _MessageNumbers()
 
 
 # ---------------------------------------------------------------------------- Microsoft Graph
@@ -149,23 +175,6 @@ def _channel(channel_id: str) -> tuple[str, str, Channel] | None:
             return None
         channel = stored_channel(row, services.cipher)
         return (row.organization_id, row.id, channel) if channel else None
-
-
-class _MessageNumbers:
-    """Highest Google message number per channel, in process (the embedded default)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._highest: dict[str, int] = {}
-
-    def raise_to(self, channel_id: str, number: int) -> int | None:
-        with self._lock:
-            previous = self._highest.get(channel_id)
-            self._highest[channel_id] = max(number, previous if previous is not None else number)
-            return previous
-
-
-_LOCAL_MESSAGES = _MessageNumbers()
 
 
 def start_embedded_timer(app: Flask) -> EmbeddedTimer | None:

@@ -81,12 +81,18 @@ def _release(dispatcher: RQDispatcher, lock: str, token: str) -> None:
 _RAISE_TO = """
 local previous = tonumber(redis.call('get', KEYS[1]) or '-1')
 if tonumber(ARGV[1]) > previous then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-return previous
 """
+# A channel lives at most a week (Google); its numbers are kept a day longer.
+_MESSAGE_TTL = 8 * 24 * 3600
 
 
-def highest_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> int | None:
-    """Record Google's message ``number`` for a channel; the highest seen before it."""
+def highest_message(dispatcher: RQDispatcher, channel_id: str) -> int | None:
+    """The highest Google message number acted on for a channel, if any."""
+    value = dispatcher.redis.get(dispatcher.key("channel-message", channel_id))
+    return int(value) if value is not None else None
+
+
+def record_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> None:
+    """Remember ``number`` as acted on (only ever raises the stored highest)."""
     key = dispatcher.key("channel-message", channel_id)
-    previous = int(dispatcher.redis.eval(_RAISE_TO, 1, key, number, 8 * 24 * 3600))
-    return None if previous < 0 else previous
+    dispatcher.redis.eval(_RAISE_TO, 1, key, number, _MESSAGE_TTL)

@@ -163,3 +163,23 @@ def test_the_app_has_the_pipeline_of_its_settings(settings, database, calendar):
     app = create_app(settings, database=database, providers=lambda row: calendar)
     with app.app_context():
         assert type(pipeline().dispatcher).__name__ == "InlineDispatcher"
+
+
+def test_a_notification_refused_for_want_of_redis_is_acted_on_when_redelivered(
+    app, watched, runtime, monkeypatch
+):
+    from redis.exceptions import ConnectionError
+
+    from scheduler.jobs import tasks
+
+    client = app.test_client()
+    real = tasks.request_sync
+
+    def redis_down(*args, **kwargs):
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(tasks, "request_sync", redis_down)
+    assert google(client, 7).status_code == 503
+    monkeypatch.setattr(tasks, "request_sync", real)
+    assert google(client, 7).status_code == 204  # Google's redelivery of the same message
+    assert queued(runtime) == 1
