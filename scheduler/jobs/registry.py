@@ -37,15 +37,11 @@ class JobSpec:
 
 
 class Job(Generic[P, R]):
-    """A declared job: call it (RQ does) to run it in this process's runtime."""
+    """A declared job: its function (which takes the ``Runtime`` first) and its spec."""
 
     def __init__(self, function: Callable[Concatenate[Runtime, P], R], spec: JobSpec):
-        functools.update_wrapper(self, function)  # type: ignore[arg-type]
         self.function = function
         self.spec = spec
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self.perform(current(), *args, **kwargs)
 
     def perform(self, runtime: Runtime, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run once in ``runtime``; record the failure if it will not be retried."""
@@ -72,11 +68,12 @@ def job(
 
 
 def _as_function(declared: Job[P, R]) -> Callable[P, R]:
-    """A plain module-level function (RQ stores jobs by import path), carrying its ``Job``."""
+    """A plain module-level function taking ids only (RQ stores jobs by import path) that
+    runs in this process's installed runtime; it carries its ``Job`` as ``.job``."""
 
     @functools.wraps(declared.function)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        return declared(*args, **kwargs)
+        return declared.perform(current(), *args, **kwargs)
 
     run.job = declared  # type: ignore[attr-defined]
     return run

@@ -314,3 +314,28 @@ def test_a_grant_lost_while_refreshing_an_agenda_marks_the_connection(
             ConnectionStatus.RECONNECT_REQUIRED
         )
         assert [f.job for f in recent_job_failures(db, booked.org_id)] == ["refresh_agenda"]
+
+
+def test_jobs_on_an_outlook_mailbox_wait_for_one_of_its_four_slots(
+    runtime, booked, calendar, database
+):
+    from scheduler.models import Provider
+
+    with database.session() as db:
+        db.get(CalendarConnection, booked.connection_id).provider = Provider.MICROSOFT
+    busy = [
+        mailbox_slot(runtime.dispatcher, "pat@acme.test", limit=4, lease=30, wait=0)
+        for _ in range(4)
+    ]
+    for slot in busy:
+        slot.__enter__()
+    runtime.dispatcher.enqueue(tasks.sync_connection, booked.org_id, booked.connection_id)
+    drain(runtime)  # four other jobs hold the mailbox: busy, retried, given up
+    assert calendar.calls["changes"] == 0
+    with database.session() as db:
+        assert "MailboxBusy" in recent_job_failures(db, booked.org_id)[0].error
+
+    busy[0].__exit__(None, None, None)
+    runtime.dispatcher.enqueue(tasks.sync_connection, booked.org_id, booked.connection_id)
+    drain(runtime)
+    assert calendar.calls["changes"] == 1
