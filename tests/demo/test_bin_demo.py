@@ -27,7 +27,7 @@ from web.demo.people import planned_outcomes
 from web.demo.radicale import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 120.0  # the first start seeds (about ten seconds on the 2-core machine)
+START_TIMEOUT = 120.0  # the first start seeds (20-30 s on the 2-core machine)
 STOP_TIMEOUT = 20.0
 
 

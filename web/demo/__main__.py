@@ -90,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bin/demo: port {args.port} is taken; try bin/demo --port 8000", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    # Ctrl-C works even when started from a script that ignores SIGINT (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     radicale_port = args.radicale_port or first_free_port(RADICALE_PORT)
     try:
         with running_radicale(
@@ -123,7 +125,7 @@ def _seeded_org(
         return org_id
     if org_id is not None or marker.exists():
         raise HalfSeeded(f"{data}/ holds part of a demo (an interrupted seed?): remove it")
-    print("Seeding the demo organisation (first start, a few seconds)...", flush=True)
+    print("Seeding the demo organisation (first start only, under a minute)...", flush=True)
     link = agenda_link_builder(settings.secret_key, settings.base_url)
     seeded = seed(database, cipher, server, link, now=datetime.now(UTC))
     marker.write_text(seeded.org_id + "\n")
