@@ -251,11 +251,21 @@ def stack(stack_factory) -> Stack:
 def watched_google(pg_schema, ca, tmp_path_factory) -> Iterator[tuple[Stack, Series]]:
     """One booked and watched Google series shared by a module's tests (each uses its own
     week), so they pay for one worker start and one booking."""
+    yield from _watched(Provider.GOOGLE, pg_schema, ca, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def watched_outlook(pg_schema, ca, tmp_path_factory) -> Iterator[tuple[Stack, Series]]:
+    """The same through Outlook: a Graph subscription instead of a Google channel."""
+    yield from _watched(Provider.MICROSOFT, pg_schema, ca, tmp_path_factory)
+
+
+def _watched(provider, pg_schema, ca, tmp_path_factory):  # type: ignore[no-untyped-def]
     redis = RedisServer().start()
     with GoogleEmulator({MANAGER: "Patrick", REP: "George"}, ca=ca) as google:
         stacks = Stacks(pg_schema, ca, google, redis, tmp_path_factory.mktemp("watched"))
         try:
-            stack = stacks.build()
+            stack = stacks.build(provider=provider)
             yield stack, stack.book_and_watch()
         finally:
             stacks.close()
