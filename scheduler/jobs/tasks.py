@@ -7,9 +7,11 @@ enqueue one small job per object, so one bad calendar never holds up the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date, time, timedelta
+
+from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import CalendarProvider
 from integrations.factory import push_channels
@@ -24,6 +26,7 @@ from scheduler.usecases import booking, calendar_sync, pending_bookings, upkeep,
 from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
+from scheduler.usecases.upkeep import Pair
 
 # ---------------------------------------------------------------------------- booking
 
@@ -261,7 +264,10 @@ def finish_interrupted_bookings(rt: Runtime) -> int:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _fan_out(rt: Runtime, each, find) -> int:  # type: ignore[no-untyped-def]
+def _fan_out(
+    rt: Runtime, each: Callable[[str, str], object], find: Callable[[DbSession], list[Pair]]
+) -> int:
+    """One ``each(org_id, object_id)`` job per pair ``find`` returns."""
     with rt.database.session() as db:
         pairs = find(db)
     for org_id, object_id in pairs:
