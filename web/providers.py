@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
@@ -74,6 +74,21 @@ def manager_calendar(org_id: str, manager_id: str) -> tuple[CalendarConnection, 
     if connection.status == ConnectionStatus.RECONNECT_REQUIRED:
         raise NoCalendar("Your calendar connection needs reconnecting.")
     return connection, cadence().providers(connection)
+
+
+def own_calendars(org_id: str, people: Iterable[Person]) -> dict[str, CalendarProvider]:
+    """The calendars these people connected themselves, by email: they speak for their
+    owners where the manager's connection cannot read them (CalDAV reads only its own)."""
+    by_id = {person.id: person for person in people}
+    with cadence().database.session() as db:
+        rows = db.scalars(
+            select(CalendarConnection).where(
+                CalendarConnection.organization_id == org_id,
+                CalendarConnection.person_id.in_(by_id),
+                CalendarConnection.status == ConnectionStatus.ACTIVE,
+            )
+        ).all()
+    return {by_id[row.person_id].email: cadence().providers(row) for row in rows}
 
 
 def reconnect_needed(person: Person) -> list[CalendarConnection]:

@@ -16,7 +16,12 @@ from web import queries
 from web.forms import parse_day
 from web.identity import signed_in
 from web.manager import bp
-from web.providers import CalendarUnavailable, calendar_errors, manager_calendar
+from web.providers import (
+    CalendarUnavailable,
+    calendar_errors,
+    manager_calendar,
+    own_calendars,
+)
 from web.services import cadence
 
 
@@ -43,6 +48,7 @@ def slots(rep_id: str) -> Any:
                     manager_id=g.person.id,
                     rep_ids=[rep.id],
                     first_day=first_day,
+                    own_calendars=own_calendars(g.person.organization_id, [rep]),
                 )
             candidates = proposal.candidates
         except CalendarUnavailable as error:

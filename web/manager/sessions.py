@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,22 +10,24 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from scheduler.agenda import SessionAgenda
-from scheduler.conflicts import OccurrenceConflict, find_conflicts
+from scheduler.conflicts import OccurrenceConflict
 from scheduler.debrief import ActionItemDraft, DebriefDraft, Owner
-from scheduler.intervals import Interval
 from scheduler.models import Person, Series, Session
-from scheduler.usecases.agendas import series_title, session_agenda
+from scheduler.usecases.agendas import session_agenda
 from scheduler.usecases.debriefing import record_debrief
 from scheduler.usecases.directory import InvalidInput
-from scheduler.usecases.proposals import read_availability, working_hours
 from scheduler.usecases.scope import get_in_org
-from scheduler.usecases.sessions import series_slot
-from scheduler.usecases.weeks import cancel_session, move_session
+from scheduler.usecases.weeks import cancel_session, move_session, upcoming_conflicts
 from web import queries
 from web.forms import FieldErrors, by_field, parse_day
 from web.identity import signed_in
 from web.manager import bp
-from web.providers import CalendarUnavailable, calendar_errors, manager_calendar
+from web.providers import (
+    CalendarUnavailable,
+    calendar_errors,
+    manager_calendar,
+    own_calendars,
+)
 from web.services import cadence
 
 EXTRA_ACTION_ROWS = 1
@@ -53,27 +55,20 @@ def series(series_id: str) -> Any:
 
 
 def _conflicts(series: Series, rep: Person, now: datetime) -> dict[datetime, OccurrenceConflict]:
-    """Coming occurrences that collide with either calendar, keyed by their scheduled start."""
+    """Coming weeks over the horizon that collide with either calendar, by scheduled start."""
     organisation = queries.organization(series.organization_id)
     connection, calendar = manager_calendar(series.organization_id, series.manager_id)
-    manager = g.person
-    today = now.astimezone(ZoneInfo(series.zone)).date()
-    weeks = organisation.horizon_weeks
-    window = Interval(now - timedelta(days=1), now + timedelta(weeks=weeks + 1))
     with calendar_errors(connection):
-        seen = read_availability(calendar, [manager.email, rep.email], window)
-    found = find_conflicts(
-        series_slot(series),
-        series.first_day,
-        seen[manager.email],
-        working_hours(manager, organisation),
-        seen[rep.email],
-        working_hours(rep, organisation),
-        from_day=today,
-        weeks=weeks,
-        series_label=series_title(manager, rep),
-    )
-    return {conflict.occurrence.start: conflict for conflict in found}
+        found = upcoming_conflicts(
+            cadence().database,
+            calendar,
+            org_id=series.organization_id,
+            series_id=series.id,
+            today=now.astimezone(ZoneInfo(series.zone)).date(),
+            weeks=organisation.horizon_weeks,
+            own_calendars=own_calendars(series.organization_id, [rep]),
+        )
+    return {week.conflict.occurrence.start: week.conflict for week in found}
 
 
 @bp.post("/sessions/<session_id>/move")
