@@ -85,9 +85,14 @@ def session_agenda(db: DbSession, row: Session, link: AgendaLink, *, today: date
     rep = db.get(Person, row.rep_id)
     assert series is not None and manager is not None and rep is not None
     start = row.current_start or row.scheduled_start
+    # Carried over: what earlier weeks agreed, not what this week's own debrief records.
     items = db.scalars(
-        select(ActionItem).where(
-            ActionItem.series_id == series.id, ActionItem.organization_id == row.organization_id
+        select(ActionItem)
+        .join(Session, Session.id == ActionItem.session_id)
+        .where(
+            ActionItem.series_id == series.id,
+            ActionItem.organization_id == row.organization_id,
+            Session.scheduled_start < row.scheduled_start,
         )
     )
     points = db.scalars(

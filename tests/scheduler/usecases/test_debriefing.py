@@ -117,6 +117,9 @@ def test_open_items_and_talking_points_reach_the_next_agenda(database, calendar,
     assert [item.overdue for item in agenda.open_items] == [True, False]
     assert agenda.talking_points == ("Pricing for <Globex>",)
     assert agenda.url.endswith(second.id)
+    with database.session() as db:
+        own_week = session_agenda(db, db.get(Session, first.id), link, today=date(2026, 10, 24))
+    assert own_week.open_items == ()  # a week's own items are not "carried over" into it
 
 
 def test_another_rep_cannot_complete_or_add_to_a_session(database, calendar, team):
