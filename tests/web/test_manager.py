@@ -229,3 +229,75 @@ def test_a_debrief_with_three_items_is_recorded(client, org, database):
         assert db.scalar(select(func.count()).select_from(ActionItem)) == 3
     items = client.get("/manager/action-items").get_data(as_text=True)
     assert "Action 0" in items and "Action 2" in items
+
+
+def test_changing_the_weekly_time_ends_the_old_series_and_books_the_new(
+    client, org, calendar, database
+):
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    series_url = answer.headers["Location"]
+    old_id = series_url.rsplit("/", 1)[1]
+    assert "Change the weekly time" in client.get(series_url).get_data(as_text=True)
+
+    page = client.get(f"/manager/reps/{org.rep_ids[0]}/slots?change=1").get_data(as_text=True)
+    assert "A new standing time instead of" in page
+    form = page[page.index(f'action="/manager/series/{old_id}/retime"') :]
+    fields = dict(
+        re.findall(r'name="(weekday|local_time|minutes|zone|first_day)" value="([^"]*)"', form)[:5]
+    )
+    moved = post(client, f"/manager/series/{old_id}/retime", fields, page=series_url)
+
+    assert moved.status_code == 302
+    new_id = moved.headers["Location"].rsplit("/", 1)[1]
+    assert new_id != old_id
+    with database.session() as db:
+        assert db.get(Series, old_id).status == "ended"
+        new = db.get(Series, new_id)
+        assert (new.status, new.previous_series_id) == ("active", old_id)
+        assert new.local_time == fields["local_time"]
+    assert calendar.calls["end_series"] == 1 and calendar.calls["create_series"] == 2
+
+
+def test_ending_a_series_needs_a_day_after_today(client, org, calendar, database):
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    series_url = answer.headers["Location"]
+    series_id = series_url.rsplit("/", 1)[1]
+
+    refused = post(
+        client,
+        f"/manager/series/{series_id}/end",
+        {"from_day": "2026-10-19"},
+        page=series_url,
+        follow_redirects=True,
+    )
+    assert "Choose a day after today" in refused.get_data(as_text=True)
+    assert calendar.calls["end_series"] == 0
+
+    ended = post(
+        client, f"/manager/series/{series_id}/end", {"from_day": "2026-11-02"}, page=series_url
+    )
+    assert ended.status_code == 302
+    with database.session() as db:
+        series = db.get(Series, series_id)
+        assert (series.status, series.until.isoformat()) == ("ended", "2026-11-01")
+    assert calendar.calls["end_series"] == 1
+
+
+def test_another_managers_series_cannot_be_ended(client, org, calendar, make_org, app):
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    series_id = answer.headers["Location"].rsplit("/", 1)[1]
+    stranger = app.test_client()
+    make_org(
+        stranger,
+        email="hank@globex.test",
+        organization="Globex",
+        reps=(("ann@globex.test", "Ann", "UTC"),),
+    )
+    refused = post(
+        stranger,
+        f"/manager/series/{series_id}/end",
+        {"from_day": "2026-11-02"},
+        page="/manager/team",
+    )
+    assert refused.status_code == 404
+    assert calendar.calls["end_series"] == 0

@@ -10,7 +10,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from scheduler.recurrence import WeeklySlot
-from scheduler.usecases.booking import AlreadyBooked, book_series
+from scheduler.usecases.booking import (
+    AlreadyBooked,
+    book_series,
+    change_series_time,
+    end_series,
+)
 from scheduler.usecases.proposals import propose_slots
 from web import queries
 from web.forms import parse_day
@@ -37,7 +42,10 @@ def slots(rep_id: str) -> Any:
     member = next((m for m in queries.team(g.person) if m.rep.id == rep.id), None)
     first_day = _tomorrow(g.person.zone)
     candidates, problem = [], None
-    if member is None or member.series is None:
+    series = member.series if member else None
+    # ?change=1 on a booked pair proposes a new standing time (the series page links here).
+    changing = series is not None and request.args.get("change") == "1"
+    if series is None or changing:
         try:
             connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
             with calendar_errors(connection):
@@ -56,7 +64,8 @@ def slots(rep_id: str) -> Any:
     return render_template(
         "manager/slots.html",
         rep=rep,
-        series=member.series if member else None,
+        series=series,
+        changing=changing,
         candidates=candidates,
         first_day=first_day,
         problem=problem,
@@ -92,6 +101,66 @@ def book(rep_id: str) -> Response:
         return redirect(url_for("manager.slots", rep_id=rep.id))
     flash(f"Booked: the 1:1 with {rep.name or rep.email} is in both calendars.", "ok")
     return redirect(url_for("manager.series", series_id=series_id))
+
+
+@bp.post("/series/<series_id>/retime")
+@signed_in("manager")
+def retime(series_id: str) -> Response:
+    """A new standing time from a date: the old series ends there, its continuation starts."""
+    with cadence().database.session() as db:
+        series = queries.managed_series(db, g.person, series_id)
+    slot, from_day = _submitted_slot()
+    services = cadence()
+    try:
+        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
+        with calendar_errors(connection):
+            continuation = change_series_time(
+                services.database,
+                calendar,
+                org_id=g.person.organization_id,
+                series_id=series.id,
+                slot=slot,
+                from_day=from_day,
+                actor_id=g.person.id,
+                link=services.agenda_link,
+                now=services.now(),
+            )
+    except CalendarUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("manager.series", series_id=series.id))
+    flash("The weekly 1:1 has a new time; both calendars are updated.", "ok")
+    return redirect(url_for("manager.series", series_id=continuation))
+
+
+@bp.post("/series/<series_id>/end")
+@signed_in("manager")
+def end(series_id: str) -> Response:
+    """No more 1:1s of this series from the chosen day (the rep's calendar is told)."""
+    with cadence().database.session() as db:
+        series = queries.managed_series(db, g.person, series_id)
+    from_day = parse_day(request.form.get("from_day", ""))
+    if from_day is None or from_day <= cadence().now().astimezone(ZoneInfo(series.zone)).date():
+        flash("Choose a day after today to end the series from.", "error")
+        return redirect(url_for("manager.series", series_id=series.id))
+    services = cadence()
+    try:
+        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
+        with calendar_errors(connection):
+            end_series(
+                services.database,
+                calendar,
+                org_id=g.person.organization_id,
+                series_id=series.id,
+                from_day=from_day,
+                actor_id=g.person.id,
+                link=services.agenda_link,
+                now=services.now(),
+            )
+    except CalendarUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("manager.series", series_id=series.id))
+    flash(f"The weekly 1:1 ends before {from_day.strftime('%a %d %b %Y')}.", "ok")
+    return redirect(url_for("manager.team"))
 
 
 def _submitted_slot() -> tuple[WeeklySlot, date]:
