@@ -38,7 +38,8 @@ from scheduler import jobs
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.jobs import tasks
-from scheduler.models import CalendarConnection, Provider, Series, SeriesStatus, Session
+from scheduler.jobs.runtime import Runtime
+from scheduler.models import CalendarConnection, Person, Provider, Series, SeriesStatus, Session
 from scheduler.settings import Settings
 from scheduler.usecases.connections import save_connection
 from scheduler.usecases.directory import add_rep, create_organization
@@ -160,7 +161,17 @@ def main() -> None:
         ca.close()
 
 
-def seed(database, settings, google, runtime, managers):  # type: ignore[no-untyped-def]
+# (organisation id, connection id, manager's email, rep's email)
+Watched = tuple[str, str, str, str]
+
+
+def seed(
+    database: Database,
+    settings: Settings,
+    google: GoogleEmulator,
+    runtime: Runtime,
+    managers: int,
+) -> list[Watched]:
     """Managers, reps and Google connections; each series booked and watched by a worker."""
     now = datetime.now(UTC)
     cipher = TokenCipher(settings.token_keys)
@@ -185,8 +196,6 @@ def seed(database, settings, google, runtime, managers):  # type: ignore[no-unty
             now=now,
         )
         with database.session() as db:
-            from scheduler.models import Person
-
             db.get(Person, manager_id).is_manager = True
         rep_id = add_rep(
             database,
@@ -236,7 +245,14 @@ def seed(database, settings, google, runtime, managers):  # type: ignore[no-unty
     return found
 
 
-def throughput(database, settings, ca, connection, args):  # type: ignore[no-untyped-def]
+def throughput(
+    database: Database,
+    settings: Settings,
+    ca: LocalCA,
+    connection: Watched,
+    args: argparse.Namespace,
+) -> tuple[float, float, float]:
+    """Notifications per second accepted, and the per-request p50 and p95 (seconds)."""
     _, connection_id, _, _ = connection
     with database.session() as db:
         row = db.get(CalendarConnection, connection_id)
@@ -273,7 +289,14 @@ def throughput(database, settings, ca, connection, args):  # type: ignore[no-unt
     return args.notifications / elapsed, percentile(took, 0.5), percentile(took, 0.95)
 
 
-def latency(database, google, connections, weeks, answer) -> list[float]:  # type: ignore[no-untyped-def]
+def latency(
+    database: Database,
+    google: GoogleEmulator,
+    connections: list[Watched],
+    weeks: range,
+    answer: str,
+) -> list[float]:
+    """Seconds from each rep's answer in the emulator to the session showing it."""
     took: list[float] = []
     for week in weeks:
         pending = {}
