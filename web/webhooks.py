@@ -41,7 +41,7 @@ _EXTENSION = "cadence.jobs"
 
 @bp.record_once
 def _wire_pipeline(state: BlueprintSetupState) -> None:
-    """Give the app its job pipeline: RQ with Redis, else inline plus an embedded timer."""
+    """Give the app its job pipeline: RQ queues with Redis, else jobs run inline."""
     app = state.app
     services = app.extensions["cadence"]
     runtime = jobs.build(
