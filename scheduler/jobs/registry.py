@@ -4,8 +4,9 @@
 and what a failure is recorded against. Per-object jobs take ``(org_id, object_id, ...)``;
 new arguments go last, as keywords with defaults, so jobs queued before a deploy still run.
 
-Only ``RateLimited`` and ``Transient`` are retried (by RQ, with backoff); any other error
-ends the job at once. A job's last failure is written where admins see it.
+Only ``RateLimited`` and ``Transient`` (and the database being briefly unreachable) are
+retried, by RQ with backoff; any other error ends the job at once. A job's last failure is
+written where admins see it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
+from sqlalchemy.exc import OperationalError
+
 from integrations.base import RateLimited, Transient
 from scheduler.jobs.runtime import Runtime, current
 
@@ -24,7 +27,9 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-RETRYABLE = (RateLimited, Transient)
+# A provider asking us to slow down or failing for now, or the database briefly unreachable
+# (a restart, a failover, a deadlock victim): worth trying again. Nothing else is.
+RETRYABLE = (RateLimited, Transient, OperationalError)
 
 
 @dataclass(frozen=True)

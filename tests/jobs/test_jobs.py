@@ -339,3 +339,16 @@ def test_jobs_on_an_outlook_mailbox_wait_for_one_of_its_four_slots(
     runtime.dispatcher.enqueue(tasks.sync_connection, booked.org_id, booked.connection_id)
     drain(runtime)
     assert calendar.calls["changes"] == 1
+
+
+def test_a_database_blip_is_retried_like_a_transient_provider_failure(
+    runtime, booked, calendar, database
+):
+    from sqlalchemy.exc import OperationalError
+
+    calendar.fail_next(OperationalError("SELECT 1", {}, Exception("server closed the connection")))
+    runtime.dispatcher.enqueue(tasks.sync_connection, booked.org_id, booked.connection_id)
+    drain(runtime)
+    assert calendar.calls["changes"] == 2
+    with database.session() as db:
+        assert recent_job_failures(db, booked.org_id) == []
