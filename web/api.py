@@ -25,6 +25,7 @@ from scheduler.usecases.directory import InvalidInput, add_rep
 from web import api_queries
 from web.api_json import action_item_json, person_json, series_json, session_json
 from web.identity import has_role
+from web.input_guard import nul_fields
 from web.openapi import openapi_document
 from web.providers import CalendarUnavailable, calendar_errors, manager_calendar
 from web.security import csrf
@@ -61,6 +62,17 @@ def problem(error: ApiProblem) -> Response:
 @bp.errorhandler(InvalidInput)
 def invalid(error: InvalidInput) -> Response:
     return problem(ApiProblem(422, "The input breaks a rule.", error.errors))
+
+
+@bp.before_request
+def refuse_nul_characters() -> None:
+    fields = nul_fields()
+    if fields:
+        raise ApiProblem(
+            400,
+            "Text cannot contain a NUL character.",
+            [FieldError(name, "Remove the NUL character (U+0000).") for name in fields],
+        )
 
 
 @bp.before_request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, g, jsonify, request
 
 from integrations.factory import connection_calendars
 from scheduler.crypto import TokenCipher
@@ -13,6 +13,7 @@ from scheduler.settings import Settings
 from web import admin, api, auth, errors, forms, manager, rep, reports, security, timefmt, webhooks
 from web.agenda_links import agenda_link_builder
 from web.identity import load_signed_in_person
+from web.input_guard import nul_fields
 from web.providers import reconnect_needed
 from web.services import Clock, ProviderFactory, Services
 
@@ -46,6 +47,15 @@ def create_app(
     timefmt.register(app)
     forms.register(app)
     app.before_request(load_signed_in_person)
+
+    @app.before_request
+    def refuse_nul_characters() -> Response | None:
+        if request.blueprint == "api":  # the API answers with its own field list
+            return None
+        fields = nul_fields()
+        if fields:
+            return errors.error_answer(400, f"Remove the NUL character from: {', '.join(fields)}.")
+        return None
 
     @app.context_processor
     def page_context() -> dict[str, object]:

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from scheduler.models import ApiToken, Session
+from scheduler.models import ApiToken, Person, Session
 from tests.web.conftest import NOW, csrf_token, post, set_password, sign_in
 from tests.web.test_manager import book_top_slot
 
@@ -169,3 +169,25 @@ def test_another_organisations_token_sees_nothing_here(app, client, org, make_or
     script = app.test_client()
     assert script.get("/api/v1/series", headers=bearer(globex)).get_json()["data"] == []
     assert script.get(f"/api/v1/people/{org.rep_ids[0]}", headers=bearer(globex)).status_code == 404
+
+
+def test_a_nul_character_is_refused_by_field_on_every_database(client, org, token, database):
+    answer = client.application.test_client().post(
+        "/api/v1/people",
+        json={"email": "ann@acme.test", "name": "Ann\x00", "zone": "UTC"},
+        headers=bearer(token),
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["fields"] == [
+        {"field": "name", "message": "Remove the NUL character (U+0000)."}
+    ]
+    page = post(
+        client,
+        "/manager/team/reps",
+        {"email": "ann@acme.test", "name": "A\x00", "zone": "UTC"},
+        page="/manager/team",
+    )
+    assert page.status_code == 400
+    assert "Remove the NUL character from: name" in page.get_data(as_text=True)
+    with database.session() as db:
+        assert db.scalar(select(Person).where(Person.email == "ann@acme.test")) is None
