@@ -8,7 +8,7 @@ enqueue one small job per object, so one bad calendar never holds up the rest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import date, time, timedelta
 
 from sqlalchemy.orm import Session as DbSession
@@ -22,11 +22,15 @@ from scheduler.jobs.registry import job
 from scheduler.jobs.runtime import Runtime
 from scheduler.models import CalendarConnection, Provider, Series, Session
 from scheduler.recurrence import WeeklySlot
-from scheduler.usecases import booking, calendar_sync, pending_bookings, upkeep, weeks
+from scheduler.reports import mail
+from scheduler.usecases import booking, calendar_sync, excusals, pending_bookings, upkeep, weeks
 from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.upkeep import Pair
+
+# A vacation entered late still excuses the weeks it covered, for the reports.
+EXCUSE_LOOKBACK = timedelta(weeks=2)
 
 # ---------------------------------------------------------------------------- booking
 
@@ -184,6 +188,31 @@ def report_conflicts(rt: Runtime, org_id: str, series_id: str) -> int:
         )
 
 
+@job("periodic", timeout=180, subject="Person")
+def excuse_weeks(rt: Runtime, org_id: str, manager_id: str, connection_id: str) -> int:
+    """Mark the manager's recent and coming weeks excused, or not, from the calendars' absences
+    and the organisation's holidays; returns how many weeks changed."""
+    now = rt.clock()
+    with rt.database.session() as db:
+        own = upkeep.reps_own_connections(db, org_id, manager_id)
+    with ExitStack() as opened:
+        calendar = opened.enter_context(_calendar(rt, org_id, connection_id))
+        own_calendars = {
+            email: opened.enter_context(_calendar(rt, org_id, rep_connection))
+            for email, rep_connection in own
+        }
+        return excusals.mark_excused_weeks(
+            rt.database,
+            calendar,
+            org_id=org_id,
+            manager_id=manager_id,
+            from_day=now.date() - EXCUSE_LOOKBACK,
+            weeks=EXCUSE_LOOKBACK.days // 7 + rt.tuning.conflict_weeks,
+            now=now,
+            own_calendars=own_calendars,
+        )
+
+
 @job("periodic", timeout=60, subject="Person")
 def report_stopped_cadence(rt: Runtime, org_id: str, rep_id: str) -> bool:
     return upkeep.report_stopped_cadence(rt.database, org_id=org_id, rep_id=rep_id, now=rt.clock())
@@ -228,6 +257,21 @@ def refresh_due_agendas(rt: Runtime) -> int:
     for org_id, session_id in pairs:
         rt.dispatcher.enqueue(refresh_agenda, org_id, session_id)
     return len(pairs)
+
+
+@job("periodic", timeout=300, retries=0)
+def excuse_all(rt: Runtime) -> int:
+    with rt.database.session() as db:
+        managers = upkeep.managers_to_excuse(db)
+    for org_id, manager_id, connection_id in managers:
+        rt.dispatcher.enqueue(excuse_weeks, org_id, manager_id, connection_id)
+    return len(managers)
+
+
+@job("periodic", timeout=600, retries=0)
+def send_digests(rt: Runtime) -> int:
+    """The weekly digest to each admin and manager, once a week each (safe to run hourly)."""
+    return mail.send_all_weekly_digests(rt.database, rt.settings, now=rt.clock())
 
 
 @job("periodic", timeout=300, retries=0)

@@ -67,6 +67,35 @@ def live_series(db: DbSession) -> list[Pair]:
     return [(org_id, object_id) for org_id, object_id in rows]
 
 
+def managers_to_excuse(db: DbSession) -> list[tuple[str, str, str]]:
+    """(organisation, manager, calendar connection) for each manager with a live series whose
+    calendar Cadence can read: their weeks are checked for absences and holidays."""
+    rows = db.execute(
+        select(Series.organization_id, Series.manager_id, func.min(Series.connection_id))
+        .join(CalendarConnection, CalendarConnection.id == Series.connection_id)
+        .where(
+            Series.status == SeriesStatus.ACTIVE,
+            CalendarConnection.status == ConnectionStatus.ACTIVE,
+        )
+        .group_by(Series.organization_id, Series.manager_id)
+    )
+    return [(org_id, manager_id, connection_id) for org_id, manager_id, connection_id in rows]
+
+
+def reps_own_connections(db: DbSession, org_id: str, manager_id: str) -> list[tuple[str, str]]:
+    """(email, connection id) of the manager's reps who connected their own calendar."""
+    rows = db.execute(
+        select(Person.email, CalendarConnection.id)
+        .join(CalendarConnection, CalendarConnection.person_id == Person.id)
+        .where(
+            Person.organization_id == org_id,
+            Person.manager_id == manager_id,
+            CalendarConnection.status == ConnectionStatus.ACTIVE,
+        )
+    )
+    return [(email, connection_id) for email, connection_id in rows]
+
+
 def sessions_needing_agenda(db: DbSession, *, now: datetime, lead: timedelta) -> list[Pair]:
     """Sessions starting within ``lead`` whose invite has not had its agenda refreshed since
     the lead window opened (hand-edited and cancelled weeks are left alone)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from integrations.base import (
     Response,
     Transient,
 )
+from scheduler.intervals import BusyKind
 from scheduler.jobs import tasks
 from scheduler.jobs.mailbox import MailboxBusy, mailbox_slot
 from scheduler.models import (
@@ -352,3 +353,24 @@ def test_a_database_blip_is_retried_like_a_transient_provider_failure(
     assert calendar.calls["changes"] == 2
     with database.session() as db:
         assert recent_job_failures(db, booked.org_id) == []
+
+
+def test_absences_in_the_calendar_excuse_their_weeks_through_the_periodic_job(
+    runtime, booked, calendar, database, clock
+):
+    tuesday = datetime(2026, 10, 27, 14, tzinfo=UTC)  # the second week's 10:00 New York
+    calendar.add_busy(
+        "george@acme.test",
+        tuesday - timedelta(days=1),
+        tuesday + timedelta(days=2),
+        kind=BusyKind.OUT_OF_OFFICE,
+    )
+    assert tasks.excuse_all.job.perform(runtime) == 1
+    drain(runtime)
+    weeks = _sessions(database, booked.series_ids[0])
+    assert [(w.excused, w.excused_reason) for w in weeks[:3]] == [
+        (False, ""),
+        (True, "George out of office"),
+        (False, ""),
+    ]
+    assert weeks[1].outcome == "excused"
