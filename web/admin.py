@@ -14,6 +14,7 @@ from scheduler.usecases.accounts import invite_person, set_roles
 from scheduler.usecases.agendas import manager_template
 from scheduler.usecases.api_tokens import issue_token, revoke_token
 from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.job_failures import recent_job_failures
 from scheduler.usecases.organisation import (
     LIMITS,
     OrganizationSettings,
@@ -156,8 +157,11 @@ def agenda_template() -> Any:
 @bp.get("/connections")
 @signed_in("admin")
 def connections() -> str:
+    org_id = g.person.organization_id
+    with cadence().database.session() as db:
+        failures = recent_job_failures(db, org_id, limit=20)
     return render_template(
-        "admin/connections.html", rows=queries.connection_health(g.person.organization_id)
+        "admin/connections.html", rows=queries.connection_health(org_id), failures=failures
     )
 
 

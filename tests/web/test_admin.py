@@ -8,6 +8,8 @@ from sqlalchemy import select
 from scheduler.crypto import TokenCipher
 from scheduler.models import AgendaTemplateRow, Organization, Person, Provider
 from scheduler.usecases.connections import mark_reconnect_required, save_connection
+from scheduler.usecases.directory import create_organization
+from scheduler.usecases.job_failures import record_job_failure
 from tests.web.conftest import NOW, post, set_password, sign_in
 
 SETTINGS = {
@@ -114,6 +116,38 @@ def test_connection_health_lists_reconnect_required_first(client, org, database,
     assert page.index("pat@acme-ms.test") < page.index("Working")
     assert "Reconnect required" in page and "invalid_grant" in page
     assert "needs reconnecting" in page  # the banner: the admin is this connection's owner
+
+
+def test_failed_background_jobs_are_shown_to_admins(client, org, database):
+    record_job_failure(
+        database,
+        org_id=org.org_id,
+        job="sync_connection",
+        subject_type="CalendarConnection",
+        subject_id="c0ffee00-0000",
+        error=TimeoutError("calendar did not answer"),
+        now=NOW,
+    )
+    other_org, _ = create_organization(
+        database,
+        name="Globex",
+        admin_email="hank@globex.test",
+        admin_name="Hank",
+        zone="UTC",
+        now=NOW,
+    )
+    record_job_failure(
+        database,
+        org_id=other_org,
+        job="book_series",
+        subject_type="Person",
+        subject_id="x",
+        error=RuntimeError("not ours"),
+        now=NOW,
+    )
+    page = client.get("/admin/connections").get_data(as_text=True)
+    assert "sync_connection" in page and "TimeoutError: calendar did not answer" in page
+    assert "not ours" not in page
 
 
 def test_admin_pages_are_for_admins_only(app, client, org, database):
