@@ -43,18 +43,24 @@ def _operation(
     body: dict[str, Any] | None = None,
     parameters: list[dict[str, Any]] | None = None,
     errors: tuple[str, ...] = ("401",),
+    explain: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     messages = {
-        "400": "Malformed JSON",
+        "400": "Malformed JSON, or a NUL character in a field (anywhere in the request)",
         "401": "Not authenticated",
         "403": "Not allowed for this role",
         "404": "Not found in your organisation",
         "409": "Conflicts with what exists (already booked, calendar unavailable)",
         "422": "Invalid input; fields names each field at fault",
+        **(explain or {}),
     }
     operation: dict[str, Any] = {
         "summary": summary,
-        "responses": {status: ok, **{code: _error(messages[code]) for code in errors}},
+        # Any request may carry a NUL character, which is refused with a 400 (web/input_guard).
+        "responses": {
+            status: ok,
+            **{code: _error(messages[code]) for code in sorted({"400", *errors})},
+        },
     }
     if body is not None:
         operation["requestBody"] = {
@@ -68,6 +74,274 @@ def _operation(
 
 def _path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+def _closed(required: list[str], **properties: Any) -> dict[str, Any]:
+    """An object with exactly these properties: the conformance test then catches drift."""
+    return {**_object(required, **properties), "additionalProperties": False}
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+_SCORE = {
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}],
+    "description": "held / expected; null when nothing was expected",
+}
+_OUTCOMES = [
+    "held", "undocumented", "moved", "rescheduled", "cancelled", "declined", "excused",
+    "stopped", "upcoming",
+]  # fmt: skip
+_NOT_HELD = ["cancelled", "declined", "rescheduled", "stopped", "undocumented"]
+_COUNT_FIELDS = [
+    "expected", "held", "undocumented", "moved", "rescheduled", "cancelled",
+    "cancelled_by_manager", "cancelled_by_rep", "cancelled_by_unknown", "declined", "excused",
+    "stopped", "upcoming",
+]  # fmt: skip
+_ITEM_FIELDS = ["created", "completed", "completed_on_time", "overdue"]
+# A calendar date as YYYY-MM-DD only (the API refuses other ISO spellings and far-off years).
+_REPORT_DAY = {**_DAY, "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_RANGE = [
+    _query("from", _REPORT_DAY, "First day of the range (its week's Monday is used)"),
+    _query("to", _REPORT_DAY, "Last day of the range (default today; at most 106 weeks)"),
+]
+_MANAGER = _query(
+    "manager", {"type": "string"}, "Admins: one manager's 1:1s (managers always get their own)"
+)
+_REPORT_ERRORS = ("400", "401", "403", "404")
+_REPORT_EXPLAIN = {
+    "400": "A bad date, range, outcome, limit or cursor, or a NUL character",
+    "403": "Reps get no reports",
+    "404": "That manager or rep is not in your organisation (or, for a manager, your team)",
+}
+
+REPORT_SCHEMAS: dict[str, Any] = {
+    "ReportCounts": _closed(_COUNT_FIELDS, **dict.fromkeys(_COUNT_FIELDS, _COUNT)),
+    "ReportItems": _closed(_ITEM_FIELDS, **dict.fromkeys(_ITEM_FIELDS, _COUNT)),
+    "ReportWeek": _closed(
+        ["week_start", "expected", "held", "score"],
+        week_start=_DAY,
+        expected=_COUNT,
+        held=_COUNT,
+        score=_SCORE,
+    ),
+    "ReportManager": _closed(
+        ["manager_id", "name", "email", *_COUNT_FIELDS, "score", "items"],
+        manager_id=_ID,
+        name={"type": "string"},
+        email={"type": "string"},
+        **dict.fromkeys(_COUNT_FIELDS, _COUNT),
+        score=_SCORE,
+        items=_ref("ReportItems"),
+    ),
+    "Overview": _closed(
+        [
+            "organization_id",
+            "manager_id",
+            "first_week",
+            "last_week",
+            "today",
+            "score",
+            "median_score",
+            "totals",
+            "items",
+            "trend",
+            "managers",
+        ],
+        organization_id=_ID,
+        manager_id=_nullable(_ID),
+        first_week=_DAY,
+        last_week=_DAY,
+        today=_DAY,
+        score=_SCORE,
+        median_score=_SCORE,
+        totals=_ref("ReportCounts"),
+        items=_ref("ReportItems"),
+        trend={"type": "array", "items": _ref("ReportWeek")},
+        managers={
+            "type": "array",
+            "items": _ref("ReportManager"),
+            "description": "Ranked by score, best first; no expected week last",
+        },
+    ),
+    "SkippedSession": _closed(
+        [
+            "session_id",
+            "series_id",
+            "week_start",
+            "scheduled_start",
+            "outcome",
+            "cancelled_by",
+            "manager_id",
+            "manager_name",
+            "rep_id",
+            "rep_name",
+        ],
+        session_id=_ID,
+        series_id=_ID,
+        week_start=_DAY,
+        scheduled_start=_INSTANT,
+        outcome={"enum": _NOT_HELD},
+        cancelled_by=_nullable({"type": "string"}),
+        manager_id=_ID,
+        manager_name={"type": "string"},
+        rep_id=_ID,
+        rep_name={"type": "string"},
+    ),
+    "SkippedPage": _closed(
+        ["rows", "next_cursor"],
+        rows={"type": "array", "items": _ref("SkippedSession")},
+        next_cursor=_nullable({"type": "string", "description": "null on the last page"}),
+    ),
+    "StoppedCadence": _closed(
+        [
+            "manager_id",
+            "manager_name",
+            "rep_id",
+            "rep_name",
+            "reason",
+            "last_held_at",
+            "days_since_last_held",
+        ],
+        manager_id=_ID,
+        manager_name={"type": "string"},
+        rep_id=_ID,
+        rep_name={"type": "string"},
+        reason={"enum": ["not_booked", "not_held"]},
+        last_held_at=_nullable(_INSTANT),
+        days_since_last_held=_nullable(_COUNT),
+    ),
+    "StoppedCadences": _closed(
+        ["stopped_after_weeks", "rows"],
+        stopped_after_weeks={"type": "integer", "minimum": 1},
+        rows={"type": "array", "items": _ref("StoppedCadence")},
+    ),
+    "RepReport": _closed(
+        ["rep_id", "rep_name", "manager_id", "score", "counts", "strip", "open_items"],
+        rep_id=_ID,
+        rep_name={"type": "string"},
+        manager_id=_nullable(_ID),
+        score=_SCORE,
+        counts=_ref("ReportCounts"),
+        strip={
+            "type": "array",
+            "items": _closed(
+                ["week_start", "outcome", "session_id"],
+                week_start=_DAY,
+                outcome={"enum": [*_OUTCOMES, None]},
+                session_id=_nullable(_ID),
+            ),
+        },
+        open_items={
+            "type": "array",
+            "items": _closed(
+                ["item_id", "session_id", "text", "owner", "due_date", "overdue"],
+                item_id=_ID,
+                session_id=_ID,
+                text={"type": "string"},
+                owner={"enum": ["manager", "rep"]},
+                due_date=_DAY,
+                overdue={"type": "boolean"},
+            ),
+        },
+    ),
+    "Digest": _closed(
+        [
+            "person_id",
+            "week_start",
+            "scope",
+            "counts",
+            "score",
+            "skipped_total",
+            "skipped",
+            "stopped",
+        ],
+        person_id=_ID,
+        week_start=_DAY,
+        scope={"enum": ["organization", "team"]},
+        counts=_ref("ReportCounts"),
+        score=_SCORE,
+        skipped_total=_COUNT,
+        skipped={
+            "type": "array",
+            "items": _ref("SkippedSession"),
+            "maxItems": 100,
+            "description": "The first 100 of skipped_total",
+        },
+        stopped={"type": "array", "items": _ref("StoppedCadence")},
+    ),
+}
+
+
+def _report(summary: str, schema: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    return _operation(
+        summary,
+        _answer(summary, _ref(schema)),
+        parameters=parameters,
+        errors=_REPORT_ERRORS,
+        explain=_REPORT_EXPLAIN,
+    )
+
+
+REPORT_PATHS: dict[str, Any] = {
+    "/reports/overview": {
+        "get": _report(
+            "Managers ranked by consistency, with totals, items and the weekly trend",
+            "Overview",
+            [*_RANGE, _MANAGER],
+        )
+    },
+    "/reports/skipped": {
+        "get": _report(
+            "1:1s not held, newest first, one keyset page at a time",
+            "SkippedPage",
+            [
+                *_RANGE,
+                _MANAGER,
+                _query("rep", {"type": "string"}, "Only this rep's 1:1s"),
+                _query("team", {"type": "string"}, "Only the 1:1s of this manager's reps"),
+                {
+                    **_query(
+                        "outcome",
+                        {"type": "array", "items": {"enum": _NOT_HELD}},
+                        "Only these outcomes (repeat the parameter); default all of them",
+                    ),
+                    "style": "form",
+                    "explode": True,
+                },
+                _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+                _query(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                    "Rows per page",
+                ),
+            ],
+        )
+    },
+    "/reports/stopped": {
+        "get": _report(
+            "Pairs with no live series, or none held for stopped_after_weeks",
+            "StoppedCadences",
+            [_MANAGER],
+        )
+    },
+    "/reports/reps/{rep_id}": {
+        "get": _report(
+            "One rep: week-by-week outcomes, counts and open action items",
+            "RepReport",
+            [_path_id("rep_id"), *_RANGE, _MANAGER],
+        )
+    },
+    "/reports/digest": {
+        "get": _report(
+            "Your weekly digest: the week's skipped 1:1s and the stopped cadences",
+            "Digest",
+            [_query("week", _REPORT_DAY, "A day of the week to report (default: last week)")],
+        )
+    },
+}
 
 
 SCHEMAS: dict[str, Any] = {
@@ -212,7 +486,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": f"{base_url}/api/v1"}],
         "security": [{"bearer": []}, {"session": []}],
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **REPORT_SCHEMAS},
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
@@ -306,5 +580,6 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     errors=("400", "401", "404", "422"),
                 )
             },
+            **REPORT_PATHS,
         },
     }

@@ -8,6 +8,7 @@ defaults to the last 13 weeks.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from scheduler.reports.charts import OUTCOME_MARKS, outcome_strip, score_bars, t
 from scheduler.reports.digest import weekly_digest
 from scheduler.reports.export import overview_csv, rep_csv, skipped_csv, stopped_csv
 from scheduler.reports.scope import DEFAULT_WEEKS
+from scheduler.reports.skipped import MAX_PAGE_SIZE
 from scheduler.usecases.scope import get_in_org
 from web import api
 from web.errors import error_answer
@@ -44,6 +46,8 @@ blueprints = (bp, api_bp)  # what create_app registers
 
 MAX_WEEKS = 106  # two years and a little: what the reports are built (and measured) for
 CHART_MANAGERS = 10  # the chart shows this many best and worst; the table shows everyone
+# Far enough apart for any real history; near year 1 or 9999 the week arithmetic overflows.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 
 
 class BadQuery(ValueError):
@@ -82,12 +86,19 @@ def _is_api() -> bool:
 
 def _date(name: str) -> date | None:
     value = request.args.get(name)
-    if not value:
+    # A page's form sends a blank field for "the default"; the API's callers leave it out.
+    if value is None or (not value and not _is_api()):
         return None
+    # fromisoformat alone would also take 20261019 or 2026-W43-1, which the API does not offer.
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise BadQuery(f"{name} must be a date like 2026-10-19.")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as error:
         raise BadQuery(f"{name} must be a date like 2026-10-19.") from error
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadQuery(f"{name} must be between {FIRST_DAY} and {LAST_DAY}.")
+    return day
 
 
 def _scope() -> ReportScope:
@@ -116,10 +127,10 @@ def _skipped_filter() -> SkippedFilter:
 
 
 def _limit() -> int:
-    try:
-        return int(request.args.get("limit", "50"))
-    except ValueError as error:
-        raise BadQuery("limit must be a whole number.") from error
+    value = request.args.get("limit", "50")
+    if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise BadQuery(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return int(value)
 
 
 def _csv(lines: Any, name: str, scope: ReportScope | None = None) -> Response:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 
+import jsonschema_rs
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
 from tests.web.conftest import post
 from tests.web.test_manager import book_top_slot
+from tests.web.test_reports import RANGE, as_, signable_history
 
 EXAMPLES_PER_OPERATION = 25
 # Schema-valid input may still break a rule the document cannot express (an unknown IANA
@@ -31,7 +34,7 @@ def test_the_api_keeps_to_its_document(app, client, make_org):
     headers = {"Authorization": f"Bearer {token}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11
+    assert len(operations) == 16  # 11 + the five report answers
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -47,3 +50,81 @@ def test_the_api_keeps_to_its_document(app, client, make_org):
                 case.call_and_validate(headers=headers, excluded_checks=[BUSINESS_RULES])
 
             keeps_to_the_document()
+
+
+@pytest.fixture
+def history(database, clock):
+    return signable_history(database, clock)
+
+
+def _operation(app, path: str):  # type: ignore[no-untyped-def]
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)[path]["GET"]
+
+
+def strictly_valid(document: dict, name: str, body: object) -> None:
+    """Validate ``body`` against the component schema ``name``, formats included.
+
+    schemathesis checks status codes, content types and required fields but lets through a
+    field the document does not name; the report schemas say ``additionalProperties: false``
+    and this holds the answers to it.
+    """
+    root = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    jsonschema_rs.Draft202012Validator(root, validate_formats=True).validate(body)
+
+
+# Every report answer, on a history with every outcome, item state and stopped reason.
+REPORT_ANSWERS = [
+    ("/reports/overview", "Overview", f"/api/v1/reports/overview?{RANGE}"),
+    ("/reports/overview", "Overview", "/api/v1/reports/overview?manager={matt}&" + RANGE),
+    ("/reports/skipped", "SkippedPage", f"/api/v1/reports/skipped?{RANGE}&limit=3"),
+    ("/reports/skipped", "SkippedPage",
+     f"/api/v1/reports/skipped?{RANGE}&outcome=cancelled&outcome=stopped"),
+    ("/reports/stopped", "StoppedCadences", "/api/v1/reports/stopped"),
+    ("/reports/reps/{rep_id}", "RepReport", "/api/v1/reports/reps/{george}?" + RANGE),
+    ("/reports/reps/{rep_id}", "RepReport", "/api/v1/reports/reps/{ann}?" + RANGE),
+    ("/reports/digest", "Digest", "/api/v1/reports/digest"),
+    ("/reports/digest", "Digest", "/api/v1/reports/digest?week=2026-09-21"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "name", "url"), REPORT_ANSWERS)
+def test_report_answers_keep_to_the_document(app, client, history, path, name, url):
+    answer = as_(client, history, "ada").get(url.format(**vars(history)))
+    assert answer.status_code == 200
+    _operation(app, path).validate_response(answer)
+    strictly_valid(client.get("/api/v1/openapi.json").get_json(), name, answer.get_json())
+
+
+def test_report_errors_keep_to_the_document(app, client, history):
+    overview, rep = _operation(app, "/reports/overview"), _operation(app, "/reports/reps/{rep_id}")
+    signed_out = client.get("/api/v1/reports/overview")
+    as_(client, history, "ada")
+    bad_date = client.get("/api/v1/reports/overview?from=20260914")
+    elsewhere = client.get(f"/api/v1/reports/reps/{history.other_org_id}")
+    bad_limit = client.get("/api/v1/reports/skipped?limit=501")
+    rep_asks = as_(app.test_client(), history, "george").get("/api/v1/reports/overview")
+    expected = [(signed_out, 401), (bad_date, 400), (elsewhere, 404), (bad_limit, 400),
+                (rep_asks, 403)]  # fmt: skip
+    assert [answer.status_code for answer, _ in expected] == [status for _, status in expected]
+    document = client.get("/api/v1/openapi.json").get_json()
+    for answer, _ in expected:
+        (rep if answer is elsewhere else overview).validate_response(answer)
+        strictly_valid(document, "Error", answer.get_json())
+
+
+def test_a_report_answer_that_drifts_from_the_document_fails(client, history):
+    """The checks have teeth: a field the document lacks, or one the answer lacks, fails."""
+    body = as_(client, history, "ada").get(f"/api/v1/reports/overview?{RANGE}").get_json()
+    document = client.get("/api/v1/openapi.json").get_json()
+    strictly_valid(document, "Overview", body)
+    overview = document["components"]["schemas"]["Overview"]
+    for drift in ("median_score", "new_field"):
+        changed = {**overview, "properties": dict(overview["properties"])}
+        if drift in changed["properties"]:
+            del changed["properties"][drift]  # the answer now carries an undocumented field
+        else:
+            changed["required"] = [*overview["required"], drift]  # the answer now lacks one
+        drifted = {"components": {"schemas": {**document["components"]["schemas"],
+                                              "Overview": changed}}}  # fmt: skip
+        with pytest.raises(jsonschema_rs.ValidationError, match=drift):
+            strictly_valid(drifted, "Overview", body)
