@@ -19,15 +19,15 @@ from scheduler.field_errors import FieldError
 from scheduler.models import ActionItem, Person, Series, Session
 from scheduler.recurrence import WeeklySlot
 from scheduler.usecases.api_tokens import person_for_token
-from scheduler.usecases.booking import AlreadyBooked, book_series
+from scheduler.usecases.booking import AlreadyBooked
 from scheduler.usecases.debriefing import complete_action_item, record_debrief
 from scheduler.usecases.directory import InvalidInput, add_rep
-from web import api_queries
+from web import api_queries, calendar_actions
 from web.api_json import action_item_json, person_json, series_json, session_json
 from web.identity import has_role
 from web.input_guard import nul_fields
 from web.openapi import openapi_document
-from web.providers import CalendarUnavailable, calendar_errors, manager_calendar
+from web.providers import CalendarUnavailable
 from web.security import csrf
 from web.services import cadence
 
@@ -184,22 +184,8 @@ def book() -> Response:
         raise ApiProblem(
             422, "Not your rep.", [FieldError("rep_id", "This rep is not on your team.")]
         )
-    services = cadence()
     try:
-        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-        with calendar_errors(connection):
-            series_id = book_series(
-                services.database,
-                calendar,
-                org_id=g.person.organization_id,
-                manager_id=g.person.id,
-                rep_id=rep.id,
-                connection_id=connection.id,
-                slot=slot,
-                first_day=first_day,
-                link=services.agenda_link,
-                now=services.now(),
-            )
+        series_id = calendar_actions.book(g.person, rep.id, slot, first_day)
     except AlreadyBooked as booked:
         raise ApiProblem(
             409,

@@ -12,12 +12,9 @@ from werkzeug.wrappers import Response
 from scheduler.recurrence import WeeklySlot
 from scheduler.usecases.booking import (
     AlreadyBooked,
-    book_series,
-    change_series_time,
-    end_series,
 )
 from scheduler.usecases.proposals import propose_slots
-from web import queries
+from web import calendar_actions, queries
 from web.forms import parse_day
 from web.identity import signed_in
 from web.manager import bp
@@ -77,22 +74,8 @@ def slots(rep_id: str) -> Any:
 def book(rep_id: str) -> Response:
     rep = queries.my_rep(g.person, rep_id)
     slot, first_day = _submitted_slot()
-    services = cadence()
     try:
-        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-        with calendar_errors(connection):
-            series_id = book_series(
-                services.database,
-                calendar,
-                org_id=g.person.organization_id,
-                manager_id=g.person.id,
-                rep_id=rep.id,
-                connection_id=connection.id,
-                slot=slot,
-                first_day=first_day,
-                link=services.agenda_link,
-                now=services.now(),
-            )
+        series_id = calendar_actions.book(g.person, rep.id, slot, first_day)
     except AlreadyBooked as booked:
         flash(f"{rep.name or rep.email} already has a weekly 1:1: here it is.", "warn")
         return redirect(url_for("manager.series", series_id=booked.series_id))
@@ -110,21 +93,8 @@ def retime(series_id: str) -> Response:
     with cadence().database.session() as db:
         series = queries.managed_series(db, g.person, series_id)
     slot, from_day = _submitted_slot()
-    services = cadence()
     try:
-        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-        with calendar_errors(connection):
-            continuation = change_series_time(
-                services.database,
-                calendar,
-                org_id=g.person.organization_id,
-                series_id=series.id,
-                slot=slot,
-                from_day=from_day,
-                actor_id=g.person.id,
-                link=services.agenda_link,
-                now=services.now(),
-            )
+        continuation = calendar_actions.retime(g.person, series.id, slot, from_day)
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.series", series_id=series.id))
@@ -142,20 +112,8 @@ def end(series_id: str) -> Response:
     if from_day is None or from_day <= cadence().now().astimezone(ZoneInfo(series.zone)).date():
         flash("Choose a day after today to end the series from.", "error")
         return redirect(url_for("manager.series", series_id=series.id))
-    services = cadence()
     try:
-        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-        with calendar_errors(connection):
-            end_series(
-                services.database,
-                calendar,
-                org_id=g.person.organization_id,
-                series_id=series.id,
-                from_day=from_day,
-                actor_id=g.person.id,
-                link=services.agenda_link,
-                now=services.now(),
-            )
+        calendar_actions.end(g.person, series.id, from_day)
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.series", series_id=series.id))

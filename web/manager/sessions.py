@@ -17,8 +17,8 @@ from scheduler.usecases.agendas import session_agenda
 from scheduler.usecases.debriefing import record_debrief
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import get_in_org
-from scheduler.usecases.weeks import cancel_session, move_session, upcoming_conflicts
-from web import queries
+from scheduler.usecases.weeks import upcoming_conflicts
+from web import calendar_actions, queries
 from web.forms import FieldErrors, by_field, parse_day
 from web.identity import signed_in
 from web.manager import bp
@@ -82,20 +82,8 @@ def move(session_id: str) -> Response:
         abort(400)
     if new_start.tzinfo is None:
         abort(400)
-    services = cadence()
     try:
-        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-        with calendar_errors(connection):
-            move_session(
-                services.database,
-                calendar,
-                org_id=g.person.organization_id,
-                session_id=view.session.id,
-                new_start=new_start,
-                actor_id=g.person.id,
-                link=services.agenda_link,
-                now=services.now(),
-            )
+        calendar_actions.move(g.person, view.session.id, new_start)
         flash("Moved this week's 1:1; the rep's invite is updated.", "ok")
     except InvalidInput as error:
         flash(" ".join(e.message for e in error.errors), "error")
@@ -109,19 +97,8 @@ def move(session_id: str) -> Response:
 def cancel(session_id: str) -> Response:
     """Cancel just this week; the series goes on."""
     view = queries.session_view(g.person, session_id)
-    services = cadence()
     try:
-        connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-        with calendar_errors(connection):
-            cancel_session(
-                services.database,
-                calendar,
-                org_id=g.person.organization_id,
-                session_id=view.session.id,
-                actor_id=g.person.id,
-                link=services.agenda_link,
-                now=services.now(),
-            )
+        calendar_actions.cancel(g.person, view.session.id)
         flash("Cancelled this week's 1:1; the rep is told by the calendar.", "ok")
     except CalendarUnavailable as error:
         flash(str(error), "error")
