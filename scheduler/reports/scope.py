@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_
+from sqlalchemy import ColumnElement, Date, and_, text
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.sql.functions import FunctionElement
 
 from scheduler.models import Session
@@ -80,6 +81,18 @@ class ReportScope:
         if self.manager_id is not None:
             clause = and_(clause, Session.manager_id == self.manager_id)
         return clause
+
+
+def plan_for_these_values(db: DbSession) -> None:
+    """On PostgreSQL, plan the report's queries for their own organisation and range.
+
+    psycopg prepares a statement it has run five times on a connection, and PostgreSQL may
+    then reuse a generic plan made without the values: for the overview's aggregates that
+    plan was ~45 ms slower than a custom one (bench/reports.py). ``SET LOCAL`` ends with the
+    transaction, so nothing else on the pooled connection is affected.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def percent(score: float | None) -> str:
