@@ -1,7 +1,8 @@
 """The organisation overview: per manager, what came of the 1:1s and of their action items.
 
-One grouped query over sessions, one over action items, joined to the managers; the
-median and the organisation's totals are taken from those per-manager figures.
+One statement: the range's sessions counted once per manager and per week (the trend),
+action items counted per series then per manager, joined to the managers; the median and
+the organisation's totals are taken from those per-manager figures.
 """
 
 from __future__ import annotations
@@ -11,7 +12,23 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, and_, cast, func, or_, select
+from sqlalchemy import (
+    CTE,
+    Date,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.models import ActionItem, Person, Series, Session
@@ -178,12 +195,31 @@ _SESSION_FIELDS = [field.name for field in fields(SessionCounts)]
 _ITEM_FIELDS = [field.name for field in fields(ItemCounts)]
 
 
-def _session_counts_by_manager(scope: ReportScope) -> Select[Any]:
-    return (
-        select(Session.manager_id, *session_counts_columns())
+def _session_counts(scope: ReportScope, dialect: str) -> CTE:
+    """Session counts per manager (``week_start`` null) and per week (``manager_id`` null).
+
+    One pass over the range's sessions on PostgreSQL (GROUPING SETS); elsewhere (SQLite)
+    two grouped reads of the same rows, which give the same numbers.
+    """
+    columns = session_counts_columns()
+    if dialect == "postgresql":
+        both = (
+            select(Session.manager_id, Session.week_start, *columns)
+            .where(scope.sessions())
+            .group_by(func.grouping_sets(tuple_(Session.manager_id), tuple_(Session.week_start)))
+        )
+        return both.cte("session_counts")
+    per_manager = (
+        select(Session.manager_id, cast(null(), Date).label("week_start"), *columns)
         .where(scope.sessions())
         .group_by(Session.manager_id)
     )
+    per_week = (
+        select(cast(null(), String).label("manager_id"), Session.week_start, *columns)
+        .where(scope.sessions())
+        .group_by(Session.week_start)
+    )
+    return union_all(per_manager, per_week).cte("session_counts")
 
 
 def _item_counts_by_manager(scope: ReportScope, today: date) -> Select[Any]:
@@ -240,32 +276,66 @@ def _item_counts_by_manager(scope: ReportScope, today: date) -> Select[Any]:
     return query
 
 
-def _overview_query(scope: ReportScope, today: date) -> Select[Any]:
-    """One row per manager (anyone flagged manager, or anyone who ran a session in range)."""
-    sessions = _session_counts_by_manager(scope).subquery("s")
+def _overview_query(scope: ReportScope, today: date, dialect: str) -> Select[Any]:
+    """Managers ranked (``week_start`` null), and one row per week that had sessions.
+
+    Managers: anyone flagged manager, or anyone who ran a session in range. A week's row
+    carries that week's session counts (no person, no items): the trend comes from the same
+    statement, so the range's sessions are read once.
+    """
+    counts = _session_counts(scope, dialect)
+    sessions = select(counts).where(counts.c.manager_id.is_not(None)).subquery("s")
     items = _item_counts_by_manager(scope, today).subquery("i")
     in_report = or_(Person.is_manager.is_(True), sessions.c.manager_id.is_not(None))
-    held = func.coalesce(sessions.c.held, 0)
-    expected = sessions.c.expected
-    score = cast(held, Float) / func.nullif(expected, 0)
-    query = (
+    managers = (
         select(
             Person.id,
             Person.name,
             Person.email,
             *(func.coalesce(sessions.c[name], 0).label(name) for name in _SESSION_FIELDS),
             *(func.coalesce(items.c[name], 0).label(f"items_{name}") for name in _ITEM_FIELDS),
+            cast(null(), Date).label("week_start"),
+            _score(func.coalesce(sessions.c.held, 0), sessions.c.expected),
         )
         .outerjoin(sessions, sessions.c.manager_id == Person.id)
         .outerjoin(items, items.c.manager_id == Person.id)
         .where(Person.organization_id == scope.org_id, in_report)
-        .order_by(score.desc().nulls_last(), Person.name, Person.id)
     )
     if scope.manager_id is not None:
-        query = query.where(Person.id == scope.manager_id)
+        managers = managers.where(Person.id == scope.manager_id)
     else:
-        query = query.where(or_(Person.active.is_(True), sessions.c.manager_id.is_not(None)))
-    return query
+        managers = managers.where(or_(Person.active.is_(True), sessions.c.manager_id.is_not(None)))
+    weeks = select(
+        cast(null(), String).label("id"),
+        cast(null(), String).label("name"),
+        cast(null(), String).label("email"),
+        *(counts.c[name] for name in _SESSION_FIELDS),
+        *(literal(0, Integer).label(f"items_{name}") for name in _ITEM_FIELDS),
+        counts.c.week_start,
+        _score(counts.c.held, counts.c.expected),
+    ).where(counts.c.manager_id.is_(None))
+    both = union_all(managers, weeks).subquery("overview")
+    return select(both).order_by(both.c.score.desc().nulls_last(), both.c.name, both.c.id)
+
+
+def _score(held: Any, expected: Any) -> Any:
+    return (cast(held, Float) / func.nullif(expected, 0)).label("score")
+
+
+def _overview_rows(
+    db: DbSession, scope: ReportScope, today: date
+) -> tuple[list[ManagerRow], list[WeekPoint]]:
+    """The managers in rank order, and the trend with every week of the scope."""
+    plan_for_these_values(db)
+    managers, found = [], {}
+    for row in db.execute(_overview_query(scope, today, db.get_bind().dialect.name)):
+        values = tuple(row)
+        week = values[_WEEK_COLUMN]
+        if week is None:
+            managers.append(_manager_row(values))
+        else:
+            found[week] = WeekPoint(week, values[_EXPECTED_COLUMN], values[_HELD_COLUMN])
+    return managers, [found.get(week, WeekPoint(week, 0, 0)) for week in scope.weeks]
 
 
 def weekly_trend(db: DbSession, scope: ReportScope) -> list[WeekPoint]:
@@ -305,29 +375,30 @@ def manager_trends(db: DbSession, scope: ReportScope) -> dict[str, list[WeekPoin
 
 def manager_rows(db: DbSession, scope: ReportScope, *, today: date) -> list[ManagerRow]:
     """The overview's table alone, ranked (what the CSV export streams)."""
-    plan_for_these_values(db)
-    return [_manager_row(row) for row in db.execute(_overview_query(scope, today))]
+    return _overview_rows(db, scope, today)[0]
 
 
-# A row of _overview_query: id, name, email, the session counts, then the item counts.
+# A row of _overview_query: id, name, email, session counts, item counts, week_start, score.
 _FIRST_ITEM = 3 + len(_SESSION_FIELDS)
+_WEEK_COLUMN = _FIRST_ITEM + len(_ITEM_FIELDS)
+_EXPECTED_COLUMN = 3 + _SESSION_FIELDS.index("expected")
+_HELD_COLUMN = 3 + _SESSION_FIELDS.index("held")
 
 
-def _manager_row(row: Any) -> ManagerRow:
+def _manager_row(values: tuple[Any, ...]) -> ManagerRow:
     # By position: building a mapping per row cost more than the rest of the Python here.
-    values = tuple(row)
     return ManagerRow(
         manager_id=values[0],
         name=values[1],
         email=values[2],
         sessions=SessionCounts(*values[3:_FIRST_ITEM]),
-        items=ItemCounts(*values[_FIRST_ITEM:]),
+        items=ItemCounts(*values[_FIRST_ITEM:_WEEK_COLUMN]),
     )
 
 
 def organisation_overview(db: DbSession, scope: ReportScope, *, today: date) -> Overview:
     """The overview of ``scope`` as of ``today`` (which decides what is overdue)."""
-    managers = manager_rows(db, scope, today=today)
+    managers, trend = _overview_rows(db, scope, today)
     scores = [row.score for row in managers if row.score is not None]
     # Totals add up the per-manager counts SQL already aggregated (a few thousand rows at most).
     totals = SessionCounts(
@@ -343,7 +414,7 @@ def organisation_overview(db: DbSession, scope: ReportScope, *, today: date) -> 
         median_score=statistics.median(scores) if scores else None,
         totals=totals,
         item_totals=item_totals,
-        trend=weekly_trend(db, scope),
+        trend=trend,
     )
 
 
