@@ -19,7 +19,12 @@ from integrations.caldav import (
     check_connection,
 )
 from scheduler.models import Provider
-from scheduler.usecases.accounts import join_by_consent, people_with_email, sign_up
+from scheduler.usecases.accounts import (
+    Invitation,
+    join_by_consent,
+    people_with_email,
+    sign_up,
+)
 from scheduler.usecases.connections import disconnect, save_connection
 from scheduler.usecases.directory import InvalidInput
 from web import queries
@@ -48,15 +53,15 @@ def invitation_token(org_id: str, person_id: str) -> str:
     return signer.dumps([org_id, person_id])
 
 
-def _invited_org(token: str) -> str | None:
+def _invitation(token: str) -> Invitation | None:
     if not token:
         return None
     signer = URLSafeTimedSerializer(cadence().settings.secret_key, salt="cadence.invitation")
     try:
-        org_id, _person_id = signer.loads(token, max_age=INVITATION_MAX_AGE)
+        org_id, person_id = signer.loads(token, max_age=INVITATION_MAX_AGE)
     except (BadSignature, ValueError, TypeError):
         return None
-    return str(org_id)
+    return Invitation(str(org_id), str(person_id))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -98,8 +103,8 @@ def signin() -> Any:
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> Any:
     invite = request.values.get("invite", "")
-    invited_org = _invited_org(invite)
-    if invite and invited_org is None:
+    invitation = _invitation(invite)
+    if invite and invitation is None:
         flash(
             "That invitation link is invalid or has expired: ask your admin for a new one.", "error"
         )
@@ -120,7 +125,7 @@ def signup() -> Any:
                     zone=form["zone"] or "UTC",
                     password_hash=hash_password(password),
                     organization_name=form["organization"],
-                    invited_org_id=invited_org,
+                    invitation=invitation,
                     now=cadence().now(),
                 )
                 sign_in(person)
@@ -132,7 +137,7 @@ def signup() -> Any:
         "auth/signup.html",
         errors=errors,
         form=form,
-        invite=invite if invited_org else "",
+        invite=invite if invitation else "",
         providers=_providers(),
     ), (400 if errors else 200)
 

@@ -8,6 +8,7 @@ web layer's concern, deciding who may join is this module's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -23,6 +24,14 @@ from scheduler.usecases.directory import (
     person_errors,
 )
 from scheduler.usecases.scope import audit, get_in_org
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What a verified invitation link says: who was invited, into which organisation."""
+
+    org_id: str
+    person_id: str
 
 
 def people_with_email(db: DbSession, email: str) -> list[Person]:
@@ -55,26 +64,42 @@ def sign_up(
     zone: str,
     password_hash: str | None,
     organization_name: str,
-    invited_org_id: str | None,
+    invitation: Invitation | None,
     now: datetime,
+    email_verified: bool = False,
 ) -> Person:
     """The person's account after signing up; ``InvalidInput`` names each field at fault.
 
-    ``invited_org_id`` comes from a verified invitation link. Without one, an organisation
-    whose ``join_domain`` matches takes the person in as a manager; otherwise a new
-    organisation named ``organization_name`` is created with them as its admin.
+    ``invitation`` comes from a verified invitation link and admits only the person it was
+    made for. Without one, an organisation whose ``join_domain`` matches takes the person in
+    as a manager, but only when the provider verified the address (``email_verified``: a
+    typed-in address proves nothing); otherwise a new organisation named
+    ``organization_name`` is created with them as its admin.
     """
     errors = person_errors(email, zone)
     if errors:
         raise InvalidInput(errors)
     address = normalise_email(email)
     with database.session() as db:
-        org_id = invited_org_id
-        if org_id is None:
-            org = _domain_org(db, address)
-            org_id = org.id if org else None
-        if org_id is not None:
-            return _join(db, org_id, address, name, zone, password_hash, invited_org_id, now)
+        if invitation is not None:
+            return _join(db, invitation.org_id, address, name, zone, password_hash, invitation, now)
+        org = _domain_org(db, address)
+        if org is not None:
+            if any(person.password_hash for person in people_with_email(db, address)):
+                raise InvalidInput(
+                    [FieldError("email", "This email has an account: sign in instead.")]
+                )
+            if not email_verified:
+                raise InvalidInput(
+                    [
+                        FieldError(
+                            "email",
+                            f"People at {org.join_domain} join {org.name} by continuing with "
+                            "Google or Microsoft, or through an admin's invitation.",
+                        )
+                    ]
+                )
+            return _join(db, org.id, address, name, zone, password_hash, None, now)
     if not organization_name.strip():
         raise InvalidInput(
             [FieldError("organization", "Name your organisation, or ask your admin to add you.")]
@@ -96,7 +121,7 @@ def _join(
     name: str,
     zone: str,
     password_hash: str | None,
-    invited_org_id: str | None,
+    invitation: Invitation | None,
     now: datetime,
 ) -> Person:
     person = db.scalar(
@@ -104,9 +129,9 @@ def _join(
     )
     if person is not None and person.password_hash:
         raise InvalidInput([FieldError("email", "This email has an account: sign in instead.")])
+    if invitation is not None and (person is None or person.id != invitation.person_id):
+        raise InvalidInput([FieldError("email", "The invitation is for another address.")])
     if person is None:
-        if invited_org_id is not None:
-            raise InvalidInput([FieldError("email", "The invitation is for another address.")])
         person = Person(organization_id=org_id, email=address, is_manager=True, created_at=now)
         db.add(person)
     person.name = name.strip() or person.name
@@ -135,8 +160,9 @@ def join_by_consent(
         zone=zone,
         password_hash=None,
         organization_name=domain,
-        invited_org_id=None,
+        invitation=None,
         now=now,
+        email_verified=True,
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from scheduler.models import Organization, Person
-from tests.web.conftest import PASSWORD, post, sign_in, sign_up
+from scheduler.usecases.accounts import join_by_consent
+from tests.web.conftest import NOW, PASSWORD, post, sign_in, sign_up
 
 
 def people(database) -> list[Person]:
@@ -42,15 +44,57 @@ def test_without_invitation_or_domain_a_sign_up_needs_an_organisation_name(clien
     assert "Name your organisation" in answer.get_data(as_text=True)
 
 
-def test_people_at_the_join_domain_join_the_organisation(client, database):
+def test_a_typed_in_address_at_the_join_domain_does_not_join_the_organisation(client, database):
     sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
     with database.session() as db:
         db.scalar(select(Organization)).join_domain = "acme.test"
     other = client.application.test_client()
-    assert sign_up(other, "Sam@ACME.test", "Sam", "Europe/London").status_code == 302
-    pat, sam = people(database)
+    answer = sign_up(other, "Sam@ACME.test", "Sam", "Europe/London")
+    assert answer.status_code == 400
+    assert "join Acme by continuing with Google or Microsoft" in answer.get_data(as_text=True)
+    assert len(people(database)) == 1
+
+
+def test_an_address_the_provider_verified_joins_by_its_domain(client, database):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    with database.session() as db:
+        db.scalar(select(Organization)).join_domain = "acme.test"
+    sam = join_by_consent(
+        database, email="Sam@ACME.test", name="Sam", zone="Europe/London", now=NOW
+    )
+    pat = next(p for p in people(database) if p.email == "pat@acme.test")
     assert sam.organization_id == pat.organization_id
     assert sam.email == "sam@acme.test" and not sam.is_admin and sam.is_manager
+
+
+def test_an_invitation_admits_only_the_person_it_was_made_for(client, database, settings):
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    for email, name in (("rita@elsewhere.test", "Rita"), ("boss@elsewhere.test", "Boss")):
+        post(
+            client,
+            "/admin/people",
+            {"email": email, "name": name, "zone": "UTC", "admin": "on"},
+            page="/admin/people",
+        )
+    page = client.get("/admin/people").get_data(as_text=True)
+    link = re.search(r'value="http://127.0.0.1:5000(/signup\?invite=[^"]+)"', page).group(1)
+    other = client.application.test_client()
+    form = other.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    invite = re.search(r'name="invite" value="([^"]+)"', form).group(1)
+    signer = URLSafeTimedSerializer(settings.secret_key, salt="cadence.invitation")
+    _, invited_id = signer.loads(invite)
+    by_id = {p.id: p.email for p in people(database)}
+    someone_else = next(
+        email
+        for email in ("rita@elsewhere.test", "boss@elsewhere.test")
+        if email != by_id[invited_id]
+    )
+
+    answer = sign_up(other, someone_else, "Mallory", "UTC", invite=invite)
+
+    assert answer.status_code == 400
+    assert "The invitation is for another address" in answer.get_data(as_text=True)
+    assert not next(p for p in people(database) if p.email == someone_else).password_hash
 
 
 def test_an_invited_person_signs_up_through_the_admins_link(client, database):
