@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import time
 from typing import Any
 
@@ -23,13 +22,20 @@ from scheduler.usecases.organisation import (
 )
 from web import queries
 from web.auth import invitation_token
-from web.forms import FieldErrors, by_field, flag, parse_day, parse_int
+from web.forms import (
+    FieldErrors,
+    by_field,
+    flag,
+    parse_day,
+    parse_int,
+    submitted_topics,
+    topic_field_names,
+    topic_rows,
+)
 from web.identity import signed_in
 from web.services import cadence
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-BLANK_TOPIC_ROWS = 2
 
 
 def _people_page(errors: FieldErrors | None = None, form: dict[str, str] | None = None) -> Any:
@@ -131,7 +137,7 @@ def settings() -> Any:
 @bp.post("/settings/agenda")
 @signed_in("admin")
 def agenda_template() -> Any:
-    topics = _submitted_topics()
+    topics = submitted_topics()
     template = AgendaTemplate(tuple(t for t in topics if t.title.strip() or t.prompt.strip()))
     try:
         save_template(
@@ -147,8 +153,8 @@ def agenda_template() -> Any:
             "admin/settings.html",
             form=_settings_form(org),
             errors={},
-            topics=list(template.topics) + [AgendaTopic("")] * BLANK_TOPIC_ROWS,
-            topic_errors=_topic_field_names(by_field(error.errors)),
+            topics=topic_rows(template),
+            topic_errors=topic_field_names(by_field(error.errors)),
         ), 400
     flash("Agenda template saved: new agenda periods use it.", "ok")
     return redirect(url_for("admin.settings"))
@@ -215,29 +221,7 @@ def _topics_shown(template: AgendaTemplate | None) -> list[AgendaTopic]:
         with cadence().database.session() as db:
             # No manager has the empty id: this is the organisation's own template.
             template = manager_template(db, g.person.organization_id, "")
-    return list(template.topics) + [AgendaTopic("")] * BLANK_TOPIC_ROWS
-
-
-def _submitted_topics() -> list[AgendaTopic]:
-    topics = []
-    for index in range(40):
-        if f"topic-{index}-title" not in request.form:
-            break
-        topics.append(
-            AgendaTopic(
-                request.form.get(f"topic-{index}-title", "").strip(),
-                request.form.get(f"topic-{index}-prompt", "").strip(),
-            )
-        )
-    return topics
-
-
-def _topic_field_names(errors: FieldErrors) -> FieldErrors:
-    """``topics[2].title`` (the rule's path) -> ``topic-2-title`` (the form's field)."""
-    return {
-        re.sub(r"^topics\[(\d+)\]\.(\w+)$", r"topic-\1-\2", name): message
-        for name, message in errors.items()
-    }
+    return topic_rows(template)
 
 
 @bp.route("/api-tokens", methods=["GET", "POST"])

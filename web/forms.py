@@ -6,8 +6,9 @@ import re
 from datetime import date
 from zoneinfo import available_timezones
 
-from flask import Flask
+from flask import Flask, request
 
+from scheduler.agenda import AgendaTemplate, AgendaTopic
 from scheduler.field_errors import FieldError
 
 FieldErrors = dict[str, str]
@@ -63,3 +64,35 @@ def zones() -> list[str]:
 def register(app: Flask) -> None:
     app.add_template_filter(dom_id, "dom_id")
     app.add_template_global(zones, "zones")
+
+
+def submitted_topics() -> list[AgendaTopic]:
+    """The agenda topics an editor form posted (``topic-N-title`` / ``topic-N-prompt``)."""
+    topics = []
+    for index in range(40):
+        if f"topic-{index}-title" not in request.form:
+            break
+        topics.append(
+            AgendaTopic(
+                request.form.get(f"topic-{index}-title", "").strip(),
+                request.form.get(f"topic-{index}-prompt", "").strip(),
+            )
+        )
+    return topics
+
+
+def topic_field_names(errors: FieldErrors) -> FieldErrors:
+    """``topics[2].title`` (the rule's path) -> ``topic-2-title`` (the form's field)."""
+    return {
+        re.sub(r"^topics\[(\d+)\]\.(\w+)$", r"topic-\1-\2", name): message
+        for name, message in errors.items()
+    }
+
+
+# Empty rows under the template's topics, so a topic can be added without any script.
+BLANK_TOPIC_ROWS = 2
+
+
+def topic_rows(template: AgendaTemplate) -> list[AgendaTopic]:
+    """The editor's rows: the template's topics, then blank ones to add to it."""
+    return list(template.topics) + [AgendaTopic("")] * BLANK_TOPIC_ROWS

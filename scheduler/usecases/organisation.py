@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
 from scheduler.agenda import AgendaTemplate, validate_template
 from scheduler.db import Database
@@ -82,32 +82,63 @@ def update_settings(
 
 
 def save_template(
-    database: Database, *, org_id: str, actor_id: str, template: AgendaTemplate, now: datetime
+    database: Database,
+    *,
+    org_id: str,
+    actor_id: str,
+    template: AgendaTemplate,
+    now: datetime,
+    manager_id: str | None = None,
 ) -> None:
-    """The organisation's agenda template for new agenda periods (running periods keep theirs)."""
+    """The agenda template new agenda periods take (running periods keep theirs): the
+    organisation's, or with ``manager_id`` that manager's own, which overrides it."""
     errors = validate_template(template)
     if errors:
         raise InvalidInput(errors)
     with database.session() as db:
         actor = get_in_org(db, Person, org_id, actor_id)
-        row = db.scalar(
-            select(AgendaTemplateRow).where(
-                AgendaTemplateRow.organization_id == org_id,
-                AgendaTemplateRow.manager_id.is_(None),
-            )
-        )
+        row = _template_row(db, org_id, manager_id)
         if row is None:
-            row = AgendaTemplateRow(organization_id=org_id, manager_id=None)
+            row = AgendaTemplateRow(organization_id=org_id, manager_id=manager_id)
             db.add(row)
         row.topics = template_to_rows(template)
         row.updated_at = now
-        detail: dict[str, Any] = {"topics": len(template.topics)}
         audit(
             db,
             org_id=org_id,
             actor_id=actor.id,
-            action="org.template",
+            action="manager.template" if manager_id else "org.template",
             subject=actor,
             now=now,
-            **detail,
+            topics=len(template.topics),
         )
+
+
+def clear_manager_template(
+    database: Database, *, org_id: str, manager_id: str, now: datetime
+) -> None:
+    """The manager goes back to the organisation's template for their next agenda periods."""
+    with database.session() as db:
+        manager = get_in_org(db, Person, org_id, manager_id)
+        row = _template_row(db, org_id, manager.id)
+        if row is not None:
+            db.delete(row)
+            audit(
+                db,
+                org_id=org_id,
+                actor_id=manager.id,
+                action="manager.template_cleared",
+                subject=manager,
+                now=now,
+            )
+
+
+def _template_row(db: DbSession, org_id: str, manager_id: str | None) -> AgendaTemplateRow | None:
+    owner = (
+        AgendaTemplateRow.manager_id.is_(None)
+        if manager_id is None
+        else AgendaTemplateRow.manager_id == manager_id
+    )
+    return db.scalar(
+        select(AgendaTemplateRow).where(AgendaTemplateRow.organization_id == org_id, owner)
+    )

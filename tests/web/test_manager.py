@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scheduler.models import ActionItem, Person, Series, Session
-from tests.web.conftest import post
+from tests.web.conftest import post, set_password, sign_in
 
 
 @pytest.fixture
@@ -301,3 +301,47 @@ def test_another_managers_series_cannot_be_ended(client, org, calendar, make_org
     )
     assert refused.status_code == 404
     assert calendar.calls["end_series"] == 0
+
+
+def test_a_managers_own_agenda_is_validated_saved_and_used_by_new_series(
+    client, org, calendar, database
+):
+    page = client.get("/manager/agenda").get_data(as_text=True)
+    assert "You use the organisation's agenda" in page and "Status update" in page
+
+    refused = post(
+        client,
+        "/manager/agenda",
+        {"topic-0-title": "Pipeline", "topic-0-prompt": "", "topic-1-title": "pipeline"},
+        page="/manager/agenda",
+    )
+    assert refused.status_code == 400
+    assert 'id="e-topic-1-title"' in refused.get_data(as_text=True)
+
+    saved = post(
+        client,
+        "/manager/agenda",
+        {"topic-0-title": "Pipeline", "topic-0-prompt": "Deal by deal", "topic-1-title": "Wins"},
+        page="/manager/agenda",
+    )
+    assert saved.status_code == 302
+    assert "This is your own agenda" in client.get("/manager/agenda").get_data(as_text=True)
+
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        series = db.get(Series, answer.headers["Location"].rsplit("/", 1)[1])
+        assert [t["title"] for t in series.template_topics] == ["Pipeline", "Wins"]
+    event = next(iter(calendar.events.values()))
+    assert "Pipeline" in event.spec.agenda.text and "Status update" not in event.spec.agenda.text
+
+    post(client, "/manager/agenda/reset", page="/manager/agenda")
+    assert "You use the organisation's agenda" in client.get("/manager/agenda").get_data(
+        as_text=True
+    )
+
+
+def test_a_rep_has_no_agenda_editor(app, client, org, database):
+    set_password(database, "george@acme.test")
+    george = app.test_client()
+    sign_in(george, "george@acme.test")
+    assert george.get("/manager/agenda").status_code == 403
