@@ -7,9 +7,10 @@ enqueue one small job per object, so one bad calendar never holds up the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import date, time, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session as DbSession
 
@@ -27,7 +28,6 @@ from scheduler.usecases import booking, calendar_sync, excusals, pending_booking
 from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
-from scheduler.usecases.upkeep import Pair
 
 # A vacation entered late still excuses the weeks it covered, for the reports.
 EXCUSE_LOOKBACK = timedelta(weeks=2)
@@ -224,48 +224,33 @@ def report_stopped_cadence(rt: Runtime, org_id: str, rep_id: str) -> bool:
 @job("periodic", timeout=300, retries=0)
 def reconcile_all(rt: Runtime) -> int:
     """Daily: a full sync of every connection catches notifications that never arrived."""
-    with rt.database.session() as db:
-        pairs = upkeep.active_connections(db)
-    for org_id, connection_id in pairs:
-        request_sync(rt, org_id, connection_id, full=True)
-    return len(pairs)
+    return _fan_out(rt, upkeep.active_connections, partial(request_sync, rt, full=True))
 
 
 @job("periodic", timeout=300, retries=0)
 def poll_unwatched(rt: Runtime) -> int:
     """Every few minutes: an incremental sync of each connection without push (CalDAV)."""
-    with rt.database.session() as db:
-        pairs = upkeep.unwatched_connections(db)
-    for org_id, connection_id in pairs:
-        request_sync(rt, org_id, connection_id)
-    return len(pairs)
+    return _fan_out(rt, upkeep.unwatched_connections, partial(request_sync, rt))
 
 
 @job("periodic", timeout=300, retries=0)
 def renew_channels(rt: Runtime) -> int:
-    with rt.database.session() as db:
-        pairs = upkeep.active_connections(db)
-    for org_id, connection_id in pairs:
-        rt.dispatcher.enqueue(keep_channel_open, org_id, connection_id)
-    return len(pairs)
+    return _fan_out(rt, upkeep.active_connections, _enqueue(rt, keep_channel_open))
 
 
 @job("periodic", timeout=300, retries=0)
 def refresh_due_agendas(rt: Runtime) -> int:
-    with rt.database.session() as db:
-        pairs = upkeep.sessions_needing_agenda(db, now=rt.clock(), lead=rt.tuning.agenda_lead)
-    for org_id, session_id in pairs:
-        rt.dispatcher.enqueue(refresh_agenda, org_id, session_id)
-    return len(pairs)
+    now, lead = rt.clock(), rt.tuning.agenda_lead
+    return _fan_out(
+        rt,
+        lambda db: upkeep.sessions_needing_agenda(db, now=now, lead=lead),
+        _enqueue(rt, refresh_agenda),
+    )
 
 
 @job("periodic", timeout=300, retries=0)
 def excuse_all(rt: Runtime) -> int:
-    with rt.database.session() as db:
-        managers = upkeep.managers_to_excuse(db)
-    for org_id, manager_id, connection_id in managers:
-        rt.dispatcher.enqueue(excuse_weeks, org_id, manager_id, connection_id)
-    return len(managers)
+    return _fan_out(rt, upkeep.managers_to_excuse, _enqueue(rt, excuse_weeks))
 
 
 @job("periodic", timeout=600, retries=0)
@@ -281,42 +266,49 @@ def reclassify_sessions(rt: Runtime) -> int:
 
 @job("periodic", timeout=300, retries=0)
 def extend_horizons(rt: Runtime) -> int:
-    return _fan_out(rt, extend_horizon, upkeep.live_series)
+    return _fan_out(rt, upkeep.live_series, _enqueue(rt, extend_horizon))
 
 
 @job("periodic", timeout=300, retries=0)
 def scan_conflicts(rt: Runtime) -> int:
-    return _fan_out(rt, report_conflicts, upkeep.live_series)
+    return _fan_out(rt, upkeep.live_series, _enqueue(rt, report_conflicts))
 
 
 @job("periodic", timeout=300, retries=0)
 def detect_stopped(rt: Runtime) -> int:
-    return _fan_out(rt, report_stopped_cadence, upkeep.reps_to_check)
+    return _fan_out(rt, upkeep.reps_to_check, _enqueue(rt, report_stopped_cadence))
 
 
 @job("periodic", timeout=300, retries=0)
 def finish_interrupted_bookings(rt: Runtime) -> int:
-    with rt.database.session() as db:
-        pairs = pending_bookings.stale_bookings(
-            db, now=rt.clock(), older_than=rt.tuning.booking_stale_after
-        )
-    for org_id, series_id in pairs:
-        rt.dispatcher.enqueue(finish_booking, org_id, series_id)
-    return len(pairs)
+    now, older_than = rt.clock(), rt.tuning.booking_stale_after
+    return _fan_out(
+        rt,
+        lambda db: pending_bookings.stale_bookings(db, now=now, older_than=older_than),
+        _enqueue(rt, finish_booking),
+    )
 
 
 # ---------------------------------------------------------------------------- helpers
 
 
 def _fan_out(
-    rt: Runtime, each: Callable[[str, str], object], find: Callable[[DbSession], list[Pair]]
+    rt: Runtime,
+    find: Callable[[DbSession], Sequence[tuple[str, ...]]],
+    start: Callable[..., object],
 ) -> int:
-    """One ``each(org_id, object_id)`` job per pair ``find`` returns."""
+    """``start(*ids)`` for each row of ids ``find`` returns (read first, then the database is
+    let go, so no transaction stays open while work is handed out); returns how many."""
     with rt.database.session() as db:
-        pairs = find(db)
-    for org_id, object_id in pairs:
-        rt.dispatcher.enqueue(each, org_id, object_id)
-    return len(pairs)
+        rows = find(db)
+    for ids in rows:
+        start(*ids)
+    return len(rows)
+
+
+def _enqueue(rt: Runtime, each: Callable[..., object]) -> Callable[..., object]:
+    """Start ``each`` as its own job for one row of ids."""
+    return partial(rt.dispatcher.enqueue, each)
 
 
 def _series_connection(rt: Runtime, org_id: str, series_id: str) -> str:
