@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
-from integrations.base import CalendarProvider, SeriesRef, SeriesSpec
+from integrations.base import AgendaDocument, CalendarProvider, SeriesRef, SeriesSpec
 from scheduler.db import Database
 from scheduler.models import Organization, Person, Series, SeriesStatus, Session
 from scheduler.recurrence import WeeklySlot, local_instant
@@ -160,8 +160,16 @@ def first_session(db: DbSession, series: Series) -> Session:
     return row
 
 
-def series_spec(db: DbSession, series: Series, link: AgendaLink, *, today: date) -> SeriesSpec:
-    """What the provider needs to book ``series`` (or find it again), agenda included."""
+def series_spec(
+    db: DbSession,
+    series: Series,
+    link: AgendaLink,
+    *,
+    today: date,
+    agenda: AgendaDocument | None = None,
+) -> SeriesSpec:
+    """What the provider needs to book ``series`` (or find it again), agenda included: the
+    first session's unless the caller already rendered the one it needs."""
     manager = db.get(Person, series.manager_id)
     rep = db.get(Person, series.rep_id)
     org = db.get(Organization, series.organization_id)
@@ -174,7 +182,7 @@ def series_spec(db: DbSession, series: Series, link: AgendaLink, *, today: date)
         title=series_title(manager, rep),
         slot=series_slot(series),
         first_day=series.first_day,
-        agenda=session_document(db, first_session(db, series), link, today=today),
+        agenda=agenda or session_document(db, first_session(db, series), link, today=today),
         until=series.until,
         video_meeting=org.video_meetings,
     )

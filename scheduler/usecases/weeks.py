@@ -120,8 +120,10 @@ def refresh_agenda(
         if row.agenda_edited or row.cancelled or row.scheduled_start <= now:
             return False
         series = get_in_org(db, Series, org_id, row.series_id)
-        spec, ref = series_spec(db, series, link, today=now.date()), series_ref(series)
+        # One rendering (with its PDF) serves the spec and the occurrence alike.
         document = session_document(db, row, link, today=now.date())
+        spec = series_spec(db, series, link, today=now.date(), agenda=document)
+        ref = series_ref(series)
         original = row.scheduled_start
     provider.update_occurrence_agenda(ref, spec, original, document)
     with database.session() as db:
