@@ -9,12 +9,12 @@ from scheduler.jobs import tasks
 from scheduler.jobs.dispatch import InlineDispatcher
 from scheduler.jobs.periodic import PERIODIC, EmbeddedTimer, Periodic, due
 from scheduler.usecases.job_failures import recent_job_failures
-from tests.jobs.test_jobs import _sessions
+from tests.sessions import series_sessions
 
 
 def test_without_redis_a_sync_request_runs_at_once(inline, booked, calendar, database):
     assert isinstance(inline.dispatcher, InlineDispatcher)
-    week1 = _sessions(database, booked.series_ids[0])[0]
+    week1 = series_sessions(database, booked.series_ids[0])[0]
     calendar.feed.append(
         CalendarChange(
             ChangeKind.ATTENDEE_RESPONDED,
@@ -25,7 +25,7 @@ def test_without_redis_a_sync_request_runs_at_once(inline, booked, calendar, dat
         )
     )
     assert tasks.request_sync(inline, booked.org_id, booked.connection_id)
-    assert _sessions(database, booked.series_ids[0])[0].outcome == "declined"
+    assert series_sessions(database, booked.series_ids[0])[0].outcome == "declined"
 
 
 def test_an_inline_failure_is_recorded_and_not_raised_to_the_caller(

@@ -24,21 +24,10 @@ from scheduler.models import (
     ConnectionStatus,
     Series,
     SeriesStatus,
-    Session,
 )
 from scheduler.usecases.job_failures import recent_job_failures
 from tests.jobs.conftest import NOW, SLOT, drain, queued
-
-
-def _sessions(database, series_id):
-    with database.session() as db:
-        return list(
-            db.scalars(
-                select(Session)
-                .where(Session.series_id == series_id)
-                .order_by(Session.scheduled_start)
-            )
-        )
+from tests.sessions import series_sessions
 
 
 def _enqueue_booking(runtime, team):
@@ -68,7 +57,7 @@ def test_booking_twice_on_the_queue_books_one_series(runtime, team, calendar, da
 
 
 def test_a_sync_job_turns_a_decline_into_a_declined_session(runtime, booked, calendar, database):
-    week1 = _sessions(database, booked.series_ids[0])[0]
+    week1 = series_sessions(database, booked.series_ids[0])[0]
     calendar.feed.append(
         CalendarChange(
             ChangeKind.ATTENDEE_RESPONDED,
@@ -81,7 +70,7 @@ def test_a_sync_job_turns_a_decline_into_a_declined_session(runtime, booked, cal
     runtime.dispatcher.enqueue(tasks.sync_connection, booked.org_id, booked.connection_id)
     drain(runtime)
 
-    assert _sessions(database, booked.series_ids[0])[0].outcome == "declined"
+    assert series_sessions(database, booked.series_ids[0])[0].outcome == "declined"
 
 
 def test_rate_limits_are_retried_and_succeed_without_a_failure_record(
@@ -195,17 +184,17 @@ def test_agendas_are_refreshed_once_inside_the_lead_time(runtime, booked, calend
 def test_past_weeks_are_reclassified_after_the_grace_period(runtime, booked, database, clock):
     clock.advance(days=4)  # Tuesday's 1:1 ended, the 48 h grace has passed, no debrief
     assert tasks.reclassify_sessions.job.perform(runtime) >= 1
-    assert _sessions(database, booked.series_ids[0])[0].outcome == "undocumented"
+    assert series_sessions(database, booked.series_ids[0])[0].outcome == "undocumented"
 
 
 def test_the_horizon_rolls_forward_a_week_at_a_time(runtime, booked, database, clock):
-    before = len(_sessions(database, booked.series_ids[0]))
+    before = len(series_sessions(database, booked.series_ids[0]))
     clock.advance(weeks=2)
     tasks.extend_horizons.job.perform(runtime)
     drain(runtime)
     tasks.extend_horizons.job.perform(runtime)
     drain(runtime)
-    assert len(_sessions(database, booked.series_ids[0])) == before + 2
+    assert len(series_sessions(database, booked.series_ids[0])) == before + 2
 
 
 def _notices(database, action):
@@ -216,7 +205,7 @@ def _notices(database, action):
 def test_conflicts_in_the_next_four_weeks_are_told_to_the_manager_once(
     runtime, booked, calendar, database
 ):
-    second = _sessions(database, booked.series_ids[0])[1]
+    second = series_sessions(database, booked.series_ids[0])[1]
     # A customer call from 9:45 to 10:30: not the series' own occurrence, which is ignored.
     calendar.add_busy(
         "george@acme.test", second.scheduled_start - timedelta(minutes=15), second.scheduled_end
@@ -367,7 +356,7 @@ def test_absences_in_the_calendar_excuse_their_weeks_through_the_periodic_job(
     )
     assert tasks.excuse_all.job.perform(runtime) == 1
     drain(runtime)
-    weeks = _sessions(database, booked.series_ids[0])
+    weeks = series_sessions(database, booked.series_ids[0])
     assert [(w.excused, w.excused_reason) for w in weeks[:3]] == [
         (False, ""),
         (True, "George out of office"),

@@ -16,6 +16,7 @@ from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization
 from tests.scheduler.usecases.conftest import link
 from tests.scheduler.usecases.test_booking import book
+from tests.sessions import series_sessions
 
 AFTER_FIRST = datetime(2026, 10, 20, 14, tzinfo=UTC)
 THREE = (
@@ -23,17 +24,6 @@ THREE = (
     ActionItemDraft("Book the demo with Initech", "rep", date(2026, 10, 22)),
     ActionItemDraft("Quote the CFO's objection verbatim", "rep", date(2026, 10, 27)),
 )
-
-
-def sessions(database, series_id):
-    with database.session() as db:
-        return list(
-            db.scalars(
-                select(Session)
-                .where(Session.series_id == series_id)
-                .order_by(Session.scheduled_start)
-            )
-        )
 
 
 def debrief(database, team, session_id, draft, manager_id=None):
@@ -48,7 +38,7 @@ def debrief(database, team, session_id, draft, manager_id=None):
 
 
 def test_a_debrief_with_three_actions_makes_the_week_held(database, calendar, team):
-    first = sessions(database, book(database, calendar, team))[0]
+    first = series_sessions(database, book(database, calendar, team))[0]
     debrief(database, team, first.id, DebriefDraft({"Status update": "Two deals moved"}, THREE))
     with database.session() as db:
         assert db.get(Session, first.id).outcome == SessionOutcome.HELD
@@ -57,7 +47,7 @@ def test_a_debrief_with_three_actions_makes_the_week_held(database, calendar, te
 
 
 def test_every_problem_is_returned_and_nothing_is_stored(database, calendar, team):
-    first = sessions(database, book(database, calendar, team))[0]
+    first = series_sessions(database, book(database, calendar, team))[0]
     draft = DebriefDraft(
         {"Weather": "nice"},
         (
@@ -81,13 +71,13 @@ def test_every_problem_is_returned_and_nothing_is_stored(database, calendar, tea
 
 
 def test_only_the_sessions_manager_records_its_debrief(database, calendar, team):
-    first = sessions(database, book(database, calendar, team))[0]
+    first = series_sessions(database, book(database, calendar, team))[0]
     with pytest.raises(NotInOrganization):
         debrief(database, team, first.id, DebriefDraft({}, THREE), manager_id=team.rep_ids[0])
 
 
 def test_open_items_and_talking_points_reach_the_next_agenda(database, calendar, team):
-    first, second, *_ = sessions(database, book(database, calendar, team))
+    first, second, *_ = series_sessions(database, book(database, calendar, team))
     debrief(database, team, first.id, DebriefDraft({}, THREE))
     with database.session() as db:
         done = db.scalar(select(ActionItem).where(ActionItem.text.startswith("Book the demo")))
@@ -123,7 +113,7 @@ def test_open_items_and_talking_points_reach_the_next_agenda(database, calendar,
 
 
 def test_another_rep_cannot_complete_or_add_to_a_session(database, calendar, team):
-    first = sessions(database, book(database, calendar, team))[0]
+    first = series_sessions(database, book(database, calendar, team))[0]
     debrief(database, team, first.id, DebriefDraft({}, THREE))
     with database.session() as db:
         item_id = db.scalars(select(ActionItem.id)).first()
@@ -151,7 +141,7 @@ def test_another_rep_cannot_complete_or_add_to_a_session(database, calendar, tea
 def test_nothing_is_reachable_from_another_organisation(database, calendar, team):
     from scheduler.usecases.directory import create_organization
 
-    first = sessions(database, book(database, calendar, team))[0]
+    first = series_sessions(database, book(database, calendar, team))[0]
     other_org, other_admin = create_organization(
         database,
         name="Globex",

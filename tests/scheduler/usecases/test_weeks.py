@@ -2,7 +2,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from scheduler.debrief import ActionItemDraft, DebriefDraft
 from scheduler.models import Session
@@ -17,29 +16,19 @@ from scheduler.usecases.weeks import (
 )
 from tests.scheduler.usecases.conftest import NOW, link
 from tests.scheduler.usecases.test_booking import book
-
-
-def rows(database, series_id):
-    with database.session() as db:
-        return list(
-            db.scalars(
-                select(Session)
-                .where(Session.series_id == series_id)
-                .order_by(Session.scheduled_start)
-            )
-        )
+from tests.sessions import series_sessions
 
 
 def test_moving_one_week_moves_it_in_the_calendar_and_in_cadence(database, calendar, team):
     series_id = book(database, calendar, team)
-    second = rows(database, series_id)[1]
+    second = series_sessions(database, series_id)[1]
     wednesday = second.scheduled_start + timedelta(days=1, hours=2)
 
     kwargs = dict(org_id=team.org_id, session_id=second.id, actor_id=team.manager_id, link=link)
     move_session(database, calendar, new_start=wednesday, now=NOW, **kwargs)
 
     assert calendar.events[series_id].moved == {second.scheduled_start: wednesday}
-    moved = rows(database, series_id)[1]
+    moved = series_sessions(database, series_id)[1]
     assert (moved.current_start, moved.current_end) == (
         wednesday,
         wednesday + timedelta(minutes=30),
@@ -48,7 +37,7 @@ def test_moving_one_week_moves_it_in_the_calendar_and_in_cadence(database, calen
 
 def test_a_move_into_the_past_is_refused_by_field(database, calendar, team):
     series_id = book(database, calendar, team)
-    second = rows(database, series_id)[1]
+    second = series_sessions(database, series_id)[1]
     with pytest.raises(InvalidInput) as refused:
         move_session(
             database,
@@ -66,7 +55,7 @@ def test_a_move_into_the_past_is_refused_by_field(database, calendar, team):
 
 def test_cancelling_one_week_twice_cancels_it_once(database, calendar, team):
     series_id = book(database, calendar, team)
-    second = rows(database, series_id)[1]
+    second = series_sessions(database, series_id)[1]
     for _ in range(2):
         cancel_session(
             database,
@@ -78,7 +67,7 @@ def test_cancelling_one_week_twice_cancels_it_once(database, calendar, team):
             now=NOW,
         )
     assert calendar.calls["cancel_occurrence"] == 1
-    cancelled = rows(database, series_id)[1]
+    cancelled = series_sessions(database, series_id)[1]
     assert (cancelled.cancelled, cancelled.cancelled_by, cancelled.outcome) == (
         True,
         "manager",
@@ -88,7 +77,7 @@ def test_cancelling_one_week_twice_cancels_it_once(database, calendar, team):
 
 def test_the_refreshed_agenda_carries_last_weeks_open_items(database, calendar, team):
     series_id = book(database, calendar, team)
-    first, second = rows(database, series_id)[:2]
+    first, second = series_sessions(database, series_id)[:2]
     record_debrief(
         database,
         org_id=team.org_id,
@@ -117,7 +106,7 @@ def test_the_refreshed_agenda_carries_last_weeks_open_items(database, calendar, 
 
 def test_a_hand_edited_agenda_is_not_overwritten(database, calendar, team):
     series_id = book(database, calendar, team)
-    second = rows(database, series_id)[1]
+    second = series_sessions(database, series_id)[1]
     with database.session() as db:
         db.get(Session, second.id).agenda_edited = True
     assert not refresh_agenda(
@@ -128,7 +117,7 @@ def test_a_hand_edited_agenda_is_not_overwritten(database, calendar, team):
 
 def test_conflicts_of_the_coming_weeks_come_with_same_week_alternatives(database, calendar, team):
     series_id = book(database, calendar, team)
-    second = rows(database, series_id)[1]
+    second = series_sessions(database, series_id)[1]
     # The rep has a customer call over the second Tuesday's 1:1.
     calendar.add_busy(
         "george@acme.test",
