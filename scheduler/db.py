@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.reports.derived import keep_derived_rows
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -24,6 +26,8 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Rows the reports read that are derived from others, recomputed after each flush.
+        keep_derived_rows(self.sessions)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

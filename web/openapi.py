@@ -110,6 +110,15 @@ _RANGE = [
 _MANAGER = _query(
     "manager", {"type": "string"}, "Admins: one manager's 1:1s (managers always get their own)"
 )
+# Keyset pages (scheduler.reports.cursor): pass the last page's next_cursor to go on.
+_PAGING = [
+    _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+    _query(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        "Rows per page",
+    ),
+]
 _REPORT_ERRORS = ("400", "401", "403", "404")
 _REPORT_EXPLAIN = {
     "400": "A bad date, range, outcome, limit or cursor, or a NUL character",
@@ -214,9 +223,10 @@ REPORT_SCHEMAS: dict[str, Any] = {
         days_since_last_held=_nullable(_COUNT),
     ),
     "StoppedCadences": _closed(
-        ["stopped_after_weeks", "rows"],
+        ["stopped_after_weeks", "rows", "next_cursor"],
         stopped_after_weeks={"type": "integer", "minimum": 1},
         rows={"type": "array", "items": _ref("StoppedCadence")},
+        next_cursor=_nullable({"type": "string", "description": "null on the last page"}),
     ),
     "RepReport": _closed(
         ["rep_id", "rep_name", "manager_id", "score", "counts", "strip", "open_items"],
@@ -256,6 +266,7 @@ REPORT_SCHEMAS: dict[str, Any] = {
             "score",
             "skipped_total",
             "skipped",
+            "stopped_total",
             "stopped",
         ],
         person_id=_ID,
@@ -270,7 +281,13 @@ REPORT_SCHEMAS: dict[str, Any] = {
             "maxItems": 100,
             "description": "The first 100 of skipped_total",
         },
-        stopped={"type": "array", "items": _ref("StoppedCadence")},
+        stopped_total=_COUNT,
+        stopped={
+            "type": "array",
+            "items": _ref("StoppedCadence"),
+            "maxItems": 100,
+            "description": "The first 100 of stopped_total, least recently held first",
+        },
     ),
 }
 
@@ -311,20 +328,16 @@ REPORT_PATHS: dict[str, Any] = {
                     "style": "form",
                     "explode": True,
                 },
-                _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
-                _query(
-                    "limit",
-                    {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
-                    "Rows per page",
-                ),
+                *_PAGING,
             ],
         )
     },
     "/reports/stopped": {
         "get": _report(
-            "Pairs with no live series, or none held for stopped_after_weeks",
+            "Pairs with no live series, or none held for stopped_after_weeks, "
+            "least recently held first",
             "StoppedCadences",
-            [_MANAGER],
+            [_MANAGER, *_PAGING],
         )
     },
     "/reports/reps/{rep_id}": {

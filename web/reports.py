@@ -24,8 +24,8 @@ from scheduler.reports import (
     organisation_overview,
     rep_report,
     skipped_sessions,
-    stopped_cadences,
 )
+from scheduler.reports.cadences import StoppedPage, stopped_page
 from scheduler.reports.charts import OUTCOME_MARKS, outcome_strip, score_bars, trend_line
 from scheduler.reports.digest import weekly_digest
 from scheduler.reports.export import overview_csv, rep_csv, skipped_csv, stopped_csv
@@ -48,6 +48,8 @@ MAX_WEEKS = 106  # two years and a little: what the reports are built (and measu
 CHART_MANAGERS = 10  # the chart shows this many best and worst; the table shows everyone
 # Far enough apart for any real history; near year 1 or 9999 the week arithmetic overflows.
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+BROKEN_PAGE_LINK = "That page link is broken; start from the first page."
+CURSOR_NOT_OURS = "The cursor is not one this API gave out."
 
 
 class BadQuery(ValueError):
@@ -150,12 +152,32 @@ def _range_args(scope: ReportScope) -> dict[str, str]:
     return args
 
 
-def _stopped(manager_id: str | None) -> tuple[int, list[Any]]:
+def _stopped_page(manager_id: str | None) -> tuple[int, StoppedPage]:
+    """The organisation's setting, and the page of stopped pairs the query string asks for."""
+    limit = _limit()
     with cadence().database.session() as db:
         org = db.get(Organization, g.person.organization_id)
         assert org is not None
-        rows = stopped_cadences(db, org.id, now=cadence().now(), manager_id=manager_id)
-        return org.stopped_after_weeks, rows
+        page = stopped_page(
+            db, org.id, now=cadence().now(), manager_id=manager_id,
+            cursor=request.args.get("cursor") or None, limit=limit,
+        )  # fmt: skip
+        return org.stopped_after_weeks, page
+
+
+def _page_links(endpoint: str, next_cursor: str | None) -> dict[str, str | None]:
+    """The next page's URL (if any) and, past the first page, the first page's."""
+    first_args = request.args.copy()
+    first_args.pop("cursor", None)
+    next_args = request.args.copy()
+    if next_cursor:
+        next_args["cursor"] = next_cursor
+    return {
+        "next_url": url_for(endpoint, **next_args.to_dict(flat=False)) if next_cursor else None,
+        "first_url": url_for(endpoint, **first_args.to_dict(flat=False))
+        if request.args.get("cursor")
+        else None,
+    }
 
 
 # Pages ------------------------------------------------------------------------------------
@@ -204,12 +226,7 @@ def skipped() -> str:
                 db, scope, narrowing, cursor=request.args.get("cursor") or None, limit=_limit()
             )
     except BadCursor as error:
-        raise BadQuery("That page link is broken; start from the first page.") from error
-    first_args = request.args.copy()
-    first_args.pop("cursor", None)
-    next_args = request.args.copy()
-    if page.next_cursor:
-        next_args["cursor"] = page.next_cursor
+        raise BadQuery(BROKEN_PAGE_LINK) from error
     return render_template(
         "reports/skipped.html",
         page=page,
@@ -217,12 +234,7 @@ def skipped() -> str:
         chosen=request.args.getlist("outcome"),
         outcomes=sorted(o.value for o in OUTCOMES_NOT_HELD),
         csv_url=url_for("reports.skipped_download", **request.args.to_dict(flat=False)),
-        next_url=url_for("reports.skipped", **next_args.to_dict(flat=False))
-        if page.next_cursor
-        else None,
-        first_url=url_for("reports.skipped", **first_args.to_dict(flat=False))
-        if request.args.get("cursor")
-        else None,
+        **_page_links("reports.skipped", page.next_cursor),
         args=_range_args(scope),
     )
 
@@ -231,8 +243,16 @@ def skipped() -> str:
 @signed_in()
 def stopped() -> str:
     _, manager_id = _viewer_scope()
-    weeks, rows = _stopped(manager_id)
-    return render_template("reports/stopped.html", rows=rows, weeks=weeks)
+    try:
+        weeks, page = _stopped_page(manager_id)
+    except BadCursor as error:
+        raise BadQuery(BROKEN_PAGE_LINK) from error
+    return render_template(
+        "reports/stopped.html",
+        page=page,
+        weeks=weeks,
+        **_page_links("reports.stopped", page.next_cursor),
+    )
 
 
 @bp.get("/reps/<rep_id>")
@@ -331,15 +351,18 @@ def skipped_json() -> Response:
                 limit=_limit(),
             )  # fmt: skip
     except BadCursor as error:
-        raise api.ApiProblem(400, "The cursor is not one this API gave out.") from error
+        raise api.ApiProblem(400, CURSOR_NOT_OURS) from error
     return jsonify(page.as_dict())
 
 
 @api_bp.get("/stopped")
 def stopped_json() -> Response:
     _, manager_id = _viewer_scope()
-    weeks, rows = _stopped(manager_id)
-    return jsonify(stopped_after_weeks=weeks, rows=[row.as_dict() for row in rows])
+    try:
+        weeks, page = _stopped_page(manager_id)
+    except BadCursor as error:
+        raise api.ApiProblem(400, CURSOR_NOT_OURS) from error
+    return jsonify(stopped_after_weeks=weeks, **page.as_dict())
 
 
 @api_bp.get("/reps/<rep_id>")

@@ -13,7 +13,7 @@ from scheduler.models.meetings import (
     TalkingPoint,
 )
 from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Person
-from scheduler.models.reports import DigestDelivery
+from scheduler.models.reports import DigestDelivery, ManagerItemWeek, ManagerWeek
 
 __all__ = [
     "ActionItem",
@@ -25,6 +25,8 @@ __all__ = [
     "ConnectionStatus",
     "Debrief",
     "DigestDelivery",
+    "ManagerItemWeek",
+    "ManagerWeek",
     "Organization",
     "Owner",
     "Person",

@@ -118,18 +118,9 @@ class Session(OrgScoped, Base):
             sqlite_where=text(NOT_HELD_SQL),
             postgresql_where=text(NOT_HELD_SQL),
         ),
-        # A rep's weeks, and each pair's last held 1:1 (stopped cadences).
+        # A rep's weeks, and each pair's first 1:1 (scheduler.reports.cadence_facts).
         Index("ix_sessions_rep_start", "rep_id", "scheduled_start", "manager_id", "outcome"),
-        # Stopped cadences at 16,000 reps: who held a 1:1 lately, and each pair's last one.
-        Index(
-            "ix_sessions_held_recent",
-            "organization_id",
-            "scheduled_start",
-            "rep_id",
-            "manager_id",
-            sqlite_where=text("outcome = 'held'"),
-            postgresql_where=text("outcome = 'held'"),
-        ),
+        # Each pair's last held 1:1 (scheduler.reports.cadence_facts).
         Index(
             "ix_sessions_held_pair",
             "rep_id",
@@ -182,15 +173,8 @@ class ActionItem(OrgScoped, Base):
     __tablename__ = "action_items"
     __table_args__ = (
         Index("ix_action_items_org_due", "organization_id", "due_date"),
-        # Reports count items created in a range by series, due date and completion.
-        Index(
-            "ix_action_items_org_created",
-            "organization_id",
-            "created_at",
-            "series_id",
-            "due_date",
-            "done_at",
-        ),
+        # A series' items by creation (scheduler.reports.rollups recounts a manager's week).
+        Index("ix_action_items_series_created", "series_id", "created_at"),
     )
 
     session_id: Mapped[str] = mapped_column(

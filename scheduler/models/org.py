@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.models.base import Base, OrgScoped, UTCDateTime, new_id
@@ -54,6 +54,13 @@ class Person(OrgScoped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A rep's cadence with their current manager, as the stopped-cadence report reads it:
+    # derived from the pair's series and sessions, kept current after every flush by
+    # scheduler.reports.cadence_facts (never set by hand). Deferred: only reports read them.
+    cadence_first_start: Mapped[datetime | None] = mapped_column(UTCDateTime, deferred=True)
+    # The last day a live series books (date.max: open-ended); None when none is live.
+    cadence_booked_through: Mapped[date | None] = mapped_column(Date, deferred=True)
+    cadence_last_held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, deferred=True)
 
 
 class AgendaTemplateRow(OrgScoped, Base):

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, String, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
 from scheduler.intervals import utc
-from scheduler.models import Organization, Person, Series, SeriesStatus, Session
-from scheduler.outcomes import SessionOutcome
+from scheduler.models import Organization, Person, UTCDateTime
+from scheduler.reports.cursor import BadCursor, decode_cursor, encode_cursor
+from scheduler.reports.skipped import MAX_PAGE_SIZE, PAGE_SIZE
 
-LIVE_SERIES = (SeriesStatus.BOOKING.value, SeriesStatus.ACTIVE.value)
+DEFAULT_STOPPED_AFTER_WEEKS = 3
 
 
 class StopReason(enum.StrEnum):
@@ -56,69 +57,76 @@ def stopped_cadences_query(
 ) -> Select[Any]:
     """The stopped pairs, least recently held first (never held before anything).
 
-    Built to touch little at 16,000 reps: two small sets (pairs with a live series, pairs
-    with a 1:1 held since the cutoff) are hash-joined to the reps; the per-pair lookups
-    (last held, booked before the cutoff) run only for the few pairs that fail one of them.
+    One row per rep: the pair's facts are kept on the rep's row (scheduler.reports.
+    cadence_facts), so this is a scan of the organisation's reps, not of their sessions.
     """
     rep = aliased(Person, name="rep")
     manager = aliased(Person, name="manager")
     today = utc(now).date()
     cutoff = utc(now) - timedelta(weeks=stopped_after_weeks)
-    live = (
-        select(Series.rep_id, Series.manager_id)
-        .where(
-            Series.organization_id == org_id,
-            Series.status.in_(LIVE_SERIES),
-            or_(Series.until.is_(None), Series.until >= today),
-        )
-        .distinct()
-        .subquery("live")
-    )
-    held = Session.outcome == SessionOutcome.HELD.value
-    held_lately = (
-        select(Session.rep_id, Session.manager_id)
-        .where(Session.organization_id == org_id, held, Session.scheduled_start >= cutoff)
-        .distinct()
-        .subquery("held_lately")
-    )
-    # The per-pair lookups are keyed by a rep already taken from this organisation (and a
-    # rep's sessions are theirs alone), so they probe the pair's index without the org.
-    pair = and_(Session.rep_id == rep.id, Session.manager_id == rep.manager_id)
-    # A pair booked recently and not yet due its first 1:1 is not stopped.
-    booked_before_cutoff = exists().where(pair, Session.scheduled_start < cutoff)
-    last_held = select(func.max(Session.scheduled_start)).where(pair, held).scalar_subquery()
+    booked = rep.cadence_booked_through >= today
+    last_held = rep.cadence_last_held_at
     query = (
         select(
             manager.id.label("manager_id"),
             manager.name.label("manager_name"),
             rep.id.label("rep_id"),
             rep.name.label("rep_name"),
-            live.c.rep_id.is_not(None).label("booked"),
+            func.coalesce(booked, False).label("booked"),
             last_held.label("last_held_at"),
         )
         .join(manager, manager.id == rep.manager_id)
-        .outerjoin(live, and_(live.c.rep_id == rep.id, live.c.manager_id == rep.manager_id))
-        .outerjoin(
-            held_lately,
-            and_(held_lately.c.rep_id == rep.id, held_lately.c.manager_id == rep.manager_id),
-        )
         .where(
             rep.organization_id == org_id,
             manager.organization_id == org_id,
             rep.is_rep.is_(True),
             rep.active.is_(True),
             or_(
-                live.c.rep_id.is_(None),
-                and_(held_lately.c.rep_id.is_(None), booked_before_cutoff),
+                rep.cadence_booked_through.is_(None),
+                rep.cadence_booked_through < today,
+                # Booked, nothing held lately, and not just booked: its first 1:1 is due.
+                and_(
+                    or_(last_held.is_(None), last_held < cutoff),
+                    rep.cadence_first_start < cutoff,
+                ),
             ),
         )
+        .order_by(last_held.asc().nulls_first(), rep.name, rep.id)
     )
     if manager_id is not None:
         query = query.where(rep.manager_id == manager_id)
-    sub = query.subquery("stopped")
-    return select(sub).order_by(
-        sub.c.last_held_at.asc().nulls_first(), sub.c.rep_name, sub.c.rep_id
+    return query
+
+
+def _after(query: Select[Any], cursor: str) -> Select[Any]:
+    """``query`` resumed after the row ``cursor`` names (its order: nulls first)."""
+    last, name, rep_id = decode_cursor(cursor, 3)
+    if name is None or rep_id is None:
+        raise BadCursor(cursor)
+    columns = query.selected_columns
+    held = columns.last_held_at
+    later_name = tuple_(columns.rep_name, columns.rep_id) > tuple_(
+        literal(name, String()), literal(rep_id, String())
     )
+    if last is None:
+        return query.where(or_(held.is_not(None), and_(held.is_(None), later_name)))
+    try:
+        instant = datetime.fromisoformat(last)
+    except ValueError as error:
+        raise BadCursor(cursor) from error
+    if instant.tzinfo is None:
+        raise BadCursor(cursor)
+    at = literal(instant, UTCDateTime())
+    return query.where(held.is_not(None), or_(held > at, and_(held == at, later_name)))
+
+
+@dataclass(frozen=True)
+class StoppedPage:
+    rows: list[StoppedCadence]
+    next_cursor: str | None  # ``None`` on the last page
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": [row.as_dict() for row in self.rows], "next_cursor": self.next_cursor}
 
 
 def stopped_row(values: Any, *, now: datetime) -> StoppedCadence:
@@ -135,23 +143,63 @@ def stopped_row(values: Any, *, now: datetime) -> StoppedCadence:
     )
 
 
+def _query(db: DbSession, org_id: str, now: datetime, manager_id: str | None) -> Select[Any]:
+    org = db.get(Organization, org_id)
+    weeks = org.stopped_after_weeks if org is not None else DEFAULT_STOPPED_AFTER_WEEKS
+    return stopped_cadences_query(org_id, now=now, stopped_after_weeks=weeks, manager_id=manager_id)
+
+
 def stopped_cadences(
     db: DbSession, org_id: str, *, now: datetime, manager_id: str | None = None
 ) -> list[StoppedCadence]:
-    """Stopped pairs of the organisation (or of one manager's team) as of ``now``."""
-    org = db.get(Organization, org_id)
-    if org is None:
-        return []
-    query = stopped_cadences_query(
-        org_id, now=now, stopped_after_weeks=org.stopped_after_weeks, manager_id=manager_id
-    )
-    return [stopped_row(row, now=now) for row in db.execute(query)]
+    """Every stopped pair of the organisation (or of one manager's team) as of ``now``."""
+    return [stopped_row(row, now=now) for row in db.execute(_query(db, org_id, now, manager_id))]
+
+
+def count_stopped(
+    db: DbSession, org_id: str, *, now: datetime, manager_id: str | None = None
+) -> int:
+    """How many pairs are stopped (the digest lists the first ones and says how many more)."""
+    query = _query(db, org_id, now, manager_id).order_by(None).subquery()
+    return db.scalar(select(func.count()).select_from(query)) or 0
+
+
+def stopped_page(
+    db: DbSession,
+    org_id: str,
+    *,
+    now: datetime,
+    manager_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> StoppedPage:
+    """One page of stopped pairs, after ``cursor`` (from the previous page).
+
+    Raises ``BadCursor`` for a cursor this module did not make.
+    """
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    query = _query(db, org_id, now, manager_id)
+    if cursor is not None:
+        query = _after(query, cursor)
+    # One row more than the page tells whether another page follows, without a COUNT.
+    rows = [stopped_row(row, now=now) for row in db.execute(query.limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return StoppedPage(rows, _cursor(rows[-1]) if more else None)
+
+
+def _cursor(row: StoppedCadence) -> str:
+    last = row.last_held_at.isoformat() if row.last_held_at else None
+    return encode_cursor(last, row.rep_name, row.rep_id)
 
 
 __all__ = [
     "StopReason",
     "StoppedCadence",
+    "StoppedPage",
+    "count_stopped",
     "stopped_cadences",
     "stopped_cadences_query",
+    "stopped_page",
     "stopped_row",
 ]

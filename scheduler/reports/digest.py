@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session as DbSession
 from scheduler.intervals import utc
 from scheduler.models import Person
 from scheduler.recurrence import week_start
-from scheduler.reports.cadences import StoppedCadence, StopReason, stopped_cadences
-from scheduler.reports.overview import SessionCounts, session_counts_columns
+from scheduler.reports.cadences import StoppedCadence, StopReason, count_stopped, stopped_page
+from scheduler.reports.overview import SessionCounts
+from scheduler.reports.rollups import session_counts_columns
 from scheduler.reports.scope import ReportScope, percent
 from scheduler.reports.skipped import SkippedRow, skipped_sessions
 from scheduler.usecases.scope import get_in_org
 
-# An email lists this many skipped sessions and links to the rest.
+# An email lists this many skipped sessions (and as many stopped pairs) and links to the rest.
 DIGEST_ROWS = 100
 
 
@@ -42,7 +43,8 @@ class Digest:
     manager_id: str | None  # ``None``: the whole organisation (an admin's digest)
     counts: SessionCounts
     skipped: list[SkippedRow]
-    stopped: list[StoppedCadence]
+    stopped: list[StoppedCadence]  # the first DIGEST_ROWS, least recently held first
+    stopped_total: int
 
     @property
     def skipped_total(self) -> int:
@@ -53,7 +55,7 @@ class Digest:
     def subject(self) -> str:
         return (
             f"1:1s, week of {self.week_start:%d %b %Y}: {self.counts.held} held, "
-            f"{self.skipped_total} skipped, {len(self.stopped)} stopped"
+            f"{self.skipped_total} skipped, {self.stopped_total} stopped"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class Digest:
             "score": self.counts.score,
             "skipped_total": self.skipped_total,
             "skipped": [row.as_dict() for row in self.skipped],
+            "stopped_total": self.stopped_total,
             "stopped": [row.as_dict() for row in self.stopped],
         }
 
@@ -93,7 +96,8 @@ def weekly_digest(
         manager_id=manager_id,
         counts=SessionCounts(**counts._mapping),
         skipped=skipped_sessions(db, scope, limit=DIGEST_ROWS).rows,
-        stopped=stopped_cadences(db, org_id, now=now, manager_id=manager_id),
+        stopped=stopped_page(db, org_id, now=now, manager_id=manager_id, limit=DIGEST_ROWS).rows,
+        stopped_total=count_stopped(db, org_id, now=now, manager_id=manager_id),
     )
 
 
@@ -138,6 +142,8 @@ def render_text(digest: Digest, base_url: str) -> str:
         lines += [
             f"  {row.manager_name} with {row.rep_name}: {_since(row)}" for row in digest.stopped
         ]
+        if digest.stopped_total > len(digest.stopped):
+            lines.append(f"  ... and {digest.stopped_total - len(digest.stopped)} more.")
         lines.append("")
     lines.append(f"Full report: {base_url}/reports")
     return "\n".join(lines) + "\n"
@@ -178,6 +184,9 @@ def render_html(digest: Digest, base_url: str) -> Markup:
             for row in digest.stopped
         )
         parts.append(Markup("<h2>Stopped cadences</h2><ul>{}</ul>").format(items))
+        if digest.stopped_total > len(digest.stopped):
+            more = digest.stopped_total - len(digest.stopped)
+            parts.append(Markup("<p>… and {} more.</p>").format(more))
     parts.append(Markup('<p><a href="{}/reports">Full report</a></p>').format(base_url))
     return Markup("").join(parts)
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from scheduler.models import ActionItem, Person, Series, Session
 from scheduler.outcomes import SessionOutcome
-from scheduler.reports.overview import SessionCounts, session_counts_columns
+from scheduler.reports.overview import SessionCounts
+from scheduler.reports.rollups import session_counts_columns
 from scheduler.reports.scope import ReportScope
 from scheduler.usecases.scope import NotInOrganization, get_in_org
 

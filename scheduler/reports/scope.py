@@ -118,3 +118,23 @@ def _utc_date_postgresql(element: utc_date, compiler: Any, **kw: Any) -> str:
 def _utc_date_default(element: utc_date, compiler: Any, **kw: Any) -> str:
     # SQLite keeps UTCDateTime as naive UTC text; date() gives 'YYYY-MM-DD' like a Date column.
     return f"date({compiler.process(element.clauses, **kw)})"
+
+
+class utc_monday(FunctionElement[date]):  # lower case: it reads as the SQL function it emits
+    """The Monday (UTC) of the week a timestamp column falls in, on SQLite and PostgreSQL."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_monday, "postgresql")
+def _utc_monday_postgresql(element: utc_monday, compiler: Any, **kw: Any) -> str:
+    return (
+        f"date_trunc('week', ({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC')::date"
+    )
+
+
+@compiles(utc_monday)
+def _utc_monday_default(element: utc_monday, compiler: Any, **kw: Any) -> str:
+    # 'weekday 0' moves forward to Sunday (or stays on one); six days back is its Monday.
+    return f"date({compiler.process(element.clauses, **kw)}, 'weekday 0', '-6 days')"

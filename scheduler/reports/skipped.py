@@ -1,13 +1,7 @@
-"""The skipped-meeting list: every session not held, newest first, one keyset page at a time.
-
-Keyset rather than OFFSET pagination: page 400 costs what page 1 costs, and a session
-classified while someone pages does not shift the rows under them.
-"""
+"""The skipped-meeting list: every session not held, newest first, one keyset page at a time."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,14 +13,11 @@ from sqlalchemy.orm import aliased
 
 from scheduler.models import Person, Session, UTCDateTime
 from scheduler.outcomes import OUTCOMES_NOT_HELD, SessionOutcome
+from scheduler.reports.cursor import BadCursor, decode_cursor, encode_cursor
 from scheduler.reports.scope import NOT_HELD, ReportScope
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-
-
-class BadCursor(ValueError):
-    """The cursor was not made by this module (tampered with, or truncated)."""
 
 
 @dataclass(frozen=True)
@@ -82,18 +73,15 @@ class SkippedPage:
         return {"rows": [row.as_dict() for row in self.rows], "next_cursor": self.next_cursor}
 
 
-def encode_cursor(row: SkippedRow) -> str:
-    """An opaque cursor that resumes the list just after ``row``."""
-    raw = f"{row.scheduled_start.isoformat()}|{row.session_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _cursor(row: SkippedRow) -> str:
+    return encode_cursor(row.scheduled_start.isoformat(), row.session_id)
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def _after(cursor: str) -> tuple[datetime, str]:
+    start, session_id = decode_cursor(cursor, 2)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        start, session_id = raw.split("|", 1)
-        instant = datetime.fromisoformat(start)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        instant = datetime.fromisoformat(start or "")
+    except ValueError as error:
         raise BadCursor(cursor) from error
     if instant.tzinfo is None or not session_id:
         raise BadCursor(cursor)
@@ -164,7 +152,7 @@ def skipped_sessions(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = skipped_query(scope, narrowing)
     if cursor is not None:
-        start, session_id = decode_cursor(cursor)
+        start, session_id = _after(cursor)
         # Typed binds: SQLite compares UTCDateTime as naive text, so the bind needs its type.
         after = tuple_(literal(start, UTCDateTime()), literal(session_id, String()))
         query = query.where(tuple_(Session.scheduled_start, Session.id) < after)
@@ -172,7 +160,7 @@ def skipped_sessions(
     rows = [skipped_row(row) for row in db.execute(query.limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
-    return SkippedPage(rows, encode_cursor(rows[-1]) if more else None)
+    return SkippedPage(rows, _cursor(rows[-1]) if more else None)
 
 
 __all__ = [
@@ -182,8 +170,6 @@ __all__ = [
     "SkippedFilter",
     "SkippedPage",
     "SkippedRow",
-    "decode_cursor",
-    "encode_cursor",
     "skipped_query",
     "skipped_row",
     "skipped_sessions",

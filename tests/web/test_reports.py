@@ -95,6 +95,25 @@ def test_skipped_pages_follow_the_cursor(client, history):
     assert bad.status_code == 400 and bad.get_json()["error"]["status"] == 400
 
 
+def test_stopped_cadences_page_in_json_and_html(client, history):
+    client = as_(client, history, "ada")
+    first = client.get("/api/v1/reports/stopped?limit=2").get_json()
+    assert first["stopped_after_weeks"] == 3
+    assert [row["rep_name"] for row in first["rows"]] == ["Ann", "Kai"]
+    rest = client.get(f"/api/v1/reports/stopped?limit=2&cursor={first['next_cursor']}").get_json()
+    assert ([row["rep_name"] for row in rest["rows"]], rest["next_cursor"]) == (["Ryan"], None)
+    html = client.get(f"/reports/stopped?manager={history.matt}&limit=2").get_data(as_text=True)
+    assert ">Ann</a>" in html and ">Ryan</a>" not in html
+    more = html.split('rel="next"')[0].rsplit('href="', 1)[1].replace("&amp;", "&")
+    assert f"manager={history.matt}" in more and "cursor=" in more
+    page2 = client.get(more).get_data(as_text=True)
+    assert ">Ryan</a>" in page2 and ">First page<" in page2 and 'rel="next"' not in page2
+    bad = client.get("/api/v1/reports/stopped?cursor=nonsense")
+    assert bad.status_code == 400 and "cursor" in bad.get_json()["error"]["detail"]
+    assert client.get("/reports/stopped?cursor=nonsense").status_code == 400
+    assert client.get("/api/v1/reports/stopped?limit=0").status_code == 400
+
+
 def test_bad_queries_are_400_with_a_reason(client, history):
     client = as_(client, history, "ada")
     answer = client.get("/api/v1/reports/overview?from=yesterday")

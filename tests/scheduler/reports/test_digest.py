@@ -33,6 +33,19 @@ def test_admin_digest_covers_the_organisation(database, history):
     assert digest.subject == "1:1s, week of 12 Oct 2026: 1 held, 2 skipped, 3 stopped"
 
 
+def test_a_long_digest_lists_the_first_rows_and_says_how_many_more(database, history, monkeypatch):
+    monkeypatch.setattr("scheduler.reports.digest.DIGEST_ROWS", 2)
+    with database.session() as db:
+        digest = weekly_digest(db, history.org_id, history.admin, now=NOW)
+    assert digest is not None
+    assert ([r.rep_name for r in digest.stopped], digest.stopped_total) == (["Ann", "Kai"], 3)
+    assert digest.as_dict()["stopped_total"] == 3
+    assert digest.subject.endswith("2 skipped, 3 stopped")
+    text = render_text(digest, "https://cadence.test")
+    assert "Ryan: last held" not in text and "  ... and 1 more." in text
+    assert "… and 1 more." in render_html(digest, "https://cadence.test")
+
+
 def test_manager_digest_covers_their_team_and_reps_get_none(database, history):
     with database.session() as db:
         patrick = weekly_digest(db, history.org_id, history.patrick, now=NOW)

@@ -17,6 +17,8 @@ from scheduler.reports import (
     skipped_sessions,
     stopped_cadences,
 )
+from scheduler.reports.cadences import stopped_page
+from scheduler.reports.cursor import encode_cursor
 from scheduler.usecases.scope import NotInOrganization
 from tests.scheduler.reports.conftest import FIRST_WEEK, LAST_WEEK, NOW, TODAY, WEEKS
 
@@ -137,6 +139,41 @@ def test_stopped_cadences_follow_the_setting_and_the_team(database, history):
     with database.session() as db:
         patient = stopped_cadences(db, history.org_id, now=NOW)
     assert [s.rep_name for s in patient] == ["Ann", "Ryan"]  # Kai's 4 weeks are not 6
+
+
+def test_stopped_cadences_page_through_never_held_then_held_rows(database, history):
+    # Ann and Kai were never held (null, first), Ryan was: pages of one cross that boundary.
+    pages, cursor = [], None
+    with database.session() as db:
+        while True:
+            page = stopped_page(db, history.org_id, now=NOW, cursor=cursor, limit=1)
+            pages.append([row.rep_name for row in page.rows])
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        two = stopped_page(db, history.org_id, now=NOW, limit=2)
+        rest = stopped_page(db, history.org_id, now=NOW, cursor=two.next_cursor)
+    assert pages == [["Ann"], ["Kai"], ["Ryan"]]
+    assert ([r.rep_name for r in two.rows], [r.rep_name for r in rest.rows]) == (
+        ["Ann", "Kai"],
+        ["Ryan"],
+    )
+    assert rest.next_cursor is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        encode_cursor(None, "Ann"),  # too short
+        encode_cursor(None, None, "id"),  # no name
+        encode_cursor("17 September", "Ryan", "id"),  # not an instant
+        encode_cursor("2026-09-17T09:00:00", "Ryan", "id"),  # no zone
+    ],
+)
+def test_stopped_cadences_refuse_cursors_they_did_not_make(database, history, cursor):
+    with database.session() as db, pytest.raises(BadCursor):
+        stopped_page(db, history.org_id, now=NOW, cursor=cursor)
 
 
 def test_rep_page(database, history):
