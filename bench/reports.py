@@ -13,8 +13,8 @@ keeps them in production), then VACUUM ANALYZE, as a restored production databas
 It then times, ``--runs`` times each (median and p95): the overview (13 weeks, and 52),
 a manager's own overview, the skipped list's first page (organisation, one manager,
 a deep page), a rep's page, the stopped cadences (first page, page 11, the whole list,
-one team), and one full CSV export of two years of skipped sessions (rows/s and
-tracemalloc's peak).
+one team), one full CSV export of two years of skipped sessions (rows/s and tracemalloc's
+peak), and what keeping the derived rows adds to a flush of 1, 3 and 500 outcome changes.
 
     python -m bench.reports [--database-url URL] [--scale 1.0] [--runs 15] [--keep]
     python -m bench.reports --reuse bench_reports_1234abcd   # re-measure a kept schema
@@ -34,22 +34,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import event, func, make_url, select, text
 
 from scheduler.db import Database
-from scheduler.models import Organization, Person
+from scheduler.models import Organization, Person, Session
 from scheduler.outcomes import SessionOutcome
 from scheduler.recurrence import week_start
 from scheduler.reports import (
     ReportScope,
     SkippedFilter,
+    derived,
     organisation_overview,
     rep_report,
     skipped_sessions,
     stopped_cadences,
 )
 from scheduler.reports.cadences import stopped_page
-from scheduler.reports.derived import rebuild_derived_rows
 from scheduler.reports.export import skipped_csv
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -332,6 +332,35 @@ def measure(database: Database, ids: dict[str, Any], runs: int) -> None:
     )
 
 
+def write_cost(database: Database, runs: int) -> None:
+    """What keeping the derived rows adds to a write: one ORM flush changing N sessions'
+    outcomes, with the listeners removed and then in place (each rolled back)."""
+
+    def flush(n: int) -> float:
+        db = database.sessions()
+        db.begin()
+        try:
+            rows = db.scalars(select(Session).where(Session.outcome == "undocumented").limit(n))
+            for row in rows.all():
+                row.outcome = SessionOutcome.HELD.value
+            started = clock.perf_counter()
+            db.flush()
+            return (clock.perf_counter() - started) * 1000
+        finally:
+            db.rollback()
+            db.close()
+
+    listeners = (("before_flush", derived._before_flush), ("after_flush", derived._after_flush))
+    for n in (1, 3, 500):
+        kept = statistics.median(flush(n) for _ in range(runs))
+        for name, listener in listeners:
+            event.remove(database.sessions, name, listener)
+        plain = statistics.median(flush(n) for _ in range(runs))
+        derived.keep_derived_rows(database.sessions)
+        print(f"flush of {n:>3} outcome changes: {plain:6.1f} ms alone, {kept:6.1f} ms "
+              "with the derived rows")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
@@ -352,6 +381,7 @@ def main(argv: list[str] | None = None) -> None:
         ids = {"org_id": org_id, "manager_id": ident(2, managers // 2),
                "rep_id": ident(3, managers * REPS_PER_MANAGER // 2)}  # fmt: skip
         measure(database, ids, args.runs)
+        write_cost(database, args.runs)
         database.engine.dispose()
         return
 
@@ -370,13 +400,14 @@ def main(argv: list[str] | None = None) -> None:
         # COPY bypassed the ORM, so the rows its flushes keep are computed once here.
         started = clock.perf_counter()
         with database.engine.begin() as connection:
-            rebuild_derived_rows(connection, ids["org_id"])
+            derived.rebuild_derived_rows(connection, ids["org_id"])
         print(f"derived rows (cadence facts, rollups) in {clock.perf_counter() - started:.1f} s")
         with psycopg.connect(plain, options=f"-csearch_path={schema}", autocommit=True) as c:
             c.execute("VACUUM ANALYZE")
         with database.session() as db:
             assert db.get(Organization, ids["org_id"]) is not None
         measure(database, ids, args.runs)
+        write_cost(database, args.runs)
     finally:
         database.engine.dispose()
         if not args.keep:
