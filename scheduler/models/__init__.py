@@ -5,6 +5,7 @@ from scheduler.models.access import ApiToken
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
 from scheduler.models.meetings import (
+    LIVE_SERIES,
     ActionItem,
     Debrief,
     Series,
@@ -16,6 +17,7 @@ from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Pe
 from scheduler.models.reports import DigestDelivery, ManagerItemWeek, ManagerWeek
 
 __all__ = [
+    "LIVE_SERIES",
     "ActionItem",
     "AgendaTemplateRow",
     "ApiToken",

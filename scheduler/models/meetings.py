@@ -40,6 +40,10 @@ class SeriesStatus(enum.StrEnum):
     STOPPED = "stopped"
 
 
+# A series still booking 1:1s (a BOOKING row is one the provider call is making live).
+LIVE_SERIES = (SeriesStatus.BOOKING, SeriesStatus.ACTIVE)
+
+
 class Series(OrgScoped, Base):
     """A standing weekly 1:1 between a manager and a rep, booked in the manager's calendar."""
 

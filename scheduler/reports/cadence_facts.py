@@ -24,13 +24,13 @@ from datetime import date
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Date, Update, and_, func, inspect, literal, select, update
+from sqlalchemy import Connection, Date, Update, and_, func, literal, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from scheduler.models import Person, Series, SeriesStatus, Session
+from scheduler.models import LIVE_SERIES, Person, Series, Session
 from scheduler.outcomes import SessionOutcome
+from scheduler.reports.flushed import changed, values
 
-LIVE_SERIES = (SeriesStatus.BOOKING.value, SeriesStatus.ACTIVE.value)
 OPEN_ENDED = date.max  # cadence_booked_through of a series with no last day
 
 # The columns whose change can change a pair's facts.
@@ -77,27 +77,16 @@ def refresh_cadence_facts(connection: Connection, org_id: str) -> None:
     connection.execute(_refresh(and_(Person.organization_id == org_id, Person.is_rep.is_(True))))
 
 
-def _changed(row: object, names: tuple[str, ...]) -> bool:
-    state = inspect(row)
-    return any(state.attrs[name].history.has_changes() for name in names)
-
-
-def _reps_of(row: Session | Series) -> set[str]:
-    """The rep the row belongs to, and the one it belonged to before this flush."""
-    history = inspect(row).attrs["rep_id"].history
-    return {rep for rep in chain(history.unchanged, history.added, history.deleted) if rep}
-
-
 def touched_reps(db: DbSession) -> set[str]:
     """Reps whose facts the rows being flushed may change (new, deleted, or inputs changed)."""
     reps: set[str] = set()
     for row in chain(db.new, db.deleted):
         if isinstance(row, Session | Series):
-            reps |= _reps_of(row)
+            reps |= values(row, "rep_id")
     for row in db.dirty:
-        if isinstance(row, Session | Series) and _changed(row, _INPUTS[type(row)]):
-            reps |= _reps_of(row)
-        elif isinstance(row, Person) and _changed(row, ("manager_id",)):
+        if isinstance(row, Session | Series) and changed(row, _INPUTS[type(row)]):
+            reps |= values(row, "rep_id")
+        elif isinstance(row, Person) and changed(row, ("manager_id",)):
             reps.add(row.id)
     return reps
 
@@ -110,7 +99,6 @@ def reps_of_managers(connection: Connection, people: list[str]) -> set[str]:
 
 
 __all__ = [
-    "LIVE_SERIES",
     "OPEN_ENDED",
     "refresh_cadence_facts",
     "refresh_reps",

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     cast,
     func,
     literal,
@@ -156,18 +155,6 @@ _SESSION_FIELDS = [field.name for field in fields(SessionCounts)]
 _ITEM_FIELDS = [field.name for field in fields(ItemCounts)]
 
 
-def _in_scope(scope: ReportScope, rollup: type[ManagerWeek] | type[ManagerItemWeek]) -> Any:
-    """The rollup rows of the scope's organisation, weeks and (optionally) manager."""
-    clause = and_(
-        rollup.organization_id == scope.org_id,
-        rollup.week_start >= scope.first_week,
-        rollup.week_start <= scope.last_week,
-    )
-    return (
-        clause if scope.manager_id is None else and_(clause, rollup.manager_id == scope.manager_id)
-    )
-
-
 def _total(column: Any, name: str) -> Any:
     # SUM of integers is BIGINT or NUMERIC on PostgreSQL: cast back so JSON gets integers.
     return cast(func.sum(column), Integer).label(name)
@@ -181,7 +168,7 @@ def _session_counts(scope: ReportScope, dialect: str) -> CTE:
     (GROUPING SETS); elsewhere (SQLite) two grouped reads, which give the same numbers.
     """
     columns = [_total(ManagerWeek.__table__.c[name], name) for name in _SESSION_FIELDS]
-    rows = _in_scope(scope, ManagerWeek)
+    rows = scope.rows_of(ManagerWeek)
     if dialect == "postgresql":
         both = (
             select(ManagerWeek.manager_id, ManagerWeek.week_start, *columns)
@@ -221,7 +208,7 @@ def _item_counts_by_manager(scope: ReportScope, today: date) -> Select[Any]:
                 func.coalesce(func.sum(items.open).filter(items.due_date < today), 0), Integer
             ).label("overdue"),
         )
-        .where(_in_scope(scope, items))
+        .where(scope.rows_of(items))
         .group_by(items.manager_id)
     )
 
@@ -296,7 +283,7 @@ def weekly_trend(db: DbSession, scope: ReportScope) -> list[WeekPoint]:
             _total(ManagerWeek.expected, "expected"),
             _total(ManagerWeek.held, "held"),
         )
-        .where(_in_scope(scope, ManagerWeek))
+        .where(scope.rows_of(ManagerWeek))
         .group_by(ManagerWeek.week_start)
     ).all()
     found = {row[0]: WeekPoint(row[0], row[1], row[2]) for row in rows}
@@ -308,7 +295,7 @@ def manager_trends(db: DbSession, scope: ReportScope) -> dict[str, list[WeekPoin
     rows = db.execute(
         select(
             ManagerWeek.manager_id, ManagerWeek.week_start, ManagerWeek.expected, ManagerWeek.held
-        ).where(_in_scope(scope, ManagerWeek))
+        ).where(scope.rows_of(ManagerWeek))
     ).all()
     found = {(row[0], row[1]): WeekPoint(row[1], row[2], row[3]) for row in rows}
     managers = sorted({row[0] for row in rows})

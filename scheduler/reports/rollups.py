@@ -20,11 +20,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, inspect, literal, or_, select
+from sqlalchemy import Connection, Select, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.models import ActionItem, ManagerItemWeek, ManagerWeek, Series, Session
 from scheduler.outcomes import CancelledBy, SessionOutcome
+from scheduler.reports.flushed import changed, values
 from scheduler.reports.scope import NOT_EXPECTED, utc_date, utc_monday
 
 Key = tuple[str, str, date]  # (organization_id, manager_id, week_start)
@@ -84,11 +85,6 @@ def _item_counts_columns() -> list[Any]:
     ]
 
 
-_WEEK_COLUMNS = ["organization_id", "manager_id", "week_start"]
-_SESSION_COUNTS = [column.name for column in session_counts_columns()]
-_ITEM_COUNTS = [column.name for column in _item_counts_columns()]
-
-
 def monday_of(instant: datetime) -> date:
     """The Monday (UTC) of the week ``instant`` falls in: an item's week in the rollup."""
     day = instant.astimezone(UTC).date()
@@ -103,106 +99,83 @@ def _by_week(keys: Iterable[Key]) -> dict[tuple[str, date], list[str]]:
     return {org_week: sorted(ids) for org_week, ids in sorted(managers.items())}
 
 
+def _session_counts(*where: Any) -> Select[Any]:
+    """Sessions counted per manager and week, in week order (as rows written week by week
+    would lie: the overview reads a range of weeks)."""
+    return (
+        select(Session.organization_id, Session.manager_id, Session.week_start)
+        .add_columns(*session_counts_columns())
+        .where(*where)
+        .group_by(Session.organization_id, Session.manager_id, Session.week_start)
+        .order_by(Session.week_start)
+    )
+
+
+def _item_counts(*where: Any) -> Select[Any]:
+    """Items counted per manager of their series, UTC week of creation and due date."""
+    week = utc_monday(ActionItem.created_at)
+    return (
+        select(
+            Series.organization_id, Series.manager_id, week.label("week_start"), ActionItem.due_date
+        )
+        .add_columns(*_item_counts_columns())
+        .join(Series, Series.id == ActionItem.series_id)
+        .where(*where)
+        .group_by(Series.organization_id, Series.manager_id, week, ActionItem.due_date)
+        .order_by(week)
+    )
+
+
+def _recount(connection: Connection, rollup: Any, gone: Any, counts: Select[Any]) -> None:
+    """Replace the ``rollup`` rows ``gone`` selects by the rows ``counts`` computes."""
+    connection.execute(delete(rollup).where(gone))
+    names = [column.name for column in counts.selected_columns]
+    connection.execute(insert(rollup).from_select(names, counts))
+
+
 def refresh_manager_weeks(connection: Connection, keys: Iterable[Key]) -> None:
     """Count these managers' weeks of sessions again (a week with none has no row)."""
     for (org_id, week), managers in _by_week(keys).items():
-        connection.execute(
-            delete(ManagerWeek).where(
-                ManagerWeek.week_start == week, ManagerWeek.manager_id.in_(managers)
-            )
+        rows = and_(ManagerWeek.week_start == week, ManagerWeek.manager_id.in_(managers))
+        counts = _session_counts(
+            Session.organization_id == org_id,
+            Session.week_start == week,
+            Session.manager_id.in_(managers),
         )
-        counts = (
-            select(Session.organization_id, Session.manager_id, Session.week_start)
-            .add_columns(*session_counts_columns())
-            .where(
-                Session.organization_id == org_id,
-                Session.week_start == week,
-                Session.manager_id.in_(managers),
-            )
-            .group_by(Session.organization_id, Session.manager_id, Session.week_start)
-        )
-        connection.execute(insert(ManagerWeek).from_select(_WEEK_COLUMNS + _SESSION_COUNTS, counts))
+        _recount(connection, ManagerWeek, rows, counts)
 
 
 def refresh_item_weeks(connection: Connection, keys: Iterable[Key]) -> None:
     """Count the items these managers' series created in these UTC weeks again."""
     for (org_id, week), managers in _by_week(keys).items():
-        connection.execute(
-            delete(ManagerItemWeek).where(
-                ManagerItemWeek.week_start == week, ManagerItemWeek.manager_id.in_(managers)
-            )
-        )
+        rows = and_(ManagerItemWeek.week_start == week, ManagerItemWeek.manager_id.in_(managers))
         begin = datetime.combine(week, time(), UTC)
-        counts = (
-            select(
-                Series.organization_id,
-                Series.manager_id,
-                literal(week).label("week_start"),
-                ActionItem.due_date,
-            )
-            .add_columns(*_item_counts_columns())
-            .join(Series, Series.id == ActionItem.series_id)
-            .where(
-                Series.organization_id == org_id,
-                Series.manager_id.in_(managers),
-                ActionItem.created_at >= begin,
-                ActionItem.created_at < begin + timedelta(weeks=1),
-            )
-            .group_by(Series.organization_id, Series.manager_id, ActionItem.due_date)
+        counts = _item_counts(
+            Series.organization_id == org_id,
+            Series.manager_id.in_(managers),
+            ActionItem.created_at >= begin,
+            ActionItem.created_at < begin + timedelta(weeks=1),
         )
-        connection.execute(
-            insert(ManagerItemWeek).from_select([*_WEEK_COLUMNS, "due_date", *_ITEM_COUNTS], counts)
-        )
+        _recount(connection, ManagerItemWeek, rows, counts)
 
 
 def rebuild_rollups(connection: Connection, org_id: str) -> None:
     """Count every session and item of the organisation again (two statements each)."""
-    connection.execute(delete(ManagerWeek).where(ManagerWeek.organization_id == org_id))
-    sessions = (
-        select(Session.organization_id, Session.manager_id, Session.week_start)
-        .add_columns(*session_counts_columns())
-        .where(Session.organization_id == org_id)
-        .group_by(Session.organization_id, Session.manager_id, Session.week_start)
-        # In week order, as rows written week by week would lie: the overview reads a range.
-        .order_by(Session.week_start)
-    )
-    connection.execute(insert(ManagerWeek).from_select(_WEEK_COLUMNS + _SESSION_COUNTS, sessions))
-    connection.execute(delete(ManagerItemWeek).where(ManagerItemWeek.organization_id == org_id))
-    week = utc_monday(ActionItem.created_at)
-    items = (
-        select(Series.organization_id, Series.manager_id, week, ActionItem.due_date)
-        .add_columns(*_item_counts_columns())
-        .join(Series, Series.id == ActionItem.series_id)
-        .where(ActionItem.organization_id == org_id)
-        .group_by(Series.organization_id, Series.manager_id, week, ActionItem.due_date)
-        .order_by(week)
-    )
-    connection.execute(
-        insert(ManagerItemWeek).from_select([*_WEEK_COLUMNS, "due_date", *_ITEM_COUNTS], items)
-    )
-
-
-def _values(row: object, name: str) -> set[Any]:
-    """The attribute's value now and, if this flush changes it, before."""
-    history = inspect(row).attrs[name].history
-    return {value for value in chain(history.unchanged, history.added, history.deleted)}
-
-
-def _changed(row: object, names: tuple[str, ...]) -> bool:
-    state = inspect(row)
-    return any(state.attrs[name].history.has_changes() for name in names)
+    sessions = _session_counts(Session.organization_id == org_id)
+    _recount(connection, ManagerWeek, ManagerWeek.organization_id == org_id, sessions)
+    items = _item_counts(ActionItem.organization_id == org_id)
+    _recount(connection, ManagerItemWeek, ManagerItemWeek.organization_id == org_id, items)
 
 
 def touched_manager_weeks(db: DbSession) -> set[Key]:
     """(organisation, manager, week) of every session this flush adds, deletes or changes."""
     keys: set[Key] = set()
     for row in chain(db.new, db.deleted, db.dirty):
-        if isinstance(row, Session) and (row not in db.dirty or _changed(row, _SESSION_INPUTS)):
+        if isinstance(row, Session) and (row not in db.dirty or changed(row, _SESSION_INPUTS)):
             keys |= {
                 (row.organization_id, manager, week)
-                for manager in _values(row, "manager_id")
-                for week in _values(row, "week_start")
-                if manager and week
+                for manager in values(row, "manager_id")
+                for week in values(row, "week_start")
             }
     return keys
 
@@ -211,12 +184,11 @@ def touched_item_weeks(db: DbSession) -> set[tuple[str, date]]:
     """(series, UTC week) of every action item this flush adds, deletes or changes."""
     keys: set[tuple[str, date]] = set()
     for row in chain(db.new, db.deleted, db.dirty):
-        if isinstance(row, ActionItem) and (row not in db.dirty or _changed(row, _ITEM_INPUTS)):
+        if isinstance(row, ActionItem) and (row not in db.dirty or changed(row, _ITEM_INPUTS)):
             keys |= {
                 (series, monday_of(created))
-                for series in _values(row, "series_id")
-                for created in _values(row, "created_at")
-                if series and created
+                for series in values(row, "series_id")
+                for created in values(row, "created_at")
             }
     return keys
 

@@ -73,13 +73,18 @@ class ReportScope:
 
     def sessions(self) -> ColumnElement[bool]:
         """The WHERE clause for this scope's sessions."""
+        return self.rows_of(Session)
+
+    def rows_of(self, table: Any) -> ColumnElement[bool]:
+        """The WHERE clause for this scope's rows of a table keyed like sessions are
+        (``organization_id``, ``week_start``, ``manager_id``: sessions and the rollups)."""
         clause = and_(
-            Session.organization_id == self.org_id,
-            Session.week_start >= self.first_week,
-            Session.week_start <= self.last_week,
+            table.organization_id == self.org_id,
+            table.week_start >= self.first_week,
+            table.week_start <= self.last_week,
         )
         if self.manager_id is not None:
-            clause = and_(clause, Session.manager_id == self.manager_id)
+            clause = and_(clause, table.manager_id == self.manager_id)
         return clause
 
 
