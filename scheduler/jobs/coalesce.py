@@ -62,7 +62,7 @@ def exclusive_rounds(dispatcher: RQDispatcher, name: str, *, lease: int) -> Iter
                 rounds += 1
                 yield rounds
         finally:
-            _release(dispatcher, lock, token)
+            release_lock(dispatcher, lock, token)
         if not redis.exists(dirty):
             return
 
@@ -73,7 +73,9 @@ return 0
 """
 
 
-def _release(dispatcher: RQDispatcher, lock: str, token: str) -> None:
+def release_lock(dispatcher: RQDispatcher, lock: str, token: str) -> None:
+    """Free ``lock`` if ``token`` still holds it (atomically: a lock whose lease ran out and
+    that another process took since is left alone)."""
     with suppress(Exception):  # an unreleased lock expires with its lease
         dispatcher.redis.eval(_RELEASE, 1, lock, token)
 

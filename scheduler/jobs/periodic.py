@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from scheduler.jobs import tasks
+from scheduler.jobs.coalesce import release_lock
 from scheduler.jobs.dispatch import Dispatcher, RQDispatcher
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def run_scheduler(
                 (stop.wait if stop is not None else time.sleep)(tick)
     finally:
         # A clean exit hands over at once; a killed scheduler's lease runs out instead.
-        _release(dispatcher, lock, me)
+        release_lock(dispatcher, lock, me)
 
 
 def _hold(dispatcher: RQDispatcher, lock: str, me: str, lease: int) -> bool:
@@ -102,11 +103,6 @@ def _hold(dispatcher: RQDispatcher, lock: str, me: str, lease: int) -> bool:
         redis.expire(lock, lease)
         return True
     return False
-
-
-def _release(dispatcher: RQDispatcher, lock: str, me: str) -> None:
-    if (dispatcher.redis.get(lock) or b"").decode() == me:
-        dispatcher.redis.delete(lock)
 
 
 def _forget_undeclared(dispatcher: RQDispatcher, schedule: tuple[Periodic, ...]) -> None:

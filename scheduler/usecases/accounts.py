@@ -22,6 +22,7 @@ from scheduler.usecases.directory import (
     create_organization,
     normalise_email,
     person_errors,
+    person_in_org,
 )
 from scheduler.usecases.scope import audit, get_in_org
 
@@ -124,9 +125,7 @@ def _join(
     invitation: Invitation | None,
     now: datetime,
 ) -> Person:
-    person = db.scalar(
-        select(Person).where(Person.organization_id == org_id, func.lower(Person.email) == address)
-    )
+    person = person_in_org(db, org_id, address)
     if person is not None and person.password_hash:
         raise InvalidInput([FieldError("email", "This email has an account: sign in instead.")])
     if invitation is not None and (person is None or person.id != invitation.person_id):
@@ -186,11 +185,7 @@ def invite_person(
     address = normalise_email(email)
     with database.session() as db:
         get_in_org(db, Person, org_id, actor_id)
-        person = db.scalar(
-            select(Person).where(
-                Person.organization_id == org_id, func.lower(Person.email) == address
-            )
-        )
+        person = person_in_org(db, org_id, address)
         if person is not None:
             raise InvalidInput([FieldError("email", "This person is already in the organisation.")])
         person = Person(

@@ -8,6 +8,7 @@ a crash between the call and the commit, or a double submit all converge on one 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import AgendaDocument, CalendarProvider, SeriesRef, SeriesSpec
 from scheduler.db import Database
-from scheduler.models import Organization, Person, Series, SeriesStatus, Session
+from scheduler.models import LIVE_SERIES, Organization, Person, Series, SeriesStatus, Session
 from scheduler.recurrence import WeeklySlot, local_instant
 from scheduler.usecases.agendas import (
     AgendaLink,
@@ -25,7 +26,6 @@ from scheduler.usecases.agendas import (
     session_document,
     template_to_rows,
 )
-from scheduler.usecases.proposals import LIVE
 from scheduler.usecases.scope import audit, get_in_org
 from scheduler.usecases.sessions import materialise_sessions, series_slot
 
@@ -68,20 +68,53 @@ def book_series(
         previous_series_id=previous_series_id,
         now=now,
     )
+    complete_booking(
+        database,
+        provider,
+        org_id=org_id,
+        series_id=series_id,
+        link=link,
+        now=now,
+        actor_id=manager_id,
+    )
+    return series_id
+
+
+def complete_booking(
+    database: Database,
+    provider: CalendarProvider,
+    *,
+    org_id: str,
+    series_id: str,
+    link: AgendaLink,
+    now: datetime,
+    actor_id: str | None,
+    **detail: Any,
+) -> bool:
+    """Create a ``booking`` series at the provider and mark it active; returns whether it had
+    to. A series no longer ``booking`` (another attempt finished it) is left as it is."""
     with database.session() as db:
         series = get_in_org(db, Series, org_id, series_id)
-        if series.status == SeriesStatus.ACTIVE:
-            return series.id
+        if series.status != SeriesStatus.BOOKING:
+            return False
         spec = series_spec(db, series, link, today=now.date())
     ref = provider.create_series(spec)
     with database.session() as db:
         series = get_in_org(db, Series, org_id, series_id)
+        if series.status != SeriesStatus.BOOKING:
+            return False
         series.provider_event_id = ref.provider_event_id
         series.status = SeriesStatus.ACTIVE
         audit(
-            db, org_id=org_id, actor_id=manager_id, action="series.booked", subject=series, now=now
+            db,
+            org_id=org_id,
+            actor_id=actor_id,
+            action="series.booked",
+            subject=series,
+            now=now,
+            **detail,
         )
-    return series_id
+    return True
 
 
 def _reserve(
@@ -97,6 +130,7 @@ def _reserve(
     now: datetime,
 ) -> str:
     """The pair's live series for this slot: the one being booked, or a new ``booking`` row."""
+    starts_on = slot.first_on_or_after(first_day)
     for _ in range(2):  # a concurrent double submit loses the race on the unique index once
         try:
             with database.session() as db:
@@ -104,9 +138,7 @@ def _reserve(
                 rep = get_in_org(db, Person, org_id, rep_id)
                 live = _live_series(db, org_id, manager.id, rep.id)
                 if live is not None:
-                    if series_slot(live) != slot or live.first_day != slot.first_on_or_after(
-                        first_day
-                    ):
+                    if series_slot(live) != slot or live.first_day != starts_on:
                         raise AlreadyBooked(live.id)
                     return live.id
                 org = db.get(Organization, org_id)
@@ -120,10 +152,10 @@ def _reserve(
                     local_time=slot.local_time.strftime("%H:%M"),
                     duration_minutes=int(slot.duration.total_seconds() // 60),
                     zone=slot.zone,
-                    first_day=slot.first_on_or_after(first_day),
+                    first_day=starts_on,
                     status=SeriesStatus.BOOKING,
                     template_topics=template_to_rows(manager_template(db, org_id, manager.id)),
-                    template_locked_on=slot.first_on_or_after(first_day),
+                    template_locked_on=starts_on,
                     previous_series_id=previous_series_id,
                     created_at=now,
                 )
@@ -144,7 +176,7 @@ def _live_series(db: DbSession, org_id: str, manager_id: str, rep_id: str) -> Se
             Series.organization_id == org_id,
             Series.manager_id == manager_id,
             Series.rep_id == rep_id,
-            Series.status.in_(LIVE),
+            Series.status.in_(LIVE_SERIES),
         )
     )
 

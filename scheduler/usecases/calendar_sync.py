@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import CalendarChange, CalendarProvider, ChangeKind
 from scheduler.db import Database
-from scheduler.models import CalendarConnection, Person, Series, SeriesStatus, Session
+from scheduler.models import LIVE_SERIES, CalendarConnection, Person, Series, SeriesStatus, Session
 from scheduler.outcomes import CancelledBy
 from scheduler.recurrence import local_instant
 from scheduler.usecases.connections import reporting_lost_grants
@@ -51,11 +51,17 @@ def apply_changes(
 ) -> int:
     """Update the organisation's sessions from calendar changes; unknown series are ignored."""
     touched: dict[str, Session] = {}
+    # A full sync reports every occurrence: each series is looked up once, not once a change.
+    known: dict[str, Series | None] = {}
     applied = 0
     for change in changes:
-        series = db.scalar(
-            select(Series).where(Series.organization_id == org_id, Series.id == change.series_id)
-        )
+        if change.series_id not in known:
+            known[change.series_id] = db.scalar(
+                select(Series).where(
+                    Series.organization_id == org_id, Series.id == change.series_id
+                )
+            )
+        series = known[change.series_id]
         if series is None:
             continue
         rows = _apply(db, series, change, now=now)
@@ -77,9 +83,9 @@ def _apply(
     else:
         row = session_at(db, series, change.original_start)
         rows = [row] if row is not None else []
+    who = _who(db, series, change.changed_by) if kind == ChangeKind.OCCURRENCE_CANCELLED else ""
     for row in rows:
         if kind == ChangeKind.OCCURRENCE_CANCELLED:
-            who = _who(db, series, change.changed_by)
             # A calendar that cannot say who (CalDAV, a full resync) keeps what was known.
             if not row.cancelled or who != CancelledBy.UNKNOWN:
                 row.cancelled_by = who
@@ -110,7 +116,7 @@ def _stop(db: DbSession, series: Series, change: CalendarChange, *, now: datetim
     )
     for row in stopped:
         row.series_stopped = True
-    if series.status in (SeriesStatus.ACTIVE, SeriesStatus.BOOKING):
+    if series.status in LIVE_SERIES:
         series.status = SeriesStatus.STOPPED
         series.ended_reason = str(change.kind)
         if change.until is not None:

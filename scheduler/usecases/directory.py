@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import Database
 from scheduler.field_errors import FieldError
@@ -23,6 +24,13 @@ class InvalidInput(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def person_in_org(db: DbSession, org_id: str, address: str) -> Person | None:
+    """The organisation's person with this (normalised) address, whatever its stored case."""
+    return db.scalar(
+        select(Person).where(Person.organization_id == org_id, func.lower(Person.email) == address)
+    )
 
 
 def person_errors(email: str, zone: str, prefix: str = "") -> list[FieldError]:
@@ -87,11 +95,7 @@ def add_rep(
         address = normalise_email(email)
         if address == manager.email:
             raise InvalidInput([FieldError("email", "A manager cannot be their own rep.")])
-        rep = db.scalar(
-            select(Person).where(
-                Person.organization_id == org_id, func.lower(Person.email) == address
-            )
-        )
+        rep = person_in_org(db, org_id, address)
         if rep is None:
             rep = Person(organization_id=org_id, email=address, created_at=now)
             db.add(rep)

@@ -13,8 +13,7 @@ from integrations.base import CalendarProvider
 from scheduler.db import Database
 from scheduler.models import Series, SeriesStatus
 from scheduler.usecases.agendas import AgendaLink
-from scheduler.usecases.booking import series_spec
-from scheduler.usecases.scope import audit, get_in_org
+from scheduler.usecases.booking import complete_booking
 
 
 def stale_bookings(db: DbSession, *, now: datetime, older_than: timedelta) -> list[tuple[str, str]]:
@@ -39,25 +38,13 @@ def finish_booking(
     now: datetime,
 ) -> bool:
     """Complete a ``booking`` series at the provider; returns whether it had to."""
-    with database.session() as db:
-        series = get_in_org(db, Series, org_id, series_id)
-        if series.status != SeriesStatus.BOOKING:
-            return False
-        spec = series_spec(db, series, link, today=now.date())
-    ref = provider.create_series(spec)
-    with database.session() as db:
-        series = get_in_org(db, Series, org_id, series_id)
-        if series.status != SeriesStatus.BOOKING:
-            return False
-        series.provider_event_id = ref.provider_event_id
-        series.status = SeriesStatus.ACTIVE
-        audit(
-            db,
-            org_id=org_id,
-            actor_id=None,
-            action="series.booked",
-            subject=series,
-            now=now,
-            recovered=True,
-        )
-    return True
+    return complete_booking(
+        database,
+        provider,
+        org_id=org_id,
+        series_id=series_id,
+        link=link,
+        now=now,
+        actor_id=None,
+        recovered=True,
+    )

@@ -14,14 +14,12 @@ from integrations.base import CalendarProvider
 from scheduler.availability import PersonAvailability, WorkingHours
 from scheduler.db import Database
 from scheduler.intervals import Interval
-from scheduler.models import Organization, Person, Series, SeriesStatus
+from scheduler.models import LIVE_SERIES, Organization, Person, Series
 from scheduler.recurrence import local_instant
 from scheduler.slots import SlotCandidate, find_weekly_slots
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.sessions import series_slot
 from scheduler.weekgrid import Horizon, build_calendar_grid
-
-LIVE = (SeriesStatus.BOOKING, SeriesStatus.ACTIVE)
 
 
 def working_hours(person: Person, org: Organization) -> WorkingHours:
@@ -93,7 +91,7 @@ def propose_slots(
                 select(Series).where(
                     Series.organization_id == org_id,
                     Series.manager_id == manager_id,
-                    Series.status.in_(LIVE),
+                    Series.status.in_(LIVE_SERIES),
                 )
             )
         ]

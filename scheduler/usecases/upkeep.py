@@ -27,6 +27,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import OrgScoped
 from scheduler.outcomes import SessionOutcome
+from scheduler.usecases.scope import audit
 from scheduler.usecases.sessions import materialise_sessions, reclassify
 from scheduler.usecases.weeks import upcoming_conflicts
 
@@ -263,15 +264,14 @@ def _notify_once(
     )
     if seen:
         return 0
-    db.add(
-        AuditEntry(
-            organization_id=subject.organization_id,
-            actor_id=None,
-            action=action,
-            subject_type=type(subject).__name__,
-            subject_id=subject.id,
-            detail={"recipients": recipients, **detail},
-            at=now,
-        )
+    audit(
+        db,
+        org_id=subject.organization_id,
+        actor_id=None,
+        action=action,
+        subject=subject,
+        now=now,
+        recipients=recipients,
+        **detail,
     )
     return 1
