@@ -8,9 +8,9 @@ environment or the database; settings and a ``TokenStore`` are passed in.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from scheduler.availability import PersonAvailability, WorkingHours
@@ -225,3 +225,16 @@ class PushChannels(Protocol):
     def renew_channel(self, channel: Channel, callback_url: str) -> Channel: ...
 
     def close_channel(self, channel: Channel) -> None: ...
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def split_window(window: Interval, longest: timedelta) -> Iterator[Interval]:
+    """``window`` as consecutive spans of at most ``longest``: every free/busy API caps the
+    range one call may ask about (Google 90 days, Graph 62)."""
+    start = window.start
+    while start < window.end:
+        end = min(start + longest, window.end)
+        yield Interval(start, end)
+        start = end

@@ -91,6 +91,7 @@ class CalDAVCalendar:
         self._retry = retry or RetryPolicy()
         self._sync_collection = sync_collection
         self._clock = clock
+        self._loaded: CalDAVCredentials | None = None
         self._connected: tuple[caldav.DAVClient, caldav.Calendar] | None = None
 
     def close(self) -> None:
@@ -106,10 +107,10 @@ class CalDAVCalendar:
         A CalDAV account reads only its own calendars (RFC 6638 free-busy lookups of other
         people are rarely offered and not by Radicale), so a rep is never reported free.
         """
-        credentials = CalDAVCredentials.load(self._store)
+        own = self._credentials().email.lower()
         availability = {}
         for email in emails:
-            if email.lower() == credentials.email.lower():
+            if email.lower() == own:
                 busy = busy_time(self._events_in(window), email, window, self._zone)
                 availability[email] = PersonAvailability(email, busy=busy)
             else:
@@ -286,7 +287,7 @@ class CalDAVCalendar:
     def _calendar(self) -> caldav.Calendar:
         """The chosen calendar, found on first use (inside the caller's retries)."""
         if self._connected is None:
-            credentials = CalDAVCredentials.load(self._store)
+            credentials = self._credentials()
             client = open_client(credentials)
             try:
                 calendar = choose_calendar(named_calendars(client), credentials.calendar)
@@ -295,6 +296,13 @@ class CalDAVCalendar:
                 raise
             self._connected = (client, calendar)
         return self._connected[1]
+
+    def _credentials(self) -> CalDAVCredentials:
+        """The saved credentials, read once: the store is a database row to decrypt, and
+        ``_calendar`` runs inside every retry until the first connection succeeds."""
+        if self._loaded is None:
+            self._loaded = CalDAVCredentials.load(self._store)
+        return self._loaded
 
     def _url_for(self, uid: str) -> URL:
         return self._calendar().url.join(quote(uid, safe="") + ".ics")

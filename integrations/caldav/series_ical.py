@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import icalendar
 
 from integrations.base import AgendaDocument, SeriesSpec
+from scheduler.recurrence import local_instant
 
 PRODID = "-//Cadence//Weekly 1:1s//EN"
 SERIES_PROPERTY = "X-CADENCE-SERIES"
@@ -198,7 +199,7 @@ def end_series(
 
 def local_midnight(day: date, spec: SeriesSpec) -> datetime:
     """The UTC instant ``day`` starts in the slot's zone."""
-    return datetime.combine(day, time(0), tzinfo=spec.slot.tz).astimezone(UTC)
+    return local_instant(day, time(0), spec.slot.tz)
 
 
 def to_utc(value: datetime | date) -> datetime:

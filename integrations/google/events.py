@@ -61,12 +61,10 @@ def agenda_hash(description: str) -> str:
 
 def series_body(spec: SeriesSpec) -> dict[str, Any]:
     """The full events.insert body for a series (id, times, RRULE, guest, agenda, tags)."""
-    first_day = spec.slot.first_on_or_after(spec.first_day)
-    start = spec.slot.start_on(first_day)
     body: dict[str, Any] = {
         "id": event_id(spec.series_id),
         "summary": spec.title,
-        **time_fields(spec, start),
+        **time_fields(spec, first_start(spec)),
         **recurrence_fields(spec, spec.until),
         "attendees": [{"email": spec.attendee_email}],
         **agenda_fields(spec, spec.agenda),

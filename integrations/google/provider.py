@@ -23,6 +23,7 @@ from integrations.base import (
     SeriesRef,
     SeriesSpec,
     TokenStore,
+    split_window,
 )
 from integrations.google import push
 from integrations.google.client import CalendarClient, Conflict, Gone
@@ -80,7 +81,7 @@ class GoogleCalendar:
         people = list(dict.fromkeys(emails))
         busy: dict[str, list[Busy]] = {email: [] for email in people}
         unknown: dict[str, list[Interval]] = {email: [] for email in people}
-        for span in _spans(window, FREEBUSY_MAX_SPAN):
+        for span in split_window(window, FREEBUSY_MAX_SPAN):
             for start in range(0, len(people), FREEBUSY_MAX_CALENDARS):
                 group = people[start : start + FREEBUSY_MAX_CALENDARS]
                 body = {
@@ -286,14 +287,6 @@ class GoogleCalendar:
 
     def close_channel(self, channel: Channel) -> None:
         push.close_channel(self._client, channel)
-
-
-def _spans(window: Interval, longest: timedelta) -> Iterator[Interval]:
-    start = window.start
-    while start < window.end:
-        end = min(start + longest, window.end)
-        yield Interval(start, end)
-        start = end
 
 
 def _rfc3339(instant: datetime) -> str:

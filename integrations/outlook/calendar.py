@@ -125,7 +125,7 @@ class OutlookCalendar:
         query = {
             "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{prop}' and "
             f"ep/value eq '{spec.series_id}')",
-            "$expand": f"singleValueExtendedProperties($filter=id eq '{prop}')",
+            "$expand": payloads.EXPAND_SERIES_PROPERTY,
         }
         page = self.graph.call("GET", "/me/events", params=query, headers=self._prefer_zone(spec))
         return next(iter(page.get("value", [])), None)
@@ -159,10 +159,7 @@ class OutlookCalendar:
         self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime, new_start: datetime
     ) -> None:
         occurrence = self._occurrence_id(ref, original_start)
-        body = {
-            "start": payloads.graph_time(new_start, spec.slot.zone),
-            "end": payloads.graph_time(new_start + spec.slot.duration, spec.slot.zone),
-        }
+        body = payloads.time_payload(spec, new_start)
         self.graph.call("PATCH", f"/me/events/{occurrence}", json=body)
 
     def cancel_occurrence(self, ref: SeriesRef, spec: SeriesSpec, original_start: datetime) -> None:
@@ -264,7 +261,8 @@ class OutlookCalendar:
     ) -> Channel:
         """Keep the channel alive after a lifecycle notification; the channel to keep.
 
-        ``FULL_RESYNC`` and ``RECREATE`` also mean notifications were lost: call ``resync``.
+        ``FULL_RESYNC`` and ``RECREATE`` also mean notifications were lost: call
+        ``changes(cursor, full=True)``.
         """
         action = notification.action
         if action is subscriptions.NotificationAction.RENEW:

@@ -18,6 +18,8 @@ from integrations.outlook.zones import to_iana
 # Cadence's own named property (a fixed GUID, so every install tags alike). Extended
 # properties are private to the mailbox that set them: they tag the organiser's copy only.
 SERIES_PROPERTY_ID = "String {6f1b2c44-3a8e-4d6e-9a57-0c5d8b9e2f11} Name CadenceSeriesId"
+# ``$expand`` that reads the tag back (Graph returns extended properties only when asked).
+EXPAND_SERIES_PROPERTY = f"singleValueExtendedProperties($filter=id eq '{SERIES_PROPERTY_ID}')"
 _TRANSACTION_NAMESPACE = uuid.UUID("0b7f7d8e-8a0c-4a8f-b1a4-5d0e4c2b9a61")
 GRAPH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -53,6 +55,14 @@ def utc_iso(instant: datetime) -> str:
 def parse_instant(value: str) -> datetime:
     """An ISO 8601 instant Graph sends as a string (``originalStart``) in UTC."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def time_payload(spec: SeriesSpec, start: datetime) -> dict[str, Any]:
+    """``start``/``end`` of one slot from ``start``, on the organiser's wall clock."""
+    return {
+        "start": graph_time(start, spec.slot.zone),
+        "end": graph_time(start + spec.slot.duration, spec.slot.zone),
+    }
 
 
 def body_payload(agenda: AgendaDocument) -> dict[str, Any]:
@@ -101,8 +111,7 @@ def create_payload(spec: SeriesSpec) -> dict[str, Any]:
     start = spec.slot.start_on(first)
     payload: dict[str, Any] = {
         "subject": spec.title,
-        "start": graph_time(start, spec.slot.zone),
-        "end": graph_time(start + spec.slot.duration, spec.slot.zone),
+        **time_payload(spec, start),
         "recurrence": recurrence_payload(spec, first, spec.until),
         "transactionId": transaction_id(spec.series_id),
         "singleValueExtendedProperties": [{"id": SERIES_PROPERTY_ID, "value": spec.series_id}],

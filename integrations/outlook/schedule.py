@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import time, timedelta
 from typing import Any
 
-from integrations.base import PersonAvailability, WorkingHours
+from integrations.base import PersonAvailability, WorkingHours, split_window
 from integrations.outlook.events import GRAPH_DAYS, graph_time, parse_graph_time
 from integrations.outlook.graph import BatchRequest, GraphClient, checked
 from integrations.outlook.zones import to_iana
@@ -63,9 +63,7 @@ def schedule_requests(
     emails: Sequence[str], window: Interval
 ) -> Iterator[tuple[Interval, dict[str, Any]]]:
     """getSchedule bodies covering ``emails`` x ``window`` within Graph's limits."""
-    start = window.start
-    while start < window.end:
-        span = Interval(start, min(start + MAX_SPAN, window.end))
+    for span in split_window(window, MAX_SPAN):
         for first in range(0, len(emails), MAX_SCHEDULES):
             yield (
                 span,
@@ -76,7 +74,6 @@ def schedule_requests(
                     "availabilityViewInterval": VIEW_INTERVAL_MINUTES,
                 },
             )
-        start = span.end
 
 
 def parse_schedule(item: dict[str, Any], span: Interval) -> PersonAvailability:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.base import Channel
-from integrations.outlook.events import utc_iso
+from integrations.outlook.events import parse_instant, utc_iso
 
 RESOURCE = "me/events"
 # Event subscriptions lived at most 4,230 minutes in the older docs (newer ones allow
@@ -79,12 +79,11 @@ def expiration_payload(expires_at: datetime) -> dict[str, Any]:
 
 
 def channel_from(subscription: Mapping[str, Any], client_state: str) -> Channel:
-    expires = datetime.fromisoformat(subscription["expirationDateTime"].replace("Z", "+00:00"))
     return Channel(
         channel_id=subscription["id"],
         resource_id=subscription["resource"],
         secret=client_state,
-        expires_at=expires,
+        expires_at=parse_instant(subscription["expirationDateTime"]),
     )
 
 

@@ -26,7 +26,7 @@ from integrations.base import (
     Response,
 )
 from integrations.outlook.events import (
-    SERIES_PROPERTY_ID,
+    EXPAND_SERIES_PROPERTY,
     parse_graph_time,
     parse_instant,
     series_tag,
@@ -213,8 +213,10 @@ def _removal_changes(
 
 def _read_masters(client: GraphClient, ids: set[str]) -> dict[str, dict[str, Any] | None]:
     """Series masters by id in one ``$batch`` (``None``: the master no longer exists)."""
-    expand = f"singleValueExtendedProperties($filter=id eq '{SERIES_PROPERTY_ID}')"
-    requests = [BatchRequest(m, "GET", f"/me/events/{m}?$expand={expand}") for m in sorted(ids)]
+    requests = [
+        BatchRequest(m, "GET", f"/me/events/{m}?$expand={EXPAND_SERIES_PROPERTY}")
+        for m in sorted(ids)
+    ]
     return checked(client.batch(requests), allow=(NotFound,))
 
 
