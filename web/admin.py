@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from scheduler.agenda import AgendaTemplate, AgendaTopic
+from scheduler.agenda import AgendaTopic
 from scheduler.usecases.accounts import invite_person, set_roles
 from scheduler.usecases.agendas import manager_template
 from scheduler.usecases.api_tokens import issue_token, revoke_token
@@ -28,7 +28,7 @@ from web.forms import (
     flag,
     parse_day,
     parse_int,
-    submitted_topics,
+    submitted_template,
     topic_field_names,
     topic_rows,
 )
@@ -129,16 +129,13 @@ def settings() -> Any:
                 return redirect(url_for("admin.settings"))
             except InvalidInput as error:
                 errors = by_field(error.errors)
-    return render_template(
-        "admin/settings.html", form=form, errors=errors, topics=_topics_shown(None), topic_errors={}
-    ), (400 if errors else 200)
+    return _settings_page(form, errors, _org_topics(), {})
 
 
 @bp.post("/settings/agenda")
 @signed_in("admin")
 def agenda_template() -> Any:
-    topics = submitted_topics()
-    template = AgendaTemplate(tuple(t for t in topics if t.title.strip() or t.prompt.strip()))
+    template = submitted_template()
     try:
         save_template(
             cadence().database,
@@ -149,13 +146,9 @@ def agenda_template() -> Any:
         )
     except InvalidInput as error:
         org = queries.organization(g.person.organization_id)
-        return render_template(
-            "admin/settings.html",
-            form=_settings_form(org),
-            errors={},
-            topics=topic_rows(template),
-            topic_errors=topic_field_names(by_field(error.errors)),
-        ), 400
+        return _settings_page(
+            _settings_form(org), {}, topic_rows(template), topic_field_names(by_field(error.errors))
+        )
     flash("Agenda template saved: new agenda periods use it.", "ok")
     return redirect(url_for("admin.settings"))
 
@@ -216,11 +209,19 @@ def _settings_values(form: dict[str, str], errors: FieldErrors) -> OrganizationS
     )
 
 
-def _topics_shown(template: AgendaTemplate | None) -> list[AgendaTopic]:
-    if template is None:
-        with cadence().database.session() as db:
-            # No manager has the empty id: this is the organisation's own template.
-            template = manager_template(db, g.person.organization_id, "")
+def _settings_page(
+    form: dict[str, str], errors: FieldErrors, topics: list[AgendaTopic], topic_errors: FieldErrors
+) -> tuple[str, int]:
+    """The settings page with its two forms (settings and agenda); 400 when either has errors."""
+    return render_template(
+        "admin/settings.html", form=form, errors=errors, topics=topics, topic_errors=topic_errors
+    ), (400 if errors or topic_errors else 200)
+
+
+def _org_topics() -> list[AgendaTopic]:
+    with cadence().database.session() as db:
+        # No manager has the empty id: this is the organisation's own template.
+        template = manager_template(db, g.person.organization_id, "")
     return topic_rows(template)
 
 

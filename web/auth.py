@@ -47,18 +47,20 @@ INVITATION_MAX_AGE = 60 * 60 * 24 * 14
 _CONSENT_KEY = "consent"
 
 
+def _invitation_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(cadence().settings.secret_key, salt="cadence.invitation")
+
+
 def invitation_token(org_id: str, person_id: str) -> str:
     """A link token an admin hands to someone they added, valid for 14 days."""
-    signer = URLSafeTimedSerializer(cadence().settings.secret_key, salt="cadence.invitation")
-    return signer.dumps([org_id, person_id])
+    return _invitation_signer().dumps([org_id, person_id])
 
 
 def _invitation(token: str) -> Invitation | None:
     if not token:
         return None
-    signer = URLSafeTimedSerializer(cadence().settings.secret_key, salt="cadence.invitation")
     try:
-        org_id, person_id = signer.loads(token, max_age=INVITATION_MAX_AGE)
+        org_id, person_id = _invitation_signer().loads(token, max_age=INVITATION_MAX_AGE)
     except (BadSignature, ValueError, TypeError):
         return None
     return Invitation(str(org_id), str(person_id))
@@ -230,14 +232,19 @@ def _flow_or_404(provider: str) -> ConsentFlow:
 
 @bp.get("/account")
 @signed_in()
-def account() -> str:
+def account() -> Any:
+    return _account_page({}, {})
+
+
+def _account_page(errors: FieldErrors, form: dict[str, str]) -> tuple[str, int]:
+    """The account page; with ``errors`` it is the CalDAV form sent back (400)."""
     return render_template(
         "auth/account.html",
         connections=queries.person_connections(g.person),
         providers=_providers(),
-        errors={},
-        form={},
-    )
+        errors=errors,
+        form=form,
+    ), (400 if errors else 200)
 
 
 @bp.post("/account/caldav")
@@ -255,13 +262,7 @@ def connect_caldav() -> Any:
     )
     errors = _caldav_errors(credentials)
     if errors:
-        return render_template(
-            "auth/account.html",
-            connections=queries.person_connections(g.person),
-            providers=_providers(),
-            errors=errors,
-            form=form,
-        ), 400
+        return _account_page(errors, form)
     services = cadence()
     save_connection(
         services.database,

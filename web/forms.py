@@ -81,6 +81,13 @@ def submitted_topics() -> list[AgendaTopic]:
     return topics
 
 
+def submitted_template() -> AgendaTemplate:
+    """The posted topics as a template; rows left blank (the editor's spare rows) are dropped."""
+    return AgendaTemplate(
+        tuple(t for t in submitted_topics() if t.title.strip() or t.prompt.strip())
+    )
+
+
 def topic_field_names(errors: FieldErrors) -> FieldErrors:
     """``topics[2].title`` (the rule's path) -> ``topic-2-title`` (the form's field)."""
     return {

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.models import (
+    LIVE_SERIES,
     ActionItem,
     ApiToken,
     CalendarConnection,
@@ -21,15 +22,12 @@ from scheduler.models import (
     Organization,
     Person,
     Series,
-    SeriesStatus,
     Session,
     TalkingPoint,
 )
 from scheduler.usecases.directory import normalise_email
 from scheduler.usecases.scope import NotInOrganization, get_in_org
 from web.services import cadence
-
-LIVE = (SeriesStatus.BOOKING, SeriesStatus.ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ def team(manager: Person) -> list[TeamMember]:
                 select(Series).where(
                     Series.organization_id == manager.organization_id,
                     Series.manager_id == manager.id,
-                    Series.status.in_(LIVE),
+                    Series.status.in_(LIVE_SERIES),
                 )
             )
         }
@@ -106,6 +104,24 @@ def my_rep(manager: Person, rep_id: str) -> Person:
     if rep.manager_id != manager.id:
         raise NotInOrganization(rep_id)
     return rep
+
+
+def team_member(manager: Person, rep_id: str) -> TeamMember:
+    """``my_rep`` with the pair's live series, as ``team`` pairs them (only its active reps
+    have one), without loading the whole team."""
+    rep = my_rep(manager, rep_id)
+    if not (rep.is_rep and rep.active):
+        return TeamMember(rep, None)
+    with cadence().database.session() as db:
+        series = db.scalar(
+            select(Series).where(
+                Series.organization_id == manager.organization_id,
+                Series.manager_id == manager.id,
+                Series.rep_id == rep.id,
+                Series.status.in_(LIVE_SERIES),
+            )
+        )
+    return TeamMember(rep, series)
 
 
 def managed_series(db: DbSession, manager: Person, series_id: str) -> Series:
@@ -131,13 +147,17 @@ def series_page(
     return series, rep, list(sessions)
 
 
+def managed_session(db: DbSession, manager: Person, session_id: str) -> Session:
+    row = get_in_org(db, Session, manager.organization_id, session_id)
+    if row.manager_id != manager.id:
+        raise NotInOrganization(session_id)
+    return row
+
+
 def session_view(viewer: Person, session_id: str) -> SessionView:
     """The session as its manager sees it (debrief notes included); nobody else sees this."""
     with cadence().database.session() as db:
-        row = get_in_org(db, Session, viewer.organization_id, session_id)
-        if row.manager_id != viewer.id:
-            raise NotInOrganization(session_id)
-        return _view(db, row)
+        return _view(db, managed_session(db, viewer, session_id))
 
 
 def _view(db: DbSession, row: Session) -> SessionView:

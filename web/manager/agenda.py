@@ -13,7 +13,7 @@ from scheduler.models import AgendaTemplateRow
 from scheduler.usecases.agendas import manager_template
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.organisation import clear_manager_template, save_template
-from web.forms import by_field, submitted_topics, topic_field_names, topic_rows
+from web.forms import by_field, submitted_template, topic_field_names, topic_rows
 from web.identity import signed_in
 from web.manager import bp
 from web.services import cadence
@@ -46,9 +46,7 @@ def agenda() -> Any:
 @bp.post("/agenda")
 @signed_in("manager")
 def save_agenda() -> Any:
-    template = AgendaTemplate(
-        tuple(t for t in submitted_topics() if t.title.strip() or t.prompt.strip())
-    )
+    template = submitted_template()
     try:
         save_template(
             cadence().database,

@@ -10,9 +10,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from scheduler.recurrence import WeeklySlot
-from scheduler.usecases.booking import (
-    AlreadyBooked,
-)
+from scheduler.usecases.booking import AlreadyBooked
 from scheduler.usecases.proposals import propose_slots
 from web import calendar_actions, queries
 from web.forms import parse_day
@@ -35,11 +33,10 @@ def _tomorrow(zone: str) -> date:
 @bp.get("/reps/<rep_id>/slots")
 @signed_in("manager")
 def slots(rep_id: str) -> Any:
-    rep = queries.my_rep(g.person, rep_id)
-    member = next((m for m in queries.team(g.person) if m.rep.id == rep.id), None)
+    member = queries.team_member(g.person, rep_id)
+    rep, series = member.rep, member.series
     first_day = _tomorrow(g.person.zone)
     candidates, problem = [], None
-    series = member.series if member else None
     # ?change=1 on a booked pair proposes a new standing time (the series page links here).
     changing = series is not None and request.args.get("change") == "1"
     if series is None or changing:

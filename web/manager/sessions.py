@@ -75,7 +75,7 @@ def _conflicts(series: Series, rep: Person, now: datetime) -> dict[datetime, Occ
 @signed_in("manager")
 def move(session_id: str) -> Response:
     """Move one week to a same-week alternative (the form carries the chosen start)."""
-    view = queries.session_view(g.person, session_id)
+    row = _managed_session(session_id)
     try:
         new_start = datetime.fromisoformat(request.form.get("start", ""))
     except ValueError:
@@ -83,47 +83,54 @@ def move(session_id: str) -> Response:
     if new_start.tzinfo is None:
         abort(400)
     try:
-        calendar_actions.move(g.person, view.session.id, new_start)
+        calendar_actions.move(g.person, row.id, new_start)
         flash("Moved this week's 1:1; the rep's invite is updated.", "ok")
     except InvalidInput as error:
         flash(" ".join(e.message for e in error.errors), "error")
     except CalendarUnavailable as error:
         flash(str(error), "error")
-    return redirect(url_for("manager.series", series_id=view.series.id))
+    return redirect(url_for("manager.series", series_id=row.series_id))
 
 
 @bp.post("/sessions/<session_id>/cancel")
 @signed_in("manager")
 def cancel(session_id: str) -> Response:
     """Cancel just this week; the series goes on."""
-    view = queries.session_view(g.person, session_id)
+    row = _managed_session(session_id)
     try:
-        calendar_actions.cancel(g.person, view.session.id)
+        calendar_actions.cancel(g.person, row.id)
         flash("Cancelled this week's 1:1; the rep is told by the calendar.", "ok")
     except CalendarUnavailable as error:
         flash(str(error), "error")
-    return redirect(url_for("manager.series", series_id=view.series.id))
+    return redirect(url_for("manager.series", series_id=row.series_id))
+
+
+def _managed_session(session_id: str) -> Session:
+    """Just the row and its ownership check: moving or cancelling needs no debrief or items."""
+    with cadence().database.session() as db:
+        return queries.managed_session(db, g.person, session_id)
 
 
 @bp.get("/sessions/<session_id>")
 @signed_in("manager")
 def session(session_id: str) -> Any:
-    return _session_page(session_id, errors={}, rows=None, notes=None)
+    view = queries.session_view(g.person, session_id)
+    return _session_page(view, _agenda(view), errors={}, rows=None, notes=None)
 
 
 @bp.post("/sessions/<session_id>/debrief")
 @signed_in("manager")
 def debrief(session_id: str) -> Any:
     view = queries.session_view(g.person, session_id)
-    topics = _topics(view)
-    notes = {title: request.form.get(f"note-{index}", "") for index, title in enumerate(topics)}
+    agenda = _agenda(view)
+    notes = {
+        topic.title: request.form.get(f"note-{index}", "")
+        for index, topic in enumerate(agenda.topics)
+    }
     rows = _submitted_rows()
     # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value).
-    kept = [
-        index
-        for index, row in enumerate(rows)
-        if index < _min_rows(view) or row["text"] or row["due_date"]
-    ]
+    min_rows = _min_rows(view)
+    kept = [i for i, row in enumerate(rows) if i < min_rows or row["text"] or row["due_date"]]
     draft = DebriefDraft(
         notes=notes,
         action_items=tuple(
@@ -147,7 +154,7 @@ def debrief(session_id: str) -> Any:
         )
     except InvalidInput as error:
         errors = _row_errors(by_field(error.errors), kept)
-        return _session_page(session_id, errors=errors, rows=rows, notes=notes, status=400)
+        return _session_page(view, agenda, errors=errors, rows=rows, notes=notes, status=400)
     flash("Debrief recorded. The action items appear on the next agenda.", "ok")
     return redirect(url_for("manager.session", session_id=session_id))
 
@@ -164,10 +171,6 @@ def _agenda(view: queries.SessionView) -> SessionAgenda:
     with services.database.session() as db:
         row = get_in_org(db, Session, view.session.organization_id, view.session.id)
         return session_agenda(db, row, services.agenda_link, today=services.now().date())
-
-
-def _topics(view: queries.SessionView) -> list[str]:
-    return [topic.title for topic in _agenda(view).topics]
 
 
 def _min_rows(view: queries.SessionView) -> int:
@@ -201,16 +204,15 @@ def _row_errors(errors: FieldErrors, kept: list[int]) -> FieldErrors:
 
 
 def _session_page(
-    session_id: str,
+    view: queries.SessionView,
+    agenda: SessionAgenda,
     *,
     errors: FieldErrors,
     rows: list[dict[str, str]] | None,
     notes: dict[str, str] | None,
     status: int = 200,
 ) -> tuple[str, int]:
-    view = queries.session_view(g.person, session_id)
     services = cadence()
-    agenda = _agenda(view)
     if rows is None:
         rows = [
             {"text": item.text, "owner": item.owner.value, "due_date": item.due_date.isoformat()}
@@ -219,7 +221,8 @@ def _session_page(
     if notes is None:
         notes = dict(view.debrief.notes) if view.debrief else {}
     blank = {"text": "", "owner": Owner.REP.value, "due_date": ""}
-    while len(rows) < max(_min_rows(view), len(view.items)) + EXTRA_ACTION_ROWS:
+    shown = max(_min_rows(view), len(view.items)) + EXTRA_ACTION_ROWS  # one query, not per row
+    while len(rows) < shown:
         rows.append(dict(blank, owner=Owner.MANAGER.value if not rows else Owner.REP.value))
     return render_template(
         "manager/session.html",
