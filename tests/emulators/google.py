@@ -453,11 +453,6 @@ class GoogleEmulator:
         with self._lock:
             self._failure_ratio = (ratio, random.Random(seed), statuses, after_commit_share)
 
-    def clear_failures(self) -> None:
-        with self._lock:
-            self._failures.clear()
-            self._failure_ratio = None
-
     def reset_calls(self) -> None:
         with self._lock:
             self.calls.clear()

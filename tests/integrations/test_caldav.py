@@ -311,9 +311,8 @@ def test_an_edit_racing_another_app_is_read_again_not_lost(
 # ---------------------------------------------------------------- free/busy
 
 
-def add_event(other_app: caldav.Calendar, summary: str, start: datetime, *lines: str) -> None:
-    """An event of the manager's own, made in another app (UTC times)."""
-    stamp = "%Y%m%dT%H%M%SZ"
+def add_vevent(other_app: caldav.Calendar, *lines: str) -> None:
+    """An event of the manager's own, made in another app from its iCalendar ``lines``."""
     other_app.add_event(
         "\n".join(
             [
@@ -323,14 +322,23 @@ def add_event(other_app: caldav.Calendar, summary: str, start: datetime, *lines:
                 "BEGIN:VEVENT",
                 f"UID:{uuid4()}",
                 "DTSTAMP:20260101T000000Z",
-                f"DTSTART:{start.strftime(stamp)}",
-                f"DTEND:{(start + timedelta(hours=1)).strftime(stamp)}",
-                f"SUMMARY:{summary}",
                 *lines,
                 "END:VEVENT",
                 "END:VCALENDAR",
             ]
         )
+    )
+
+
+def add_event(other_app: caldav.Calendar, summary: str, start: datetime, *lines: str) -> None:
+    """An hour-long event of the manager's own, made in another app (UTC times)."""
+    stamp = "%Y%m%dT%H%M%SZ"
+    add_vevent(
+        other_app,
+        f"DTSTART:{start.strftime(stamp)}",
+        f"DTEND:{(start + timedelta(hours=1)).strftime(stamp)}",
+        f"SUMMARY:{summary}",
+        *lines,
     )
 
 
@@ -356,22 +364,8 @@ def test_free_busy_counts_only_what_blocks_time(
         f"ATTENDEE;PARTSTAT=TENTATIVE:mailto:{MANAGER}",
     )
     add_event(other_app, "Dentist", day + timedelta(hours=5), "CATEGORIES:Personal,Out of office")
-    other_app.add_event(
-        "\n".join(
-            [
-                "BEGIN:VCALENDAR",
-                "VERSION:2.0",
-                "PRODID:-//Other app//EN",
-                "BEGIN:VEVENT",
-                f"UID:{uuid4()}",
-                "DTSTAMP:20260101T000000Z",
-                "DTSTART;VALUE=DATE:20270304",
-                "DTEND;VALUE=DATE:20270305",
-                "SUMMARY:Vacation",
-                "END:VEVENT",
-                "END:VCALENDAR",
-            ]
-        )
+    add_vevent(
+        other_app, "DTSTART;VALUE=DATE:20270304", "DTEND;VALUE=DATE:20270305", "SUMMARY:Vacation"
     )
     window = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))
 

@@ -29,7 +29,6 @@ from integrations.retry import RetryPolicy
 from scheduler.intervals import BusyKind, Interval
 from scheduler.recurrence import WeeklySlot
 from tests.emulators.google import GoogleEmulator
-from tests.emulators.tls import LocalCA
 from tests.fakes import MemoryTokenStore
 
 MANAGER = "pat@acme.test"
@@ -47,13 +46,6 @@ AGENDA = AgendaDocument(
     html="<ol><li>Status update</li></ol>",
     url="https://cadence.test/agenda/s1?sig=abc",
 )
-
-
-@pytest.fixture(scope="module")
-def ca():
-    authority = LocalCA()
-    yield authority
-    authority.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 
 from integrations.google import GoogleCalendar, Verdict, verify_notification
 from tests.emulators.google import GoogleEmulator
-from tests.emulators.tls import LocalCA
 from tests.emulators.webhook import WebhookReceiver
 from tests.fakes import MemoryTokenStore
 from tests.integrations.test_google_calendar import (
@@ -19,13 +18,6 @@ from tests.integrations.test_google_calendar import (
     fast_retry,
     spec_for,
 )
-
-
-@pytest.fixture(scope="module")
-def ca():
-    authority = LocalCA()
-    yield authority
-    authority.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from redis import Redis
 from rq import SimpleWorker
 
-from integrations.base import Channel
+from integrations.base import CalendarChange, ChangeKind, Channel, Response
 from integrations.retry import RetryPolicy
 from scheduler import jobs
 from scheduler.jobs.dispatch import RQDispatcher
@@ -23,6 +23,7 @@ from scheduler.usecases.connections import save_connection
 from scheduler.usecases.directory import add_rep, create_organization
 from tests.e2e.stack import RedisServer
 from tests.memory_provider import MemoryCalendar
+from tests.sessions import series_sessions
 
 # A Monday morning in New York; the series meets on Tuesdays at 10:00.
 NOW = datetime(2026, 10, 19, 13, 0, tzinfo=UTC)
@@ -187,6 +188,20 @@ def booked(team, database, calendar) -> Team:
         )
     )
     return team
+
+
+def rep_declines_week1(database, calendar: MemoryCalendar, team: Team) -> None:
+    """The rep declines the series' first session; the calendar will report it on its next sync."""
+    week1 = series_sessions(database, team.series_ids[0])[0]
+    calendar.feed.append(
+        CalendarChange(
+            ChangeKind.ATTENDEE_RESPONDED,
+            team.series_ids[0],
+            "mem",
+            original_start=week1.scheduled_start,
+            response=Response.DECLINED,
+        )
+    )
 
 
 class QuietWorker(SimpleWorker):

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from integrations.base import CalendarChange, ChangeKind, ReconnectRequired, Response
+from integrations.base import ReconnectRequired
 from scheduler.jobs import tasks
 from scheduler.jobs.dispatch import InlineDispatcher
 from scheduler.jobs.periodic import PERIODIC, EmbeddedTimer, Periodic, due
 from scheduler.usecases.job_failures import recent_job_failures
+from tests.jobs.conftest import rep_declines_week1
 from tests.sessions import series_sessions
 
 
 def test_without_redis_a_sync_request_runs_at_once(inline, booked, calendar, database):
     assert isinstance(inline.dispatcher, InlineDispatcher)
-    week1 = series_sessions(database, booked.series_ids[0])[0]
-    calendar.feed.append(
-        CalendarChange(
-            ChangeKind.ATTENDEE_RESPONDED,
-            booked.series_ids[0],
-            "mem",
-            original_start=week1.scheduled_start,
-            response=Response.DECLINED,
-        )
-    )
+    rep_declines_week1(database, calendar, booked)
     assert tasks.request_sync(inline, booked.org_id, booked.connection_id)
     assert series_sessions(database, booked.series_ids[0])[0].outcome == "declined"
 

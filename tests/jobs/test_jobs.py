@@ -12,7 +12,6 @@ from integrations.base import (
     ChangeKind,
     RateLimited,
     ReconnectRequired,
-    Response,
     Transient,
 )
 from scheduler.intervals import BusyKind
@@ -26,7 +25,7 @@ from scheduler.models import (
     SeriesStatus,
 )
 from scheduler.usecases.job_failures import recent_job_failures
-from tests.jobs.conftest import NOW, SLOT, drain, queued
+from tests.jobs.conftest import NOW, SLOT, drain, queued, rep_declines_week1
 from tests.sessions import series_sessions
 
 
@@ -57,16 +56,7 @@ def test_booking_twice_on_the_queue_books_one_series(runtime, team, calendar, da
 
 
 def test_a_sync_job_turns_a_decline_into_a_declined_session(runtime, booked, calendar, database):
-    week1 = series_sessions(database, booked.series_ids[0])[0]
-    calendar.feed.append(
-        CalendarChange(
-            ChangeKind.ATTENDEE_RESPONDED,
-            booked.series_ids[0],
-            "mem",
-            original_start=week1.scheduled_start,
-            response=Response.DECLINED,
-        )
-    )
+    rep_declines_week1(database, calendar, booked)
     runtime.dispatcher.enqueue(tasks.sync_connection, booked.org_id, booked.connection_id)
     drain(runtime)
 

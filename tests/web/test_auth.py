@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -67,6 +68,17 @@ def test_an_address_the_provider_verified_joins_by_its_domain(client, database):
     assert sam.email == "sam@acme.test" and not sam.is_admin and sam.is_manager
 
 
+def open_invitation(admin: FlaskClient) -> tuple[FlaskClient, str]:
+    """Open the first invitation link on the admin's people page in another browser:
+    that browser and the invitation token its sign-up form carries."""
+    page = admin.get("/admin/people").get_data(as_text=True)
+    link = re.search(r'value="http://127.0.0.1:5000(/signup\?invite=[^"]+)"', page).group(1)
+    other = admin.application.test_client()
+    form = other.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    invite = re.search(r'name="invite" value="([^"]+)"', form).group(1)
+    return other, invite
+
+
 def test_an_invitation_admits_only_the_person_it_was_made_for(client, database, settings):
     sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
     for email, name in (("rita@elsewhere.test", "Rita"), ("boss@elsewhere.test", "Boss")):
@@ -76,11 +88,7 @@ def test_an_invitation_admits_only_the_person_it_was_made_for(client, database, 
             {"email": email, "name": name, "zone": "UTC", "admin": "on"},
             page="/admin/people",
         )
-    page = client.get("/admin/people").get_data(as_text=True)
-    link = re.search(r'value="http://127.0.0.1:5000(/signup\?invite=[^"]+)"', page).group(1)
-    other = client.application.test_client()
-    form = other.get(link.replace("&amp;", "&")).get_data(as_text=True)
-    invite = re.search(r'name="invite" value="([^"]+)"', form).group(1)
+    other, invite = open_invitation(client)
     signer = URLSafeTimedSerializer(settings.secret_key, salt="cadence.invitation")
     _, invited_id = signer.loads(invite)
     by_id = {p.id: p.email for p in people(database)}
@@ -105,11 +113,7 @@ def test_an_invited_person_signs_up_through_the_admins_link(client, database):
         {"email": "rita@elsewhere.test", "name": "Rita", "zone": "UTC", "rep": "on"},
         page="/admin/people",
     )
-    page = client.get("/admin/people").get_data(as_text=True)
-    link = re.search(r'value="http://127.0.0.1:5000(/signup\?invite=[^"]+)"', page).group(1)
-    other = client.application.test_client()
-    form = other.get(link.replace("&amp;", "&")).get_data(as_text=True)
-    invite = re.search(r'name="invite" value="([^"]+)"', form).group(1)
+    other, invite = open_invitation(client)
     answer = sign_up(other, "rita@elsewhere.test", "Rita", "UTC", invite=invite)
     assert answer.status_code == 302 and answer.headers["Location"] == "/me"
     rita = next(p for p in people(database) if p.email == "rita@elsewhere.test")

@@ -17,6 +17,7 @@ from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.connections import save_connection
 from tests.scheduler.usecases.conftest import NOW
 from tests.scheduler.usecases.test_booking import book
+from tests.sessions import series_sessions
 
 FIRST = datetime(2026, 10, 20, 13, tzinfo=UTC)  # Tuesday 9:00 New York
 SECOND = FIRST + timedelta(weeks=1)
@@ -47,11 +48,7 @@ def sync(database, calendar, team, connection_id, now):
 
 
 def outcomes(database, series_id):
-    with database.session() as db:
-        rows = db.scalars(
-            select(Session).where(Session.series_id == series_id).order_by(Session.scheduled_start)
-        )
-        return [(row.scheduled_start, row.outcome) for row in rows]
+    return [(row.scheduled_start, row.outcome) for row in series_sessions(database, series_id)]
 
 
 def change(series_id, kind, **fields):
