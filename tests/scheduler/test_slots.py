@@ -248,12 +248,22 @@ def pairs(draw):
 
 
 def inside(occurrence: Interval, working: WorkingHours) -> bool:
+    """Within that day's working hours, compared as instants.
+
+    Two datetimes sharing one tzinfo compare by wall clock, which is wrong across a DST gap:
+    a 01:30 half hour on the spring-forward Sunday ends at 03:00 local, the same instant as
+    a working day "ending at 02:00" (RFC 5545 reads a time in the gap with the offset before
+    it, as zoneinfo does). So both sides are taken to UTC first.
+    """
     tz = ZoneInfo(working.zone)
-    start, end = occurrence.start.astimezone(tz), occurrence.end.astimezone(tz)
+    day = occurrence.start.astimezone(tz).date()
+
+    def at(moment: time) -> datetime:
+        return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
+
     return any(
-        datetime.combine(start.date(), a, tzinfo=tz) <= start
-        and end <= datetime.combine(start.date(), b, tzinfo=tz)
-        for a, b in working.days.get(start.weekday(), ())
+        at(a) <= occurrence.start and occurrence.end <= at(b)
+        for a, b in working.days.get(day.weekday(), ())
     )
 
 
