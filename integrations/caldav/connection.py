@@ -8,11 +8,13 @@ socket ``Transient``, a 404 ``NotFound``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
 
-import caldav
+from caldav.collection import Calendar
+from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 
 from integrations.base import (
@@ -25,6 +27,8 @@ from integrations.base import (
 )
 
 _TIMEOUT_SECONDS = 20
+
+T = TypeVar("T")
 
 
 class ServerUnreachable(Transient):
@@ -106,11 +110,19 @@ def translated_errors(what: str) -> Iterator[None]:
         )
 
 
-def open_client(credentials: CalDAVCredentials) -> caldav.DAVClient:
+def settled(result: T | Coroutine[Any, Any, T]) -> T:
+    """What a ``caldav`` call on a synchronous client returned, typed as such."""
+    # caldav types each method for its sync and async clients at once; ours is synchronous.
+    if isinstance(result, Coroutine):
+        raise TypeError("a synchronous caldav client returned a coroutine")
+    return result
+
+
+def open_client(credentials: CalDAVCredentials) -> DAVClient:
     """A client for ``credentials``; no request is sent yet."""
     # The URL is what the person typed or the docs give: no DNS-based discovery, which
     # would also try other hosts.
-    return caldav.DAVClient(
+    return DAVClient(
         url=credentials.url,
         username=credentials.username,
         password=credentials.password,
@@ -119,7 +131,7 @@ def open_client(credentials: CalDAVCredentials) -> caldav.DAVClient:
     )
 
 
-def named_calendars(client: caldav.DAVClient) -> list[tuple[str, caldav.Calendar]]:
+def named_calendars(client: DAVClient) -> list[tuple[str, Calendar]]:
     """The account's calendars with their display names (the URL where a name is missing)."""
     with translated_errors("listing calendars"):
         return [
@@ -128,7 +140,7 @@ def named_calendars(client: caldav.DAVClient) -> list[tuple[str, caldav.Calendar
         ]
 
 
-def choose_calendar(calendars: list[tuple[str, caldav.Calendar]], name: str) -> caldav.Calendar:
+def choose_calendar(calendars: list[tuple[str, Calendar]], name: str) -> Calendar:
     """The calendar called ``name``, or the account's first calendar if ``name`` is empty."""
     if not calendars:
         raise CalendarNotFound("the account has no calendar: create one first")

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import caldav
 import icalendar
+from caldav.calendarobjectresource import CalendarObjectResource, Event
+from caldav.collection import Calendar
+from caldav.davclient import DAVClient
+from caldav.davobject import DAVObject
 from caldav.elements import dav
 from caldav.lib import error as caldav_error
 from caldav.lib.url import URL
@@ -38,12 +41,16 @@ from integrations.caldav.connection import (
     choose_calendar,
     named_calendars,
     open_client,
+    settled,
     translated_errors,
 )
 from integrations.caldav.series_changes import deleted, new_changes, observe
 from integrations.caldav.sync_cursor import SeenSeries, SyncCursor
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
+
+if TYPE_CHECKING:
+    from caldav.response import DAVResponse
 
 T = TypeVar("T")
 
@@ -92,7 +99,7 @@ class CalDAVCalendar:
         self._sync_collection = sync_collection
         self._clock = clock
         self._loaded: CalDAVCredentials | None = None
-        self._connected: tuple[caldav.DAVClient, caldav.Calendar] | None = None
+        self._connected: tuple[DAVClient, Calendar] | None = None
 
     def close(self) -> None:
         if self._connected is not None:
@@ -123,8 +130,8 @@ class CalDAVCalendar:
         def search() -> list[icalendar.Event]:
             # Expanded events, not a free-busy-query REPORT: free-busy answers lose who
             # declined and what an event is (out of office), which Cadence needs.
-            found = self._calendar().search(
-                start=window.start, end=window.end, event=True, expand=True
+            found: list[CalendarObjectResource] = settled(
+                self._calendar().search(start=window.start, end=window.end, event=True, expand=True)
             )
             return [event for each in found for event in each.icalendar_instance.events]
 
@@ -139,13 +146,15 @@ class CalDAVCalendar:
 
         def put() -> str:
             calendar = self._calendar()
-            event = caldav.Event(calendar.client, url=self._url_for(uid), parent=calendar)
+            event: CalendarObjectResource = Event(
+                calendar.client, url=self._url_for(uid), parent=calendar
+            )
             try:
                 event.save(raw_data=body, no_overwrite=True)
             except caldav_error.ConsistencyError:
                 # Booked before (a retry, a double click), maybe under another name.
-                event = calendar.get_event_by_uid(uid)
-            return _href(event.url)
+                event = settled(calendar.get_event_by_uid(uid))
+            return _href(_url(event))
 
         return SeriesRef(provider_event_id=uid, extra={"href": self._call("booking", put)})
 
@@ -256,35 +265,42 @@ class CalDAVCalendar:
         return self._read_by_etags(calendar, previous)
 
     def _read_by_sync_token(
-        self, calendar: caldav.Calendar, previous: SyncCursor, token: str | None
+        self, calendar: Calendar, previous: SyncCursor, token: str | None
     ) -> _Reading:
-        result = calendar.get_objects_by_sync_token(
-            token, load_objects=False, disable_fallback=True
+        result = settled(
+            calendar.get_objects_by_sync_token(token, load_objects=False, disable_fallback=True)
         )
         removed = {_href(url) for url in result.deleted_urls}
-        changed = _load(calendar, [each.url for each in result if _href(each.url) not in removed])
+        changed = _load(
+            calendar, [_url(each) for each in result if _href(_url(each)) not in removed]
+        )
         if token is None:  # everything was listed: what is not listed is gone
             removed |= set(previous.series) - set(changed)
         return _Reading(changed, removed, str(result.sync_token), None, full_sync=token is None)
 
-    def _read_by_etags(self, calendar: caldav.Calendar, previous: SyncCursor) -> _Reading:
-        response = calendar.get_properties([dav.GetEtag()], depth=1, parse_response_xml=False)
+    def _read_by_etags(self, calendar: Calendar, previous: SyncCursor) -> _Reading:
+        # caldav types get_properties as parsed properties; unparsed, it is the response itself.
+        response = cast(
+            "DAVResponse",
+            settled(calendar.get_properties([dav.GetEtag()], depth=1, parse_response_xml=False)),
+        )
+        home = _url(calendar)
         etags = {
-            _href(calendar.url.join(href)): str(props.get(dav.GetEtag.tag))
+            _href(home.join(href)): str(props.get(dav.GetEtag.tag))
             for href, props in response.expand_simple_props([dav.GetEtag()]).items()
         }
-        etags.pop(_href(calendar.url), None)  # the calendar itself
+        etags.pop(_href(home), None)  # the calendar itself
         known = previous.etags or {}
         changed = _load(
             calendar,
-            [calendar.url.join(href) for href, etag in etags.items() if known.get(href) != etag],
+            [home.join(href) for href, etag in etags.items() if known.get(href) != etag],
         )
         removed = (set(known) | set(previous.series)) - set(etags)
         return _Reading(changed, removed, None, etags, full_sync=previous.etags is None)
 
     # ------------------------------------------------------------------ plumbing
 
-    def _calendar(self) -> caldav.Calendar:
+    def _calendar(self) -> Calendar:
         """The chosen calendar, found on first use (inside the caller's retries)."""
         if self._connected is None:
             credentials = self._credentials()
@@ -305,11 +321,11 @@ class CalDAVCalendar:
         return self._loaded
 
     def _url_for(self, uid: str) -> URL:
-        return self._calendar().url.join(quote(uid, safe="") + ".ics")
+        return _url(self._calendar()).join(quote(uid, safe="") + ".ics")
 
     def _url_of(self, ref: SeriesRef) -> URL:
         href = ref.extra.get("href")
-        return self._calendar().url.join(href) if href else self._url_for(ref.provider_event_id)
+        return _url(self._calendar()).join(href) if href else self._url_for(ref.provider_event_id)
 
     def _call(self, what: str, operation: Callable[[], T]) -> T:
         """``operation`` with the library's errors translated, retried when worth it."""
@@ -321,12 +337,20 @@ class CalDAVCalendar:
         return self._retry.call(translated)
 
 
-def _load(calendar: caldav.Calendar, urls: list[URL]) -> dict[str, str]:
+def _load(calendar: Calendar, urls: list[URL]) -> dict[str, str]:
     """The data of the objects at ``urls`` in one calendar-multiget REPORT, by href;
     objects deleted meanwhile are left out (the next sync reports them)."""
     if not urls:
         return {}
-    return {_href(each.url): each.data for each in calendar.multiget(urls) if each.data}
+    loaded: list[CalendarObjectResource] = settled(calendar.multiget(urls))
+    return {_href(_url(each)): each.data for each in loaded if each.data}
+
+
+def _url(resource: DAVObject) -> URL:
+    """Where a calendar or object the server listed lives (such resources always have one)."""
+    if resource.url is None:
+        raise TypeError(f"the CalDAV resource {resource!r} has no URL")
+    return resource.url
 
 
 def _href(url: URL | str) -> str:

@@ -95,7 +95,7 @@ class _FactReader:
         self._agenda(series, series, original_start=None)
 
     def read_override(self, event: icalendar.Event, series: icalendar.Event) -> None:
-        original = to_utc(event["RECURRENCE-ID"].dt)
+        original = to_utc(event.get("RECURRENCE-ID").dt)
         if str(event.get("STATUS", "")).upper() == "CANCELLED":
             self._cancelled(original)
             return

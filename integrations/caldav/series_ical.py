@@ -184,6 +184,8 @@ def end_series(
         return False
     until = cutoff - _SECOND
     rule = series["RRULE"]
+    if not isinstance(rule, icalendar.vRecur):
+        raise ValueError("a Cadence series has exactly one RRULE")
     current = rule.get("UNTIL")
     if current is None or to_utc(current[0]) > until:
         rule.pop("COUNT", None)

@@ -131,12 +131,16 @@ def to_ical(person: DemoPerson, event: BusyEvent, since: date) -> bytes:
         vevent.add("dtstart", start)
         vevent.add("dtend", start + timedelta(minutes=event.minutes))
         if event.weekly_on:
-            rule = {"freq": "weekly", "byday": event.weekly_on.split(",")}
+            rule: dict[str, str | int | list[str]] = {
+                "freq": "weekly",
+                "byday": event.weekly_on.split(","),
+            }
             if event.every_weeks > 1:
                 rule["interval"] = event.every_weeks
             vevent.add("rrule", rule)
     calendar.add_component(vevent)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def write_calendar(server: RadicaleServer, person: DemoPerson, history_monday: date) -> None:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import caldav
+from caldav.davclient import DAVClient
 
 _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 5.0
@@ -32,9 +32,9 @@ class RadicaleServer:
     users: Mapping[str, str]
     folder: Path
 
-    def client(self, user: str) -> caldav.DAVClient:
+    def client(self, user: str) -> DAVClient:
         """A plain ``caldav`` client logged in as ``user`` (what another app would use)."""
-        return caldav.DAVClient(
+        return DAVClient(
             url=self.url, username=user, password=self.users[user], enable_rfc6764=False
         )
 
@@ -51,7 +51,8 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def first_free_port(preferred: int, tries: int = 20) -> int:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import partial
 from zoneinfo import ZoneInfo
 
-import caldav
 import icalendar
+from caldav.calendarobjectresource import CalendarObjectResource
+from caldav.davclient import DAVClient
 from sqlalchemy import select
 
 from integrations.base import CalendarChange, ChangeKind
@@ -508,20 +509,21 @@ def _at(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=UTC)
 
 
-def _series_object(client: caldav.DAVClient, series_id: str) -> caldav.CalendarObjectResource:
+def _series_object(client: DAVClient, series_id: str) -> CalendarObjectResource:
     """The calendar object of a Cadence series in the manager's "Work" calendar."""
     calendar = next(
         each
         for each in client.principal().get_calendars()
         if each.get_display_name() == CALENDAR_NAME
     )
-    return calendar.get_event_by_uid(series_uid(series_id))
+    found: CalendarObjectResource = calendar.get_event_by_uid(series_uid(series_id))
+    return found
 
 
 def _occurrence_override(ical: icalendar.Calendar, row: Session) -> icalendar.Event:
     """A new override of the occurrence at ``row``'s start: a copy of the series' event."""
-    master = next(event for event in ical.events if "RECURRENCE-ID" not in event)
-    zone = master.start.tzinfo
+    master = _master(ical)
+    zone = _zone_of(master)
     override = copy.deepcopy(master)
     for name in ("RRULE", "RDATE", "EXDATE", "DTSTART", "DTEND", "DURATION", "SEQUENCE"):
         override.pop(name, None)
@@ -542,5 +544,18 @@ def _decline_occurrence(ical: icalendar.Calendar, row: Session, email: str) -> N
 
 
 def _exclude_occurrence(ical: icalendar.Calendar, row: Session) -> None:
-    master = next(event for event in ical.events if "RECURRENCE-ID" not in event)
-    master.add("exdate", row.scheduled_start.astimezone(master.start.tzinfo))
+    master = _master(ical)
+    master.add("exdate", row.scheduled_start.astimezone(_zone_of(master)))
+
+
+def _master(ical: icalendar.Calendar) -> icalendar.Event:
+    """The series' own event (the one that is not an override)."""
+    return next(event for event in ical.events if "RECURRENCE-ID" not in event)
+
+
+def _zone_of(master: icalendar.Event) -> tzinfo | None:
+    """The zone a series' start is written in (Cadence series start at a time, not a day)."""
+    start = master.start
+    if not isinstance(start, datetime):
+        raise ValueError("a Cadence series starts at a time of day")
+    return start.tzinfo
