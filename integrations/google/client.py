@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urljoin
 
 import google_auth_httplib2
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
-from googleapiclient.discovery import Resource, build
+from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
 
@@ -40,12 +40,18 @@ from integrations.google.auth import credentials_from_blob, token_blob
 from integrations.retry import RetryPolicy
 from scheduler.settings import GoogleSettings
 
+if TYPE_CHECKING:
+    # Only in google-api-python-client-stubs: the typed Calendar v3 service.
+    from googleapiclient._apis.calendar.v3 import CalendarResource
+
 _SERVICE_PATH = "calendar/v3/"
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 # A grant without the scope a call needs (the user unticked it): only a new consent helps.
 _RECONNECT_REASONS = frozenset({"insufficientPermissions", "authError"})
 
-RequestFactory = Callable[[Resource], HttpRequest]
+RequestFactory: TypeAlias = "Callable[[CalendarResource], HttpRequest]"
+# One page of a list call: the service and the page token (None for the first page).
+PageRequestFactory: TypeAlias = "Callable[[CalendarResource, str | None], HttpRequest]"
 
 
 class Conflict(ProviderError):
@@ -88,11 +94,15 @@ class CalendarClient:
         """Run one API call with retries; the decoded JSON answer ({} for an empty body)."""
         return self._retry.call(lambda: self._execute_once(make_request))
 
-    def pages(self, make_request: Callable[[Resource, str | None], HttpRequest]) -> Iterator[dict]:
+    def pages(self, make_request: PageRequestFactory) -> Iterator[dict[str, Any]]:
         """Every page of a list call, following ``nextPageToken``; each page retried alone."""
         page_token: str | None = None
         while True:
-            page = self.execute(lambda service, token=page_token: make_request(service, token))
+
+            def request(service: CalendarResource, token: str | None = page_token) -> HttpRequest:
+                return make_request(service, token)
+
+            page = self.execute(request)
             yield page
             page_token = page.get("nextPageToken")
             if not page_token:

@@ -10,10 +10,14 @@ import base64
 import binascii
 import hashlib
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from integrations.base import AgendaDocument, SeriesSpec
 from scheduler.recurrence import local_instant
+
+if TYPE_CHECKING:
+    # Only in google-api-python-client-stubs: Calendar v3's event resource as a TypedDict.
+    from googleapiclient._apis.calendar.v3 import Event
 
 # Event ids are base32hex (a-v, 0-9), 5-1024 chars; "cadence" is spelt in that alphabet, so
 # the id both marks the event as ours and decodes back to the series id, even from a bare
@@ -59,9 +63,9 @@ def agenda_hash(description: str) -> str:
     return hashlib.sha256(description.encode()).hexdigest()[:32]
 
 
-def series_body(spec: SeriesSpec) -> dict[str, Any]:
+def series_body(spec: SeriesSpec) -> Event:
     """The full events.insert body for a series (id, times, RRULE, guest, agenda, tags)."""
-    body: dict[str, Any] = {
+    body: Event = {
         "id": event_id(spec.series_id),
         "summary": spec.title,
         **time_fields(spec, first_start(spec)),
@@ -80,7 +84,7 @@ def series_body(spec: SeriesSpec) -> dict[str, Any]:
     return body
 
 
-def time_fields(spec: SeriesSpec, start: datetime) -> dict[str, Any]:
+def time_fields(spec: SeriesSpec, start: datetime) -> Event:
     """``start``/``end`` in the organiser's IANA zone (required for recurring events)."""
     zone = spec.slot.tz
     return {
@@ -92,7 +96,7 @@ def time_fields(spec: SeriesSpec, start: datetime) -> dict[str, Any]:
     }
 
 
-def recurrence_fields(spec: SeriesSpec, until: date | None) -> dict[str, Any]:
+def recurrence_fields(spec: SeriesSpec, until: date | None) -> Event:
     """The weekly RRULE; with ``until``, the last occurrence is on or before that local day."""
     rule = f"RRULE:FREQ=WEEKLY;BYDAY={spec.slot.rrule_day}"
     if until is not None:
@@ -102,7 +106,7 @@ def recurrence_fields(spec: SeriesSpec, until: date | None) -> dict[str, Any]:
     return {"recurrence": [rule]}
 
 
-def agenda_fields(spec: SeriesSpec, agenda: AgendaDocument) -> dict[str, Any]:
+def agenda_fields(spec: SeriesSpec, agenda: AgendaDocument) -> Event:
     """Description (text plus link), the agenda link as an attachment, and Cadence's tags.
 
     Attachments need ``supportsAttachments=true`` on the request; the link is also in the

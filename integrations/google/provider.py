@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from googleapiclient.http import HttpRequest
 
 from integrations.base import (
     AgendaDocument,
@@ -40,6 +42,9 @@ from integrations.google.sync import changes_from_events
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Busy, BusyKind, Interval
 from scheduler.settings import GoogleSettings
+
+if TYPE_CHECKING:
+    from googleapiclient._apis.calendar.v3 import CalendarResource, Event, FreeBusyRequest
 
 # freeBusy limits: 50 calendars per request (developers.google.com/calendar/api/v3/reference/
 # freebusy/query); longer ranges than 90 days fail with "The requested time range is too long"
@@ -84,13 +89,17 @@ class GoogleCalendar:
         for span in split_window(window, FREEBUSY_MAX_SPAN):
             for start in range(0, len(people), FREEBUSY_MAX_CALENDARS):
                 group = people[start : start + FREEBUSY_MAX_CALENDARS]
-                body = {
+                body: FreeBusyRequest = {
                     "timeMin": _rfc3339(span.start),
                     "timeMax": _rfc3339(span.end),
                     "timeZone": "UTC",
                     "items": [{"id": email} for email in group],
                 }
-                answer = self._client.execute(lambda s, body=body: s.freebusy().query(body=body))
+
+                def query(service: CalendarResource, body: FreeBusyRequest = body) -> HttpRequest:
+                    return service.freebusy().query(body=body)
+
+                answer = self._client.execute(query)
                 calendars = answer.get("calendars", {})
                 for email in group:
                     calendar = calendars.get(email)
@@ -229,7 +238,7 @@ class GoogleCalendar:
         occurrence = instance_id(ref.provider_event_id, original_start)
         self._patch(occurrence, agenda_fields(spec, agenda))
 
-    def _patch(self, google_id: str, body: dict[str, Any]) -> None:
+    def _patch(self, google_id: str, body: Event) -> None:
         self._client.execute(
             lambda s: s.events().patch(
                 calendarId=_PRIMARY,

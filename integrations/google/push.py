@@ -13,15 +13,19 @@ import enum
 import hmac
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
-from googleapiclient.discovery import Resource
 from googleapiclient.http import HttpRequest
 
 from integrations.base import Channel, NotFound
 from integrations.google.client import CalendarClient
+
+if TYPE_CHECKING:
+    from googleapiclient._apis.calendar.v3 import CalendarResource
+    from googleapiclient._apis.calendar.v3 import Channel as ChannelRequest
 
 
 class Verdict(enum.StrEnum):
@@ -41,9 +45,9 @@ def open_channel(client: CalendarClient, callback_url: str) -> Channel:
     # Every attempt asks for a new channel id and secret: after a lost answer the first
     # channel may exist, and re-sending its id would be refused as not unique. An orphan
     # expires by itself, and its notifications fail ``verify_notification``.
-    sent: list[dict[str, str]] = []
+    sent: list[ChannelRequest] = []
 
-    def watch(service: Resource) -> HttpRequest:
+    def watch(service: CalendarResource) -> HttpRequest:
         sent.append(_channel_request(callback_url))
         return service.events().watch(calendarId="primary", body=sent[-1])
 
@@ -56,7 +60,7 @@ def open_channel(client: CalendarClient, callback_url: str) -> Channel:
     )
 
 
-def _channel_request(callback_url: str) -> dict[str, str]:
+def _channel_request(callback_url: str) -> ChannelRequest:
     return {
         "id": str(uuid.uuid4()),
         "type": "web_hook",
@@ -67,7 +71,7 @@ def _channel_request(callback_url: str) -> dict[str, str]:
 
 def close_channel(client: CalendarClient, channel: Channel) -> None:
     """Stop a channel; one already gone counts as stopped."""
-    body = {"id": channel.channel_id, "resourceId": channel.resource_id}
+    body: ChannelRequest = {"id": channel.channel_id, "resourceId": channel.resource_id}
     with contextlib.suppress(NotFound):
         client.execute(lambda s: s.channels().stop(body=body))
 
@@ -79,8 +83,14 @@ def renew_channel(client: CalendarClient, channel: Channel, callback_url: str) -
     return replacement
 
 
+class HeaderPairs(Protocol):
+    """Request headers as name/value pairs (a dict, or werkzeug's ``Headers``)."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
 def verify_notification(
-    headers: Mapping[str, str], channel: Channel, last_message_number: int | None = None
+    headers: HeaderPairs, channel: Channel, last_message_number: int | None = None
 ) -> Notification:
     """Judge one notification for ``channel`` (header names are matched case-insensitively).
 
