@@ -7,6 +7,7 @@ dependencies are missing; only connections to that provider then fail, with ``Un
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeGuard
 
 from integrations.base import CalendarProvider, PushChannels, TokenStore
 from integrations.retry import RetryPolicy
@@ -37,15 +38,15 @@ def open_calendar(
     if provider is Provider.GOOGLE:
         from integrations.google import GoogleCalendar
 
-        return GoogleCalendar(settings.google, tokens, retry=retry)  # type: ignore[return-value]
+        return GoogleCalendar(settings.google, tokens, retry=retry)
     if provider is Provider.MICROSOFT:
         from integrations.outlook import OutlookCalendar
 
-        return OutlookCalendar(settings.microsoft, tokens, retry=retry)  # type: ignore[return-value]
+        return OutlookCalendar(settings.microsoft, tokens, retry=retry)
     if provider is Provider.CALDAV:
         from integrations.caldav.provider import CalDAVCalendar
 
-        return CalDAVCalendar(tokens, zone=zone, retry=retry)  # type: ignore[return-value]
+        return CalDAVCalendar(tokens, zone=zone, retry=retry)
     raise Unavailable(f"no adapter for {provider}")
 
 
@@ -87,5 +88,10 @@ def connection_calendars(
 
 def push_channels(calendar: CalendarProvider) -> PushChannels | None:
     """The calendar's push ability, if its provider has one (CalDAV is polled)."""
+    return calendar if _can_push(calendar) else None
+
+
+def _can_push(calendar: CalendarProvider) -> TypeGuard[PushChannels]:
+    """Whether ``calendar`` has every ``PushChannels`` method."""
     needed = ("open_channel", "renew_channel", "close_channel")
-    return calendar if all(callable(getattr(calendar, n, None)) for n in needed) else None  # type: ignore[return-value]
+    return all(callable(getattr(calendar, n, None)) for n in needed)

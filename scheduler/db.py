@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
@@ -16,7 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 class Database:
-    def __init__(self, url: str, *, connect_args: dict | None = None):
+    def __init__(self, url: str, *, connect_args: dict[str, Any] | None = None):
         self.url = url = sqlalchemy_url(url)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

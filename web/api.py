@@ -140,7 +140,8 @@ def person(person_id: str) -> Response:
 def add_person() -> Response:
     """A manager puts a rep on their team (the same use case as the team page)."""
     _require("manager")
-    data, errors = _body(), []
+    data = _body()
+    errors: list[FieldError] = []
     email = _text(data, "email", errors)
     name = _text(data, "name", errors, optional=True)
     zone = _text(data, "zone", errors)
@@ -173,7 +174,8 @@ def series(series_id: str) -> Response:
 def book() -> Response:
     """Book a weekly 1:1 for one of the caller's reps; repeating the call books nothing new."""
     _require("manager")
-    data, errors = _body(), []
+    data = _body()
+    errors: list[FieldError] = []
     rep_id = _text(data, "rep_id", errors)
     slot = _slot(data, errors)
     first_day = _date(data, "first_day", errors)
@@ -252,7 +254,8 @@ def debrief(session_id: str) -> Response:
     row = api_queries.one(Session, g.person, session_id)
     if row.manager_id != g.person.id:
         raise ApiProblem(403, "Only the session's manager records its debrief.")
-    data, errors = _body(), []
+    data = _body()
+    errors: list[FieldError] = []
     notes = data.get("notes", {})
     if not isinstance(notes, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in notes.items()

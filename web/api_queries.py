@@ -14,16 +14,16 @@ from web.services import cadence
 Row = TypeVar("Row", Series, Session, ActionItem, Person)
 
 
-def _visible(model: type[Row], viewer: Person) -> Select[Any]:
+def _visible(model: type[Row], viewer: Person) -> Select[Row]:
     query = select(model).where(model.organization_id == viewer.organization_id)
     if viewer.is_admin:
         return query
-    if model is Person:
+    if issubclass(model, Person):
         return query.where(or_(Person.id == viewer.id, Person.manager_id == viewer.id))
-    if model is ActionItem:
+    if issubclass(model, ActionItem):
         mine = select(Series.id).where(Series.manager_id == viewer.id)
         return query.where(or_(ActionItem.owner_id == viewer.id, ActionItem.series_id.in_(mine)))
-    return query.where(or_(model.manager_id == viewer.id, model.rep_id == viewer.id))  # type: ignore[union-attr]
+    return query.where(or_(model.manager_id == viewer.id, model.rep_id == viewer.id))
 
 
 def listing(model: type[Row], viewer: Person, *filters: Any, order: Any = None) -> list[Row]:

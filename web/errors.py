@@ -26,6 +26,7 @@ def wants_json() -> bool:
 def error_answer(status: int, detail: str | None = None) -> Response:
     """The error as JSON under /api (``error.status/title/detail``), else as a page."""
     title, hint = MESSAGES.get(status, MESSAGES[500])
+    body: Response | str
     if wants_json():
         body = jsonify(error={"status": status, "title": title, "detail": detail or hint})
     else:

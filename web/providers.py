@@ -63,7 +63,8 @@ def manager_connection(org_id: str, manager_id: str) -> CalendarConnection | Non
             .order_by(CalendarConnection.created_at.desc())
         ).all()
     active = [row for row in rows if row.status == ConnectionStatus.ACTIVE]
-    return (active or rows or [None])[0]
+    chosen = active or rows
+    return chosen[0] if chosen else None
 
 
 def manager_calendar(org_id: str, manager_id: str) -> tuple[CalendarConnection, CalendarProvider]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from scheduler.models import Organization, Person
 from scheduler.outcomes import OUTCOMES_NOT_HELD, SessionOutcome
@@ -165,6 +166,11 @@ def _stopped_page(manager_id: str | None) -> tuple[int, StoppedPage]:
         return org.stopped_after_weeks, page
 
 
+def _url_args(args: MultiDict[str, str]) -> dict[str, Any]:
+    """Query arguments as ``url_for`` keywords, a repeated argument as a list."""
+    return args.to_dict(flat=False)
+
+
 def _page_links(endpoint: str, next_cursor: str | None) -> dict[str, str | None]:
     """The next page's URL (if any) and, past the first page, the first page's."""
     first_args = request.args.copy()
@@ -173,8 +179,8 @@ def _page_links(endpoint: str, next_cursor: str | None) -> dict[str, str | None]
     if next_cursor:
         next_args["cursor"] = next_cursor
     return {
-        "next_url": url_for(endpoint, **next_args.to_dict(flat=False)) if next_cursor else None,
-        "first_url": url_for(endpoint, **first_args.to_dict(flat=False))
+        "next_url": url_for(endpoint, **_url_args(next_args)) if next_cursor else None,
+        "first_url": url_for(endpoint, **_url_args(first_args))
         if request.args.get("cursor")
         else None,
     }
@@ -233,7 +239,7 @@ def skipped() -> str:
         scope=scope,
         chosen=request.args.getlist("outcome"),
         outcomes=sorted(o.value for o in OUTCOMES_NOT_HELD),
-        csv_url=url_for("reports.skipped_download", **request.args.to_dict(flat=False)),
+        csv_url=url_for("reports.skipped_download", **_url_args(request.args)),
         **_page_links("reports.skipped", page.next_cursor),
         args=_range_args(scope),
     )

@@ -85,13 +85,14 @@ def start_connect(
     client = build_client(settings, session or http_session(settings))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
-        return client.initiate_auth_code_flow(
+        flow: dict[str, Any] = client.initiate_auth_code_flow(
             list(SCOPES),
             redirect_uri=redirect_uri,
             login_hint=login_hint,
             prompt="select_account",
             response_mode=response_mode,
         )
+    return flow
 
 
 def finish_connect(
@@ -141,13 +142,15 @@ class TokenSource:
     @property
     def email(self) -> str:
         """The connected mailbox (the account MSAL stored at sign-in)."""
-        return self._account()["username"].lower()
+        username: str = self._account()["username"]
+        return username.lower()
 
     def _account(self) -> dict[str, Any]:
         accounts = list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT))
         if not accounts:
             raise ReconnectRequired("no Microsoft account is connected")
-        return accounts[0]
+        account: dict[str, Any] = accounts[0]
+        return account
 
     def access_token(self, *, force_refresh: bool = False) -> str:
         """A valid access token; ``force_refresh`` after Graph refused the cached one."""
@@ -171,7 +174,8 @@ class TokenSource:
         if not result:
             raise ReconnectRequired("no refresh token for the Microsoft account")
         if "access_token" in result:
-            return result["access_token"]
+            token: str = result["access_token"]
+            return token
         if result.get("error") in _RECONNECT_ERRORS:
             raise ReconnectRequired(f"{result['error']}: {result.get('error_description', '')}")
         raise Transient(f"token refresh failed: {result.get('error')}")

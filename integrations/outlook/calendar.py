@@ -108,7 +108,7 @@ class OutlookCalendar:
         the event is found by Cadence's extended property instead.
         """
         try:
-            return self.graph.call(
+            created: dict[str, Any] = self.graph.call(
                 "POST",
                 "/me/events",
                 json=payloads.create_payload(spec),
@@ -119,6 +119,7 @@ class OutlookCalendar:
             if found is None:
                 raise
             return found
+        return created
 
     def _find_series(self, spec: SeriesSpec) -> dict[str, Any] | None:
         prop = payloads.SERIES_PROPERTY_ID
@@ -219,7 +220,8 @@ class OutlookCalendar:
         )
         for item in page.get("value", []):
             if payloads.parse_instant(item["originalStart"]) == original_start.astimezone(UTC):
-                return item["id"]
+                occurrence_id: str = item["id"]
+                return occurrence_id
         raise NotFound(f"no occurrence of {ref.provider_event_id} at {original_start}")
 
     # ------------------------------------------------------------------ sync

@@ -135,7 +135,8 @@ def series_tag(event: dict[str, Any]) -> str | None:
     """Cadence's series id on an event read with the property expanded, else ``None``."""
     for prop in event.get("singleValueExtendedProperties") or []:
         if prop.get("id", "").lower() == SERIES_PROPERTY_ID.lower():
-            return prop.get("value")
+            value: str | None = prop.get("value")
+            return value
     return None
 
 

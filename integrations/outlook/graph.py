@@ -211,7 +211,9 @@ class GraphClient:
 
     # ------------------------------------------------------------------ one attempt
 
-    def _send_batch(self, pending: list[BatchRequest]) -> dict[str, tuple[int, dict, Any]]:
+    def _send_batch(
+        self, pending: list[BatchRequest]
+    ) -> dict[str, tuple[int, dict[str, str], Any]]:
         ids = {r.id for r in pending}
         payload = {
             "requests": [

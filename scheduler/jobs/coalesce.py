@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from scheduler.jobs.dispatch import RQDispatcher
@@ -90,11 +90,14 @@ _MESSAGE_TTL = 8 * 24 * 3600
 
 def highest_message(dispatcher: RQDispatcher, channel_id: str) -> int | None:
     """The highest Google message number acted on for a channel, if any."""
-    value = dispatcher.redis.get(dispatcher.key("channel-message", channel_id))
+    # redis-py types a synchronous client's replies as possibly awaitable.
+    value = cast(
+        "bytes | None", dispatcher.redis.get(dispatcher.key("channel-message", channel_id))
+    )
     return int(value) if value is not None else None
 
 
 def record_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> None:
     """Remember ``number`` as acted on (only ever raises the stored highest)."""
     key = dispatcher.key("channel-message", channel_id)
-    dispatcher.redis.eval(_RAISE_TO, 1, key, number, _MESSAGE_TTL)
+    dispatcher.redis.eval(_RAISE_TO, 1, key, str(number), str(_MESSAGE_TTL))

@@ -49,7 +49,9 @@ def mailbox_slot(
     key = dispatcher.key("mailbox", mailbox.lower())
     token = uuid.uuid4().hex
     deadline = time.monotonic() + wait
-    while not dispatcher.redis.eval(_ACQUIRE, 1, key, time.time(), limit, lease, token):
+    while not dispatcher.redis.eval(
+        _ACQUIRE, 1, key, str(time.time()), str(limit), str(lease), token
+    ):
         if time.monotonic() >= deadline:
             raise MailboxBusy(f"{limit} jobs already use mailbox {mailbox}")
         time.sleep(poll)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from scheduler.jobs import tasks
 from scheduler.jobs.coalesce import release_lock
@@ -81,10 +81,12 @@ def run_scheduler(
         while (ticks is None or count < ticks) and not (stop and stop.is_set()):
             count += 1
             if _hold(dispatcher, lock, me, lease):
-                last = {k.decode(): float(v) for k, v in redis.hgetall(runs).items()}
+                # redis-py types a synchronous client's replies as possibly awaitable.
+                stored = cast("dict[bytes, bytes]", redis.hgetall(runs))
+                last = {k.decode(): float(v) for k, v in stored.items()}
                 for job in due(schedule, last, time.time()):
                     # Written before enqueueing: a crash in between skips a run, never doubles it.
-                    redis.hset(runs, job.name, time.time())
+                    redis.hset(runs, job.name, str(time.time()))
                     dispatcher.enqueue(job.function)
                     log.info("enqueued periodic job %s", job.name)
             if ticks is None or count < ticks:
@@ -99,7 +101,8 @@ def _hold(dispatcher: RQDispatcher, lock: str, me: str, lease: int) -> bool:
     redis = dispatcher.redis
     if redis.set(lock, me, nx=True, ex=lease):
         return True
-    if (redis.get(lock) or b"").decode() == me:
+    # redis-py types a synchronous client's replies as possibly awaitable.
+    if (cast("bytes | None", redis.get(lock)) or b"").decode() == me:
         redis.expire(lock, lease)
         return True
     return False
@@ -109,7 +112,9 @@ def _forget_undeclared(dispatcher: RQDispatcher, schedule: tuple[Periodic, ...])
     """Reconcile the stored schedule with the declared one: drop jobs no longer declared."""
     runs = dispatcher.key("scheduler", "last-run")
     declared = {job.name for job in schedule}
-    stale = [k for k in dispatcher.redis.hkeys(runs) if k.decode() not in declared]
+    # redis-py types a synchronous client's replies as possibly awaitable.
+    stored = cast("list[bytes]", dispatcher.redis.hkeys(runs))
+    stale = [name for name in (k.decode() for k in stored) if name not in declared]
     if stale:
         dispatcher.redis.hdel(runs, *stale)
 

@@ -54,7 +54,7 @@ class StoppedCadence:
 
 def stopped_cadences_query(
     org_id: str, *, now: datetime, stopped_after_weeks: int, manager_id: str | None = None
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """The stopped pairs, least recently held first (never held before anything).
 
     One row per rep: the pair's facts are kept on the rep's row (scheduler.reports.
@@ -98,7 +98,7 @@ def stopped_cadences_query(
     return query
 
 
-def _after(query: Select[Any], cursor: str) -> Select[Any]:
+def _after(query: Select[*tuple[Any, ...]], cursor: str) -> Select[*tuple[Any, ...]]:
     """``query`` resumed after the row ``cursor`` names (its order: nulls first)."""
     last, name, rep_id = decode_cursor(cursor, 3)
     if name is None or rep_id is None:
@@ -143,7 +143,9 @@ def stopped_row(values: Any, *, now: datetime) -> StoppedCadence:
     )
 
 
-def _query(db: DbSession, org_id: str, now: datetime, manager_id: str | None) -> Select[Any]:
+def _query(
+    db: DbSession, org_id: str, now: datetime, manager_id: str | None
+) -> Select[*tuple[Any, ...]]:
     org = db.get(Organization, org_id)
     weeks = org.stopped_after_weeks if org is not None else DEFAULT_STOPPED_AFTER_WEEKS
     return stopped_cadences_query(org_id, now=now, stopped_after_weeks=weeks, manager_id=manager_id)

@@ -209,10 +209,10 @@ def cascaded_keys(
                 )
             )
         )
-        session_keys = {tuple(row) for row in rows}  # type: ignore[misc]
+        session_keys = {(org, manager, week) for org, manager, week in rows}
     item_keys: set[Key] = set()
     if sessions or series or people:
-        rows = connection.execute(
+        items = connection.execute(
             select(Series.organization_id, Series.manager_id, ActionItem.created_at)
             .join(Series, Series.id == ActionItem.series_id)
             .where(
@@ -224,7 +224,7 @@ def cascaded_keys(
                 )
             )
         )
-        item_keys = {(org, manager, monday_of(created)) for org, manager, created in rows}
+        item_keys = {(org, manager, monday_of(created)) for org, manager, created in items}
     return session_keys, item_keys
 
 

@@ -88,7 +88,9 @@ def _after(cursor: str) -> tuple[datetime, str]:
     return instant, session_id
 
 
-def skipped_query(scope: ReportScope, narrowing: SkippedFilter = ALL_SKIPPED) -> Select[Any]:
+def skipped_query(
+    scope: ReportScope, narrowing: SkippedFilter = ALL_SKIPPED
+) -> Select[*tuple[Any, ...]]:
     """Every not-held session of the scope, newest first (the list and its CSV export)."""
     manager = aliased(Person, name="manager")
     rep = aliased(Person, name="rep")

@@ -63,8 +63,8 @@ def record_debrief(
             db.add(debrief)
         debrief.notes = {title: note.strip() for title, note in draft.notes.items() if note.strip()}
         debrief.recorded_at = now
-        for item in db.scalars(select(ActionItem).where(ActionItem.session_id == row.id)):
-            db.delete(item)
+        for replaced in db.scalars(select(ActionItem).where(ActionItem.session_id == row.id)):
+            db.delete(replaced)
         for item in draft.action_items:
             assert item.due_date is not None  # validated above
             owner = Owner(item.owner)

@@ -19,9 +19,7 @@ class NotInOrganization(LookupError):
 
 
 def get_in_org(db: DbSession, model: type[Row], org_id: str, object_id: str) -> Row:
-    row = db.scalar(
-        select(model).where(model.id == object_id, model.organization_id == org_id)  # type: ignore[arg-type]
-    )
+    row = db.scalar(select(model).where(model.id == object_id, model.organization_id == org_id))
     if row is None:
         raise NotInOrganization(f"{model.__name__} {object_id} not found")
     return row

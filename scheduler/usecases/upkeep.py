@@ -80,7 +80,12 @@ def managers_to_excuse(db: DbSession) -> list[tuple[str, str, str]]:
         )
         .group_by(Series.organization_id, Series.manager_id)
     )
-    return [(org_id, manager_id, connection_id) for org_id, manager_id, connection_id in rows]
+    # The inner join on the connection means the smallest connection id is never NULL.
+    return [
+        (org_id, manager_id, connection_id)
+        for org_id, manager_id, connection_id in rows
+        if connection_id is not None
+    ]
 
 
 def reps_own_connections(db: DbSession, org_id: str, manager_id: str) -> list[tuple[str, str]]:
