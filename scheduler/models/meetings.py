@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -147,6 +148,10 @@ class Session(OrgScoped, Base):
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_by: Mapped[str | None] = mapped_column(String(16))  # manager | rep | unknown
     rep_response: Mapped[str | None] = mapped_column(String(16))
+    # The rep answered this occurrence itself: the series' answer no longer reaches it.
+    response_on_occurrence: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # The series was deleted or shortened in the calendar before this occurrence.
     series_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     excused: Mapped[bool] = mapped_column(Boolean, default=False)

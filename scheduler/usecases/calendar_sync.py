@@ -35,11 +35,12 @@ def sync_connection(
     whole calendar (the daily reconciliation, or notifications the provider says it lost).
     """
     with database.session() as db:
-        cursor = get_in_org(db, CalendarConnection, org_id, connection_id).sync_cursor
+        read = get_in_org(db, CalendarConnection, org_id, connection_id)
+        cursor, owner_id = read.sync_cursor, read.person_id
     with reporting_lost_grants(database, org_id=org_id, connection_id=connection_id, now=now):
         changeset = provider.changes(cursor, full=full)
     with database.session() as db:
-        applied = apply_changes(db, org_id, changeset.changes, now=now)
+        applied = apply_changes(db, org_id, changeset.changes, now=now, calendar_owner_id=owner_id)
         connection = get_in_org(db, CalendarConnection, org_id, connection_id)
         connection.sync_cursor = changeset.cursor
         connection.last_synced_at = now
@@ -47,9 +48,19 @@ def sync_connection(
 
 
 def apply_changes(
-    db: DbSession, org_id: str, changes: Iterable[CalendarChange], *, now: datetime
+    db: DbSession,
+    org_id: str,
+    changes: Iterable[CalendarChange],
+    *,
+    now: datetime,
+    calendar_owner_id: str | None = None,
 ) -> int:
-    """Update the organisation's sessions from calendar changes; unknown series are ignored."""
+    """Update the organisation's sessions from calendar changes; unknown series are ignored.
+
+    ``calendar_owner_id`` is the person whose calendar the changes were read from. The
+    outcome does not depend on the order of ``changes``: an answer or a cancellation recorded
+    on one occurrence wins over the series' answer, whichever comes first.
+    """
     touched: dict[str, Session] = {}
     # A full sync reports every occurrence: each series is looked up once, not once a change.
     known: dict[str, Series | None] = {}
@@ -64,7 +75,7 @@ def apply_changes(
         series = known[change.series_id]
         if series is None:
             continue
-        rows = _apply(db, series, change, now=now)
+        rows = _apply(db, series, change, now=now, calendar_owner_id=calendar_owner_id)
         touched.update((row.id, row) for row in rows)
         applied += 1
     db.flush()
@@ -73,7 +84,12 @@ def apply_changes(
 
 
 def _apply(
-    db: DbSession, series: Series, change: CalendarChange, *, now: datetime
+    db: DbSession,
+    series: Series,
+    change: CalendarChange,
+    *,
+    now: datetime,
+    calendar_owner_id: str | None,
 ) -> list[Session]:
     kind = change.kind
     if kind in (ChangeKind.SERIES_DELETED, ChangeKind.SERIES_SHORTENED):
@@ -83,12 +99,13 @@ def _apply(
     else:
         row = session_at(db, series, change.original_start)
         rows = [row] if row is not None else []
-    who = _who(db, series, change.changed_by) if kind == ChangeKind.OCCURRENCE_CANCELLED else ""
+    author = _author(db, series, change.changed_by)
+    # Attendees cannot cancel a week in the organiser's own calendar (they decline): only the
+    # manager, or someone acting for them, can.
+    organisers_calendar = calendar_owner_id is not None and calendar_owner_id == series.manager_id
     for row in rows:
         if kind == ChangeKind.OCCURRENCE_CANCELLED:
-            # A calendar that cannot say who (CalDAV, a full resync) keeps what was known.
-            if not row.cancelled or who != CancelledBy.UNKNOWN:
-                row.cancelled_by = who
+            row.cancelled_by = str(_cancelled_by(row, author, organisers_calendar))
             row.cancelled = True
         elif kind == ChangeKind.OCCURRENCE_MOVED and change.new_start and change.new_end:
             moved_back = change.new_start == row.scheduled_start
@@ -96,7 +113,11 @@ def _apply(
             row.current_end = None if moved_back else change.new_end
             row.cancelled = False
         elif kind == ChangeKind.ATTENDEE_RESPONDED and change.response is not None:
-            row.rep_response = str(change.response)
+            if change.original_start is not None:
+                row.rep_response = str(change.response)
+                row.response_on_occurrence = True
+            elif not row.response_on_occurrence:
+                row.rep_response = str(change.response)
         elif kind == ChangeKind.AGENDA_EDITED:
             # Left alone: the next refresh will not overwrite a hand edit silently.
             row.agenda_edited = True
@@ -141,7 +162,8 @@ def _future_sessions(db: DbSession, series: Series, now: datetime) -> list[Sessi
     )
 
 
-def _who(db: DbSession, series: Series, email: str | None) -> str:
+def _author(db: DbSession, series: Series, email: str | None) -> CancelledBy | None:
+    """The manager or the rep, when the calendar names one of them as the change's author."""
     if email:
         for person_id, role in (
             (series.manager_id, CancelledBy.MANAGER),
@@ -149,5 +171,18 @@ def _who(db: DbSession, series: Series, email: str | None) -> str:
         ):
             person = db.get(Person, person_id)
             if person is not None and person.email == email.lower():
-                return str(role)
-    return str(CancelledBy.UNKNOWN)
+                return role
+    return None
+
+
+def _cancelled_by(
+    row: Session, author: CancelledBy | None, organisers_calendar: bool
+) -> CancelledBy:
+    """Who cancelled the week: the author the calendar names; else who was known before (the
+    same cancellation read again without its author); else the manager when it was read from
+    the organiser's own calendar; else unknown."""
+    if author is not None:
+        return author
+    if row.cancelled and row.cancelled_by in (CancelledBy.MANAGER, CancelledBy.REP):
+        return CancelledBy(row.cancelled_by)
+    return CancelledBy.MANAGER if organisers_calendar else CancelledBy.UNKNOWN

@@ -29,8 +29,9 @@ Google requires.
 Test controls (public methods below) add busy or out-of-office time, play the attendee
 (accept/decline one occurrence) or the organiser in the Google UI (cancel/move an occurrence,
 edit, delete), expire sync tokens, revoke grants, inject failures (429, 403 rateLimitExceeded,
-500, timeouts; for the next N calls or at a seeded ratio; before or after the write commits)
-and count calls per API method in ``calls``.
+500, timeouts; for the next N calls or at a seeded ratio; before or after the write commits),
+shuffle the order of ``events.list`` (``list_order_seed``) and count calls per API method in
+``calls``.
 """
 
 from __future__ import annotations
@@ -234,6 +235,9 @@ class GoogleEmulator:
         self.retry_after = 0
         # Google may return fewer items than maxResults; a small cap forces pagination.
         self.max_page_size = 2500
+        # Google promises no order in events.list (an exception may come before its master):
+        # a seed shuffles every listing, the same way for every page of it.
+        self.list_order_seed: int | None = None
         # Called (under the emulator's lock) with the method name after each API call is
         # served: lets a test act "between" two calls, e.g. revoke a grant mid-sync.
         self.after_call: Callable[[str], None] | None = None
@@ -714,6 +718,8 @@ class GoogleEmulator:
             if not _matches_filters(event, request) or not self._in_window(event, request):
                 continue
             items.append(event)
+        if self.list_order_seed is not None:
+            random.Random(f"{self.list_order_seed}:{since}:{snapshot}").shuffle(items)
         page_state = {"since": since, "snapshot": snapshot, "epoch": calendar.sync_epoch}
         page, next_page = self._paginate(request, items, offset, page_state)
         answer: dict[str, Any] = {

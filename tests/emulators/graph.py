@@ -14,13 +14,15 @@ authorize and token (``graph_identity``), ``/me/events`` (``graph_events``), ``g
 validation handshake and notifications (``graph_subscriptions``) and ``$batch`` (here).
 Bodies naming properties their Graph type lacks are refused (``graph_schema``). Test
 controls inject faults (429/503 with Retry-After, slow answers), revoke grants, expire delta
-tokens and play the other people (decline, cancel, move, delete); counters record every call
-and the most requests ever in flight per mailbox.
+tokens, shuffle delta rounds and play the other people (answer the series, decline one week,
+cancel, move, delete); counters record every call and the most requests ever in flight per
+mailbox.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import Counter
@@ -36,6 +38,7 @@ from tests.emulators.graph_calendar import (
     StoredEvent,
     calendar_view,
     format_in,
+    iso_z,
     new_id,
     parse_local,
 )
@@ -219,6 +222,22 @@ class GraphEmulator:
             master, change = self._exception(master_id, original_start)
             change.responses[attendee.lower()] = "declined"
             self.push.changed(master, "updated")
+
+    def respond_to_series(self, attendee: str, master_id: str, response: str) -> None:
+        """``attendee`` answers the whole series (occurrences with an answer of their own
+        keep it)."""
+        with self._lock:
+            master = self.calendars.find(master_id)
+            for person in master.data.get("attendees", []):
+                if person["emailAddress"]["address"].lower() == attendee.lower():
+                    person["status"] = {"response": response, "time": iso_z(datetime.now(UTC))}
+            master.touch()
+            self.push.changed(master, "updated")
+
+    def shuffle_delta(self, seed: int | None) -> None:
+        """From now on each delta round lists its items in a seeded random order."""
+        with self._lock:
+            self.delta.shuffle = None if seed is None else random.Random(seed)
 
     def cancel_occurrence(self, master_id: str, original_start: datetime) -> None:
         """The organiser cancels one occurrence in Outlook."""

@@ -10,6 +10,7 @@ issue #2350.
 from __future__ import annotations
 
 import json
+import random
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class DeltaRounds:
     def __init__(self, view: Callable[[str, datetime, datetime], list[Instance]]):
         self._view = view
         self._rounds: dict[str, _Round] = {}
+        # Graph promises no order within a round; set, it shuffles each round's items.
+        self.shuffle: random.Random | None = None
 
     def expire(self) -> None:
         """Forget every token, as Graph does when its sync state cache overflows."""
@@ -72,6 +75,8 @@ class DeltaRounds:
             for k in previous
             if k not in current
         ]
+        if self.shuffle is not None:
+            self.shuffle.shuffle(items)
         token = secrets.token_urlsafe(16)
         self._rounds[token] = _Round(mailbox, window, fingerprints, items)
         return self._page(token, mailbox, link)

@@ -1,3 +1,5 @@
+import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -126,7 +128,7 @@ def test_a_cancellation_read_again_without_its_author_keeps_who_cancelled(
             series_id,
             ChangeKind.OCCURRENCE_CANCELLED,
             original_start=SECOND,
-            changed_by="pat@acme.test",
+            changed_by="george@acme.test",
         )
     )
     sync(database, calendar, team, connection_id, NOW)
@@ -135,7 +137,82 @@ def test_a_cancellation_read_again_without_its_author_keeps_who_cancelled(
     sync(database, calendar, team, connection_id, NOW)
     with database.session() as db:
         row = db.scalar(select(Session).where(Session.scheduled_start == SECOND))
-        assert (row.cancelled, row.cancelled_by) == (True, "manager")
+        assert (row.cancelled, row.cancelled_by) == (True, "rep")
+
+
+def cancelled_by(database, start):
+    with database.session() as db:
+        row = db.scalar(select(Session).where(Session.scheduled_start == start))
+        return row.cancelled, row.cancelled_by
+
+
+def test_a_week_cancelled_in_the_organisers_calendar_was_cancelled_by_the_manager(
+    database, calendar, team, booked
+):
+    series_id, connection_id = booked  # the manager's own calendar
+    calendar.feed.append(change(series_id, ChangeKind.OCCURRENCE_CANCELLED, original_start=SECOND))
+    sync(database, calendar, team, connection_id, NOW)
+    assert cancelled_by(database, SECOND) == (True, "manager")
+
+
+def test_a_cancellation_read_from_someone_elses_calendar_without_its_author_is_unknown(
+    database, calendar, team, booked, token_key
+):
+    from scheduler.crypto import TokenCipher
+
+    series_id, _ = booked
+    reps_own = save_connection(
+        database,
+        TokenCipher([token_key]),
+        org_id=team.org_id,
+        person_id=team.rep_ids[0],
+        provider=Provider.CALDAV,
+        account_email="george@acme.test",
+        grant=b"{}",
+        now=NOW,
+    )
+    calendar.feed.append(change(series_id, ChangeKind.OCCURRENCE_CANCELLED, original_start=SECOND))
+    sync(database, calendar, team, reps_own, NOW)
+    assert cancelled_by(database, SECOND) == (True, "unknown")
+
+
+REP = "george@acme.test"
+THIRD = datetime(2026, 11, 3, 14, tzinfo=UTC)  # 9:00 New York, after the clocks went back
+ANSWERS = (
+    change("", ChangeKind.ATTENDEE_RESPONDED, response=Response.ACCEPTED, attendee_email=REP),
+    change(
+        "",
+        ChangeKind.ATTENDEE_RESPONDED,
+        original_start=SECOND,
+        response=Response.DECLINED,
+        attendee_email=REP,
+    ),
+    change(
+        "",
+        ChangeKind.ATTENDEE_RESPONDED,
+        original_start=THIRD,
+        response=Response.TENTATIVE,
+        attendee_email=REP,
+    ),
+)
+
+
+@pytest.mark.parametrize("one_sync", [True, False], ids=["one sync", "a sync each"])
+@pytest.mark.parametrize("order", list(itertools.permutations(range(len(ANSWERS)))))
+def test_a_weeks_own_answer_wins_over_the_series_answer_in_any_order(
+    database, calendar, team, booked, order, one_sync
+):
+    series_id, connection_id = booked
+    for index in order:
+        calendar.feed.append(replace(ANSWERS[index], series_id=series_id))
+        if not one_sync:
+            sync(database, calendar, team, connection_id, NOW)
+    sync(database, calendar, team, connection_id, NOW)
+
+    rows = series_sessions(database, series_id)
+    answers = {row.scheduled_start: row.rep_response for row in rows}
+    assert (answers.pop(SECOND), answers.pop(THIRD)) == ("declined", "tentative")
+    assert set(answers.values()) == {"accepted"}
 
 
 def test_applying_the_same_changes_twice_changes_nothing(database, calendar, team, booked):
