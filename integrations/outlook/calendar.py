@@ -182,33 +182,43 @@ class OutlookCalendar:
         original_start: datetime,
         agenda: AgendaDocument,
     ) -> None:
-        """New body and agenda file on one occurrence: two ``$batch`` round trips."""
+        """New body and agenda file on one occurrence: two ``$batch`` round trips.
+
+        The new file goes up first; only once it is there do the body change and the old
+        file go. A failure before that leaves the old agenda whole, and the caller retries;
+        a retry after a partial success removes every older copy of the file.
+        """
         occurrence = self._occurrence_id(ref, original_start)
         base = f"/me/events/{occurrence}"
         first = checked(
             self.graph.batch(
                 [
-                    BatchRequest("body", "PATCH", base, payloads.body_payload(agenda)),
                     BatchRequest("files", "GET", f"{base}/attachments?$select=id,name"),
+                    BatchRequest(
+                        "add", "POST", f"{base}/attachments", payloads.attachment_payload(agenda)
+                    ),
                 ]
             )
         )
-        stale = [a["id"] for a in first["files"]["value"] if a["name"] == agenda.filename]
-        replace = [
-            BatchRequest(f"drop{n}", "DELETE", f"{base}/attachments/{a}")
-            for n, a in enumerate(stale)
+        added = first["add"]["id"]
+        stale = [
+            a["id"]
+            for a in first["files"]["value"]
+            if a["name"] == agenda.filename and a["id"] != added
         ]
-        replace.append(
-            BatchRequest(
-                "add",
-                "POST",
-                f"{base}/attachments",
-                payloads.attachment_payload(agenda),
-                depends_on=tuple(r.id for r in replace),
-            )
+        # The body changes after the file is there: attendees get the file with the update.
+        answers = self.graph.batch(
+            [
+                BatchRequest("body", "PATCH", base, payloads.body_payload(agenda)),
+                *(
+                    BatchRequest(f"drop{n}", "DELETE", f"{base}/attachments/{a}")
+                    for n, a in enumerate(stale)
+                ),
+            ]
         )
-        # An attachment already gone (a retry) is as good as deleted.
-        checked(self.graph.batch(replace), allow=(NotFound,))
+        checked({"body": answers.pop("body")})
+        # An old file already gone (a retry) is as good as deleted.
+        checked(answers, allow=(NotFound,))
 
     def _occurrence_id(self, ref: SeriesRef, original_start: datetime) -> str:
         """Graph's id of the occurrence that originally started at ``original_start``."""

@@ -232,6 +232,28 @@ def test_update_one_occurrences_agenda_replaces_body_and_file(
     assert len(graph.series_of(MANAGER)[0].attachments) == 1
 
 
+def test_a_failed_agenda_upload_leaves_the_old_agenda_and_a_retry_replaces_it(
+    graph: GraphEmulator, calendar: OutlookCalendar, booked: Booked
+) -> None:
+    spec, ref = booked
+    new = AgendaDocument("1:1", "carry over", "<p>carry over</p>", "u", b"%PDF new", "agenda.pdf")
+    graph.fail(500, times=10, path="/attachments", method="POST")
+
+    with pytest.raises((RateLimited, Transient)):  # both are retried by the job queue
+        calendar.update_occurrence_agenda(ref, spec, FIRST, new)
+
+    def agenda() -> tuple[dict | None, list[bytes]]:
+        series = graph.series_of(MANAGER)[0]
+        change = series.exceptions[FIRST]
+        files = series.attachments if change.attachments is None else change.attachments
+        return change.body, [base64.b64decode(a["contentBytes"]) for a in files]
+
+    assert agenda() == (None, [b"%PDF-1.4 agenda"])  # the week keeps the agenda it had
+    graph.faults.clear()
+    calendar.update_occurrence_agenda(ref, spec, FIRST, new)  # the job's retry
+    assert agenda() == ({"contentType": "HTML", "content": "<p>carry over</p>"}, [b"%PDF new"])
+
+
 def test_an_unknown_occurrence_is_not_found(calendar: OutlookCalendar, booked: Booked) -> None:
     spec, ref = booked
     with pytest.raises(NotFound):
