@@ -5,20 +5,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections.abc import Sequence
 
 from scheduler.jobs import start
 from scheduler.jobs.dispatch import RQDispatcher
 from scheduler.jobs.periodic import run_scheduler
+from scheduler.jobs.runtime import Tuning
 from scheduler.settings import Settings
 from web.agenda_links import agenda_link_builder
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None, *, tuning: Tuning | None = None) -> None:
+    """Run the worker or the scheduler named in ``argv``; ``tuning`` replaces the production
+    intervals (the end-to-end tests shrink the waits)."""
     parser = argparse.ArgumentParser(prog="python -m scheduler.jobs")
     parser.add_argument("process", choices=["worker", "scheduler"])
     parser.add_argument("--burst", action="store_true", help="worker: stop when queues are empty")
     parser.add_argument("--fork", action="store_true", help="worker: run each job in a fork")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env(os.environ)
     if settings.redis_url is None:
@@ -27,21 +31,28 @@ def main() -> None:
         settings,
         link=agenda_link_builder(settings.secret_key, settings.base_url),
         namespace=os.environ.get("CADENCE_QUEUE_NAMESPACE", ""),
+        tuning=tuning,
     )
     dispatcher = runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)
+    beats = runtime.tuning
     if args.process == "worker":
-        from rq import SimpleWorker, Worker
+        from scheduler.jobs.workers import BeatingWorker, ForkingWorker
 
         # Jobs are short, I/O-bound calls; forking a fresh work horse for each one costs more
         # (new database connection, cold client libraries) than the job itself. Timeouts
         # still apply in-process; --fork isolates each job when that matters more.
-        worker_class = Worker if args.fork else SimpleWorker
+        worker_class = ForkingWorker if args.fork else BeatingWorker
         _preload_adapters()
-        worker = worker_class(dispatcher.queues(), connection=dispatcher.redis)
+        worker = worker_class(
+            dispatcher.queues(),
+            connection=dispatcher.redis,
+            heartbeat=int(beats.job_heartbeat.total_seconds()),
+            abandoned_after=int(beats.job_abandoned_after.total_seconds()),
+        )
         worker.work(with_scheduler=True, burst=args.burst)
     else:
-        run_scheduler(dispatcher)
+        run_scheduler(dispatcher, requeue_every=beats.requeue_abandoned_every.total_seconds())
 
 
 def _preload_adapters() -> None:

@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -44,12 +45,16 @@ def started(dispatcher: RQDispatcher, marker: str) -> None:
     dispatcher.redis.delete(dispatcher.key("queued", marker))
 
 
-def exclusive_rounds(dispatcher: RQDispatcher, name: str, *, lease: int) -> Iterator[int]:
+def exclusive_rounds(
+    dispatcher: RQDispatcher, name: str, *, lease: int, renew_every: float | None = None
+) -> Iterator[int]:
     """Rounds of work for ``name``, one process at a time.
 
     Yields nothing if another process holds the lock (it will do our round for us); otherwise
     yields once, then again each time someone asked meanwhile (at most ``MAX_ROUNDS``).
-    ``lease`` (seconds) frees the lock if this process dies holding it.
+    ``lease`` (seconds) frees the lock if this process dies holding it; with ``renew_every``
+    a thread renews the lease that often while the lock is held, the way the job's own
+    heartbeat goes, so a short lease serves a round of any length.
     """
     redis = dispatcher.redis
     lock, dirty = dispatcher.key("lock", name), dispatcher.key("dirty", name)
@@ -58,13 +63,45 @@ def exclusive_rounds(dispatcher: RQDispatcher, name: str, *, lease: int) -> Iter
     redis.set(dirty, "1")
     while rounds < MAX_ROUNDS and redis.set(lock, token, nx=True, ex=lease):
         try:
-            while rounds < MAX_ROUNDS and redis.getdel(dirty):
-                rounds += 1
-                yield rounds
+            with kept_lease(dispatcher, lock, token, lease=lease, every=renew_every):
+                while rounds < MAX_ROUNDS and redis.getdel(dirty):
+                    rounds += 1
+                    yield rounds
         finally:
             release_lock(dispatcher, lock, token)
         if not redis.exists(dirty):
             return
+
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+@contextmanager
+def kept_lease(
+    dispatcher: RQDispatcher, lock: str, token: str, *, lease: int, every: float | None
+) -> Iterator[None]:
+    """While the block runs, renew ``lock`` (held by ``token``) to ``lease`` seconds every
+    ``every`` seconds (``None``: never); a lock another process took since is left alone."""
+    if every is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(every):
+            with suppress(Exception):  # Redis briefly away: the next renewal tries again
+                dispatcher.redis.eval(_RENEW, 1, lock, token, str(lease))
+
+    thread = threading.Thread(target=renew, name=f"lease-{lock}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 _RELEASE = """

@@ -2,7 +2,8 @@
 
 With Redis, ``run_scheduler`` holds a lease-lock so a second scheduler process only waits,
 and keeps each job's last run in a Redis hash keyed by the job's stable name: a restarted
-scheduler picks up where the last one stopped, never running a job twice in one interval.
+scheduler picks up where the last one stopped, never running a job twice in one interval. It
+also puts jobs that dead workers abandoned back on their queues (``abandoned``).
 Without Redis, ``EmbeddedTimer`` runs the same list inline from a thread of the web process.
 """
 
@@ -18,6 +19,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from scheduler.jobs import tasks
+from scheduler.jobs.abandoned import requeue_abandoned
 from scheduler.jobs.coalesce import release_lock
 from scheduler.jobs.dispatch import Dispatcher, RQDispatcher
 
@@ -67,8 +69,10 @@ def run_scheduler(
     lease: int = 30,
     stop: threading.Event | None = None,
     ticks: int | None = None,
+    requeue_every: float = 30.0,
 ) -> None:
-    """Enqueue each periodic job when due, while holding the scheduler lock.
+    """Enqueue each periodic job when due, and every ``requeue_every`` seconds put the jobs
+    dead workers abandoned back on their queues, while holding the scheduler lock.
 
     Stops when ``stop`` is set or after ``ticks`` ticks (tests); otherwise runs forever.
     """
@@ -77,10 +81,15 @@ def run_scheduler(
     me = uuid.uuid4().hex
     _forget_undeclared(dispatcher, schedule)
     count = 0
+    swept = float("-inf")
     try:
         while (ticks is None or count < ticks) and not (stop and stop.is_set()):
             count += 1
             if _hold(dispatcher, lock, me, lease):
+                if time.time() - swept >= requeue_every:
+                    swept = time.time()
+                    for job_id in requeue_abandoned(dispatcher, now=swept):
+                        log.warning("requeued job %s: its worker stopped beating", job_id)
                 # redis-py types a synchronous client's replies as possibly awaitable.
                 stored = cast("dict[bytes, bytes]", redis.hgetall(runs))
                 last = {k.decode(): float(v) for k, v in stored.items()}

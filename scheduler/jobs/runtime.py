@@ -53,6 +53,18 @@ class Tuning:
     adapter_retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(attempts=3, base_delay=0.5, max_delay=5.0)
     )
+    # A running job beats this often (its worker's heartbeat, and the lease of its lock)...
+    job_heartbeat: timedelta = timedelta(seconds=10)
+    # ...and with no beat for this long its worker is gone: the job counts as abandoned.
+    job_abandoned_after: timedelta = timedelta(seconds=40)
+    # How often the scheduler process puts abandoned jobs back on their queues.
+    requeue_abandoned_every: timedelta = timedelta(seconds=30)
+
+    @property
+    def lock_lease(self) -> int:
+        """Seconds a running job's lock outlives its last beat: a beat less than the job
+        itself, so the job's re-run finds the lock free."""
+        return int((self.job_abandoned_after - self.job_heartbeat).total_seconds())
 
 
 @dataclass

@@ -358,4 +358,9 @@ def _sync_rounds(rt: Runtime, connection_id: str, *, full: bool) -> Iterator[int
         return
     name = _sync_name(connection_id, full)
     coalesce.started(dispatcher, name)
-    yield from coalesce.exclusive_rounds(dispatcher, name, lease=300)
+    yield from coalesce.exclusive_rounds(
+        dispatcher,
+        name,
+        lease=rt.tuning.lock_lease,
+        renew_every=rt.tuning.job_heartbeat.total_seconds(),
+    )

@@ -110,8 +110,10 @@ class Stack:
     def runtime(self) -> Runtime:
         return self.app.extensions["cadence.jobs"]
 
-    def start_worker(self, process: str = "worker") -> WorkerProcess:
-        worker = WorkerProcess(self.env, self.log, process).start()
+    def start_worker(
+        self, process: str = "worker", module: str = "scheduler.jobs"
+    ) -> WorkerProcess:
+        worker = WorkerProcess(self.env, self.log, process, module).start()
         self.workers.append(worker)
         return worker
 

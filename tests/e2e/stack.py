@@ -166,18 +166,30 @@ class TcpProxy:
 
 
 class WorkerProcess:
-    """``python -m scheduler.jobs worker`` (the Procfile's worker, or its ``scheduler``)."""
+    """``python -m scheduler.jobs worker`` (the Procfile's worker, or its ``scheduler``);
+    ``module`` runs the same through another entry point (``tests.e2e.tuned_process``)."""
 
-    def __init__(self, env: Mapping[str, str], log: Path, process: str = "worker"):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log: Path,
+        process: str = "worker",
+        module: str = "scheduler.jobs",
+    ):
         self._env = {**os.environ, **env}
         self._log = log
         self._kind = process
+        self._module = module
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
     def start(self) -> WorkerProcess:
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "scheduler.jobs", self._kind],
+                [sys.executable, "-m", self._module, self._kind],
                 cwd=ROOT,
                 env=self._env,
                 stdout=log,

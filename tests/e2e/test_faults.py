@@ -1,15 +1,21 @@
-"""Faults: a worker killed mid-booking, Redis restarted, PostgreSQL briefly unreachable."""
+"""Faults: a worker killed mid-booking or mid-sync, Redis restarted, PostgreSQL briefly
+unreachable."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+from rq import Worker
+from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
 from scheduler.models import Series, SeriesStatus
 from tests.e2e.stack import TcpProxy, wait_until
+from tests.e2e.tuned_process import FAST_RECOVERY
+
+TUNED = "tests.e2e.tuned_process"
 
 
 def _series_in_google(stack) -> list[dict]:
@@ -45,6 +51,66 @@ def test_a_worker_killed_mid_booking_leaves_exactly_one_series(stack):
     assert len(_series_in_google(stack)) == 1
     with stack.database.session() as db:
         assert db.scalar(select(func.count()).select_from(Series)) == 1
+
+
+def _idle(stack) -> bool:
+    """Nothing queued, nothing running, no notification on its way."""
+    stack.google.wait_for_deliveries()
+    queues = stack.runtime.dispatcher.queues()
+    return all(
+        queue.count == 0 and not StartedJobRegistry(queue=queue).get_job_ids(cleanup=False)
+        for queue in queues
+    )
+
+
+def test_a_sync_cut_short_by_a_worker_crash_completes_on_another_worker(stack_factory):
+    """The Procfile's processes with the recovery intervals in seconds (FAST_RECOVERY); in
+    production the same steps take up to 40 + 30 s (docs/pipeline.md)."""
+    stack = stack_factory(workers=0)
+    first = stack.start_worker(module=TUNED)
+    stack.start_worker("scheduler", module=TUNED)
+    series = stack.book_and_watch(timeout=30)
+    # The scheduler's first round of periodic jobs (a full sync among them) is over.
+    wait_until(lambda: _idle(stack) and (time.sleep(1) or _idle(stack)), timeout=60)
+
+    reading, release = threading.Event(), threading.Event()
+
+    def hold_the_answer(method: str) -> None:
+        if method == "events.list" and not reading.is_set():
+            reading.set()
+            release.wait(10)
+
+    stack.google.after_call = hold_the_answer
+    week = stack.sessions()[0]
+    stack.google.respond(
+        "george@acme.test",
+        "pat@acme.test",
+        series.provider_event_id,
+        "declined",
+        original_start=week.scheduled_start,
+    )
+    assert reading.wait(15)  # pushed, enqueued, and the worker is reading the calendar
+    sync = stack.runtime.dispatcher.queue("sync")
+    (job_id,) = StartedJobRegistry(queue=sync).get_job_ids(cleanup=False)
+    stack.start_worker(module=TUNED)
+    redis = stack.runtime.dispatcher.redis
+    wait_until(lambda: len(Worker.all(connection=redis)) == 2, timeout=30)
+
+    first.kill()  # mid-sync: the answer to its read never arrives
+    stack.google.after_call = None
+    release.set()
+
+    def synced() -> bool:
+        job = sync.fetch_job(job_id)
+        done = job is not None and job.get_status() == JobStatus.FINISHED
+        return done and stack.sessions()[0].outcome == "declined"
+
+    took = wait_until(synced, timeout=30)
+    tuning = FAST_RECOVERY
+    # The lapsed heartbeat, one sweep, and the sync itself (a second is plenty).
+    bound = (tuning.job_abandoned_after + tuning.requeue_abandoned_every).total_seconds() + 3
+    print(f"crashed sync completed {took:.1f} s after the kill (bound {bound:.0f} s)")
+    assert took < bound
 
 
 def test_jobs_queued_before_a_redis_restart_run_after_it(stack_factory):

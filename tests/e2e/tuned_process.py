@@ -1,0 +1,21 @@
+"""The Procfile's processes (``python -m scheduler.jobs worker|scheduler``) with the crash
+recovery intervals shrunk from tens of seconds to seconds, so an end-to-end test can wait for
+the real mechanism instead of moving a clock."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from scheduler.jobs.__main__ import main
+from scheduler.jobs.runtime import Tuning
+
+FAST_RECOVERY = Tuning(
+    job_heartbeat=timedelta(seconds=1),
+    job_abandoned_after=timedelta(seconds=3),
+    requeue_abandoned_every=timedelta(seconds=1),
+    retry_intervals=(0,),
+)
+
+if __name__ == "__main__":
+    main(sys.argv[1:], tuning=FAST_RECOVERY)
