@@ -57,9 +57,9 @@ def apply_changes(
 ) -> int:
     """Update the organisation's sessions from calendar changes; unknown series are ignored.
 
-    ``calendar_owner_id`` is the person whose calendar the changes were read from. The
-    outcome does not depend on the order of ``changes``: an answer or a cancellation recorded
-    on one occurrence wins over the series' answer, whichever comes first.
+    ``calendar_owner_id`` is the person whose calendar the changes were read from. An answer
+    recorded on one occurrence wins over the answer to the series, whichever comes first
+    (providers promise no order, and a later sync may bring the series' answer alone).
     """
     touched: dict[str, Session] = {}
     # A full sync reports every occurrence: each series is looked up once, not once a change.
@@ -99,12 +99,13 @@ def _apply(
     else:
         row = session_at(db, series, change.original_start)
         rows = [row] if row is not None else []
-    author = _author(db, series, change.changed_by)
+    cancelled = kind == ChangeKind.OCCURRENCE_CANCELLED
+    author = _author(db, series, change.changed_by) if cancelled else None
     # Attendees cannot cancel a week in the organiser's own calendar (they decline): only the
     # manager, or someone acting for them, can.
     organisers_calendar = calendar_owner_id is not None and calendar_owner_id == series.manager_id
     for row in rows:
-        if kind == ChangeKind.OCCURRENCE_CANCELLED:
+        if cancelled:
             row.cancelled_by = str(_cancelled_by(row, author, organisers_calendar))
             row.cancelled = True
         elif kind == ChangeKind.OCCURRENCE_MOVED and change.new_start and change.new_end:
