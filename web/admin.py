@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from scheduler.agenda import AgendaTopic
+from scheduler.field_errors import FieldError
 from scheduler.usecases.accounts import invite_person, set_roles
 from scheduler.usecases.agendas import manager_template
-from scheduler.usecases.api_tokens import issue_token, revoke_token
+from scheduler.usecases.api_tokens import is_live, issue_token, revoke_token
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.job_failures import recent_job_failures
 from scheduler.usecases.organisation import (
@@ -225,11 +226,30 @@ def _org_topics() -> list[AgendaTopic]:
     return topic_rows(template)
 
 
+# What the issue form offers: value -> (label, lifetime); the empty value never expires.
+TOKEN_LIFETIMES: dict[str, tuple[str, timedelta | None]] = {
+    "": ("Never (until revoked)", None),
+    "7": ("In 7 days", timedelta(days=7)),
+    "30": ("In 30 days", timedelta(days=30)),
+    "90": ("In 90 days", timedelta(days=90)),
+    "365": ("In a year", timedelta(days=365)),
+}
+
+
+def _token_expiry(choice: str, now: datetime) -> datetime | None:
+    """When a token issued ``now`` with the form's ``expires`` choice stops working."""
+    if choice not in TOKEN_LIFETIMES:
+        raise InvalidInput([FieldError("expires", "Choose one of the offered expiries.")])
+    lifetime = TOKEN_LIFETIMES[choice][1]
+    return None if lifetime is None else now + lifetime
+
+
 @bp.route("/api-tokens", methods=["GET", "POST"])
 @signed_in("admin")
 def api_tokens() -> Any:
     """Issue a token (shown once, here) and list the organisation's tokens."""
     services, errors, issued = cadence(), {}, None
+    now = services.now()
     if request.method == "POST":
         try:
             _, issued = issue_token(
@@ -237,13 +257,19 @@ def api_tokens() -> Any:
                 org_id=g.person.organization_id,
                 admin_id=g.person.id,
                 name=request.form.get("name", ""),
-                now=services.now(),
+                expires_at=_token_expiry(request.form.get("expires", ""), now),
+                now=now,
             )
         except InvalidInput as error:
             errors = by_field(error.errors)
     return render_template(
         "admin/api_tokens.html",
-        tokens=queries.api_tokens(g.person.organization_id),
+        tokens=[
+            (token, owner, is_live(token, now))
+            for token, owner in queries.api_tokens(g.person.organization_id)
+        ],
+        lifetimes=TOKEN_LIFETIMES,
+        chosen=request.form.get("expires", ""),
         issued=issued,
         errors=errors,
     ), (400 if errors else 200)

@@ -86,7 +86,7 @@ def authenticate() -> None:
             cadence().database, header.removeprefix("Bearer ").strip(), now=cadence().now()
         )
         if person is None:
-            raise ApiProblem(401, "The API token is unknown or revoked.")
+            raise ApiProblem(401, "The API token is unknown, expired or revoked.")
         g.person = person
         return
     if g.person is None:

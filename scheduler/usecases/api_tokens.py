@@ -1,4 +1,4 @@
-"""API tokens: issued by an admin, shown once, stored hashed, revocable."""
+"""API tokens: issued by an admin, shown once, stored hashed, expiring if asked, revocable."""
 
 from __future__ import annotations
 
@@ -24,14 +24,26 @@ def _digest(token: str) -> str:
 
 
 def issue_token(
-    database: Database, *, org_id: str, admin_id: str, name: str, now: datetime
+    database: Database,
+    *,
+    org_id: str,
+    admin_id: str,
+    name: str,
+    now: datetime,
+    expires_at: datetime | None = None,
 ) -> tuple[str, str]:
-    """A new token for the admin: (its id, the token itself, which is never stored)."""
+    """A new token for the admin: (its id, the token itself, which is never stored).
+
+    With ``expires_at`` the token is refused from that instant on; without, until revoked.
+    """
     name = name.strip()
+    errors = []
     if not name or len(name) > MAX_NAME_CHARS:
-        raise InvalidInput(
-            [FieldError("name", f"Name the token (1 to {MAX_NAME_CHARS} characters).")]
-        )
+        errors.append(FieldError("name", f"Name the token (1 to {MAX_NAME_CHARS} characters)."))
+    if expires_at is not None and expires_at <= now:
+        errors.append(FieldError("expires", "Choose an expiry in the future."))
+    if errors:
+        raise InvalidInput(errors)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with database.session() as db:
         admin = get_in_org(db, Person, org_id, admin_id)
@@ -44,6 +56,7 @@ def issue_token(
             token_hash=_digest(token),
             prefix=token[: len(TOKEN_PREFIX) + 4],
             created_at=now,
+            expires_at=expires_at,
         )
         db.add(row)
         db.flush()
@@ -68,18 +81,20 @@ def revoke_token(
             )
 
 
+def is_live(token: ApiToken, now: datetime) -> bool:
+    """Neither revoked nor expired at ``now``."""
+    return token.revoked_at is None and (token.expires_at is None or now < token.expires_at)
+
+
 def person_for_token(database: Database, token: str, *, now: datetime) -> Person | None:
-    """The active admin a live token acts as, or ``None`` (unknown, revoked, or demoted)."""
+    """The active admin a live token acts as, or ``None`` (unknown, expired, revoked, or
+    demoted). Every call reads the token's row, so a revocation holds from the next call."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = _digest(token)
     with database.session() as db:
         row = db.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        if (
-            row is None
-            or row.revoked_at is not None
-            or not hmac.compare_digest(row.token_hash, digest)
-        ):
+        if row is None or not is_live(row, now) or not hmac.compare_digest(row.token_hash, digest):
             return None
         person = db.get(Person, row.person_id)
         if person is None or not person.active or not person.is_admin:
