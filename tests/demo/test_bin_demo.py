@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from web.demo.__main__ import url_host
 from web.demo.people import planned_outcomes
 from web.demo.radicale import free_port
 
@@ -56,17 +57,17 @@ def _listening(port: int) -> bool:
 
 
 @contextmanager
-def running_demo(data: Path) -> Iterator[RunningDemo]:
+def running_demo(data: Path, host: str = "127.0.0.1") -> Iterator[RunningDemo]:
     """Start the demo on free ports, wait (bounded) until it answers, Ctrl-C it afterwards."""
     port, radicale_port = free_port(), free_port()
     log_path = data.parent / f"{data.name}-{port}.log"
     command = [sys.executable, "-m", "web.demo", "--port", str(port), "--data", str(data)]
-    command += ["--radicale-port", str(radicale_port)]
+    command += ["--radicale-port", str(radicale_port), "--host", host]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=_clean_env(), stdout=log, stderr=subprocess.STDOUT
         )
-    demo = RunningDemo(f"http://127.0.0.1:{port}", radicale_port, log_path, process)
+    demo = RunningDemo(f"http://{url_host(host)}:{port}", radicale_port, log_path, process)
     try:
         _wait_until_answering(demo)
         yield demo
@@ -193,12 +194,14 @@ def test_first_start_seeds_serves_and_ctrl_c_stops_radicale_too(tmp_path: Path):
     assert (tmp_path / "instance" / "radicale" / "collections").is_dir()  # kept for next time
 
 
-def test_a_second_start_reuses_the_seeded_data(tmp_path: Path):
+def test_a_second_start_reuses_the_seeded_data_on_the_ipv6_loopback_too(tmp_path: Path):
     data = tmp_path / "instance"
     with running_demo(data) as first:
         figures = history_figures(sign_in_as(first, "Patrick Owens"), first)
-    with running_demo(data) as second:
+    with running_demo(data, host="::1") as second:
+        assert second.url.startswith("http://[::1]:")
         log = second.log.read_text()
+        assert f"Cadence is running at {second.url}/" in log
         assert "Reusing the demo organisation" in log
         assert "Seeding" not in log
         # Radicale came back on another port: the saved connections follow it.

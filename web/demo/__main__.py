@@ -63,14 +63,21 @@ def demo_settings(data: Path, host: str, port: int, env: dict[str, str]) -> Sett
     )
     # The embedded default whatever the shell says: SQLite in the data folder, jobs inline.
     env["DATABASE_URL"] = f"sqlite:///{(data / 'cadence.db').resolve()}"
-    env["CADENCE_BASE_URL"] = f"http://{host}:{port}"
+    env["CADENCE_BASE_URL"] = f"http://{url_host(host)}:{port}"
     env["CADENCE_DEMO"] = "1"
     env.pop("REDIS_URL", None)
     return Settings.from_env(env)
 
 
+def url_host(host: str) -> str:
+    """``host`` as a URL spells it: an IPv6 address in brackets (``[::1]``)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # "[::1]" and "::1" name the same address; sockets want it bare, URLs bracketed.
+    args.host = args.host.strip().removeprefix("[").removesuffix("]")
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(data, args.host, args.port, dict(os.environ))
@@ -155,7 +162,7 @@ def _port_free(host: str, port: int) -> bool:
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
         try:
-            probe.bind((host.strip("[]"), port))
+            probe.bind((host, port))
         except OSError:
             return False
     return True
