@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TypeGuard
 
 from integrations.base import CalendarProvider, PushChannels, TokenStore
+from integrations.outbound import OutboundPolicy
 from integrations.retry import RetryPolicy
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
@@ -19,6 +20,12 @@ from scheduler.settings import Settings
 
 class Unavailable(LookupError):
     """This build or configuration cannot open calendars of that provider."""
+
+
+def caldav_outbound(settings: Settings) -> OutboundPolicy:
+    """What CalDAV requests may reach: https to public addresses, and the servers the
+    operator allowed on private addresses (``CADENCE_CALDAV_PRIVATE_ORIGINS``)."""
+    return OutboundPolicy(settings.caldav_private_origins)
 
 
 def open_calendar(
@@ -46,7 +53,7 @@ def open_calendar(
     if provider is Provider.CALDAV:
         from integrations.caldav.provider import CalDAVCalendar
 
-        return CalDAVCalendar(tokens, zone=zone, retry=retry)
+        return CalDAVCalendar(tokens, zone=zone, retry=retry, outbound=caldav_outbound(settings))
     raise Unavailable(f"no adapter for {provider}")
 
 

@@ -70,6 +70,9 @@ class Settings:
     smtp_url: str | None = None
     # How long before a 1:1 its invite gets the refreshed agenda (open items carried over).
     agenda_lead_hours: int = 24
+    # CalDAV servers (origins, as ``origin_of`` spells them) allowed on loopback or private
+    # addresses and over http: self-hosted servers, the demo's Radicale. Empty: none.
+    caldav_private_origins: frozenset[str] = frozenset()
     google: GoogleSettings = field(default_factory=GoogleSettings)
     microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
 
@@ -122,6 +125,17 @@ class Settings:
         if demo not in ("0", "1", "true", "false", "yes", "no"):
             problems["CADENCE_DEMO"] = "must be 1 or 0"
 
+        caldav_private_origins = set()
+        for url in (get("CADENCE_CALDAV_PRIVATE_ORIGINS", "") or "").replace(",", " ").split():
+            origin = origin_of(url)
+            if origin is None:
+                problems["CADENCE_CALDAV_PRIVATE_ORIGINS"] = (
+                    "each entry must be a server origin like https://nextcloud.internal "
+                    "or http://127.0.0.1:5232"
+                )
+            else:
+                caldav_private_origins.add(origin)
+
         google = GoogleSettings(
             client_id=get("GOOGLE_CLIENT_ID", "") or "",
             client_secret=get("GOOGLE_CLIENT_SECRET", "") or "",
@@ -159,6 +173,7 @@ class Settings:
             demo=demo in ("1", "true", "yes"),
             smtp_url=get("SMTP_URL"),
             agenda_lead_hours=int(lead),
+            caldav_private_origins=frozenset(caldav_private_origins),
             google=google,
             microsoft=microsoft,
         )
@@ -167,6 +182,22 @@ class Settings:
 def database_url_from(env: Mapping[str, str]) -> str:
     """The database URL alone (migrations need it without the app's secrets)."""
     return env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host:port`` of an http(s) URL, lower-cased with the default port filled
+    in (``https://Cal.Example/dav`` -> ``https://cal.example:443``); None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
 
 
 def _is_fernet_key(key: str) -> bool:

@@ -18,6 +18,8 @@ from integrations.caldav import (
     WrongPassword,
     check_connection,
 )
+from integrations.factory import caldav_outbound
+from integrations.outbound import OutboundRefused
 from scheduler.models import Provider
 from scheduler.usecases.accounts import (
     Invitation,
@@ -288,15 +290,19 @@ def _caldav_errors(credentials: CalDAVCredentials) -> FieldErrors:
     if errors:
         return errors
     try:
-        check_connection(credentials)
+        check_connection(credentials, caldav_outbound(cadence().settings))
+    except OutboundRefused as error:
+        errors["url"] = str(error)  # says why in plain words
     except WrongPassword:
         errors["password"] = "The server refused this user name and password."
     except CalendarNotFound as error:
         errors["calendar"] = str(error)
-    except (ServerUnreachable, NotCalDAV) as error:
-        errors["url"] = f"No CalDAV calendar answers there ({error})."
-    except ProviderError as error:
-        errors["url"] = f"The server could not be used: {error}"
+    except ServerUnreachable:
+        errors["url"] = "Nothing answers at this address: check the server URL."
+    except NotCalDAV:
+        errors["url"] = "No CalDAV calendar answers at this address: check the server URL."
+    except ProviderError:
+        errors["url"] = "The server answered with an error: check the server URL, or try later."
     return errors
 
 

@@ -2,7 +2,8 @@
 
 Every call into the ``caldav`` library goes through ``translated_errors`` so that nothing
 library-shaped leaks out: a refused password becomes ``ReconnectRequired``, a 5xx or a dead
-socket ``Transient``, a 404 ``NotFound``.
+socket ``Transient``, a 404 ``NotFound``. Every request the client sends holds to an
+``OutboundPolicy`` (integrations/outbound.py): https to public addresses unless trusted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from integrations.base import (
     TokenStore,
     Transient,
 )
+from integrations.checked_http import checked_session
+from integrations.outbound import OutboundPolicy
 
 _TIMEOUT_SECONDS = 20
 
@@ -118,17 +121,25 @@ def settled(result: T | Coroutine[Any, Any, T]) -> T:
     return result
 
 
-def open_client(credentials: CalDAVCredentials) -> DAVClient:
-    """A client for ``credentials``; no request is sent yet."""
+def open_client(credentials: CalDAVCredentials, outbound: OutboundPolicy) -> DAVClient:
+    """A client for ``credentials`` whose every request holds to ``outbound``.
+
+    Raises ``OutboundRefused`` if the URL itself is not allowed; no request is sent yet.
+    """
+    outbound.check_url(credentials.url)
     # The URL is what the person typed or the docs give: no DNS-based discovery, which
     # would also try other hosts.
-    return DAVClient(
+    client = DAVClient(
         url=credentials.url,
         username=credentials.username,
         password=credentials.password,
         timeout=_TIMEOUT_SECONDS,
         enable_rfc6764=False,
     )
+    # The library takes no session, so its own (unused yet) is swapped for a checked one.
+    client.session.close()
+    client.session = checked_session(outbound)
+    return client
 
 
 def named_calendars(client: DAVClient) -> list[tuple[str, Calendar]]:
@@ -152,15 +163,18 @@ def choose_calendar(calendars: list[tuple[str, Calendar]], name: str) -> Calenda
     raise CalendarNotFound(f"no calendar named {name!r} in this account")
 
 
-def check_connection(credentials: CalDAVCredentials) -> tuple[str, ...]:
+def check_connection(
+    credentials: CalDAVCredentials, outbound: OutboundPolicy | None = None
+) -> tuple[str, ...]:
     """Prove ``credentials`` reach a CalDAV calendar; return the account's calendar names.
 
-    Raises ``ServerUnreachable`` when nothing answers, ``NotCalDAV`` when what answers does
-    not speak CalDAV (no ``calendar-access`` in its DAV header, or nothing at the path),
-    ``WrongPassword`` when the login is refused, ``CalendarNotFound`` when the chosen
-    calendar does not exist.
+    Raises ``OutboundRefused`` when ``outbound`` (default: https to public addresses only)
+    does not allow the server, ``ServerUnreachable`` when nothing answers, ``NotCalDAV``
+    when what answers does not speak CalDAV (no ``calendar-access`` in its DAV header, or
+    nothing at the path), ``WrongPassword`` when the login is refused, ``CalendarNotFound``
+    when the chosen calendar does not exist.
     """
-    with open_client(credentials) as client:
+    with open_client(credentials, outbound or OutboundPolicy()) as client:
         with translated_errors("checking the server"):
             # OPTIONS needs no login on most servers, so a wrong server is told apart
             # before a wrong password could hide it.
@@ -185,11 +199,13 @@ def check_connection(credentials: CalDAVCredentials) -> tuple[str, ...]:
         return tuple(name for name, _ in calendars)
 
 
-def connect(store: TokenStore, credentials: CalDAVCredentials) -> tuple[str, ...]:
+def connect(
+    store: TokenStore, credentials: CalDAVCredentials, outbound: OutboundPolicy | None = None
+) -> tuple[str, ...]:
     """Check ``credentials`` (as ``check_connection``) and only then save them in ``store``.
 
     Returns the account's calendar names, for the person to pick one.
     """
-    names = check_connection(credentials)
+    names = check_connection(credentials, outbound)
     store.save(credentials.to_blob())
     return names

@@ -46,6 +46,7 @@ from integrations.caldav.connection import (
 )
 from integrations.caldav.series_changes import deleted, new_changes, observe
 from integrations.caldav.sync_cursor import SeenSeries, SyncCursor
+from integrations.outbound import OutboundPolicy
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
 
@@ -81,7 +82,8 @@ class CalDAVCalendar:
 
     ``zone`` is the person's zone, for all-day and floating events. ``sync_collection=False``
     skips the RFC 6578 REPORT for servers that get it wrong (it is also abandoned on its own
-    when a server refuses it). No request is sent before the first call.
+    when a server refuses it). Every request holds to ``outbound`` (default: https to public
+    addresses only). No request is sent before the first call.
     """
 
     def __init__(
@@ -92,8 +94,10 @@ class CalDAVCalendar:
         retry: RetryPolicy | None = None,
         sync_collection: bool = True,
         clock: Callable[[], datetime] = _utc_now,
+        outbound: OutboundPolicy | None = None,
     ):
         self._store = store
+        self._outbound = outbound or OutboundPolicy()
         self._zone = ZoneInfo(zone)
         self._retry = retry or RetryPolicy()
         self._sync_collection = sync_collection
@@ -304,7 +308,7 @@ class CalDAVCalendar:
         """The chosen calendar, found on first use (inside the caller's retries)."""
         if self._connected is None:
             credentials = self._credentials()
-            client = open_client(credentials)
+            client = open_client(credentials, self._outbound)
             try:
                 calendar = choose_calendar(named_calendars(client), credentials.calendar)
             except BaseException:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from integrations.caldav import CalDAVCalendar
 from integrations.caldav.series_ical import SERIES_PROPERTY
+from integrations.outbound import OutboundPolicy
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.intervals import BusyKind, Interval
@@ -59,7 +60,9 @@ class Demo:
             )
         assert connection_id is not None
         store = ConnectionTokenStore(self.database, self.cipher, self.seeded.org_id, connection_id)
-        return CalDAVCalendar(store, zone=BY_KEY[key].zone)
+        return CalDAVCalendar(
+            store, zone=BY_KEY[key].zone, outbound=OutboundPolicy.trusting([self.server.url])
+        )
 
     def history(self) -> list[Session]:
         with self.database.session() as db:

@@ -30,6 +30,7 @@ from integrations.base import (
 )
 from integrations.caldav import CalDAVCalendar, CalDAVCredentials, series_ical
 from integrations.caldav.sync_cursor import SyncCursor
+from integrations.outbound import OutboundPolicy
 from integrations.retry import RetryPolicy
 from scheduler.intervals import BusyKind, Interval
 from scheduler.recurrence import WeeklySlot
@@ -76,6 +77,7 @@ def connected(
         zone=PARIS.key,
         retry=RetryPolicy(attempts=1),
         sync_collection=sync_collection,
+        outbound=OutboundPolicy.trusting([radicale.url]),
     )
 
 

@@ -22,6 +22,7 @@ from integrations.caldav import (
     check_connection,
     connect,
 )
+from integrations.outbound import OutboundPolicy
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
 from tests.fakes import MemoryTokenStore
@@ -37,6 +38,11 @@ def radicale() -> Iterator[RadicaleServer]:
         server.make_calendar("manager", "work", "Work")
         server.make_calendar("manager", "team", "Team")
         yield server
+
+
+def local(url: str) -> OutboundPolicy:
+    """The policy of a deployment whose operator allowed this local server."""
+    return OutboundPolicy.trusting([url])
 
 
 def credentials(server_url: str, password: str = "app-password", calendar: str = ""):
@@ -84,39 +90,43 @@ def plain_http_server(status: int, **headers: str) -> Iterator[PlainWebServer]:
 
 
 def test_check_connection_lists_the_calendars(radicale: RadicaleServer) -> None:
-    assert sorted(check_connection(credentials(radicale.url))) == ["Team", "Work"]
+    assert sorted(check_connection(credentials(radicale.url), local(radicale.url))) == [
+        "Team",
+        "Work",
+    ]
 
 
 def test_a_wrong_password_says_so(radicale: RadicaleServer) -> None:
     with pytest.raises(WrongPassword, match="refused the username or password"):
-        check_connection(credentials(radicale.url, password="not-it"))
+        check_connection(credentials(radicale.url, password="not-it"), local(radicale.url))
 
 
 def test_nothing_listening_is_unreachable() -> None:
     with pytest.raises(ServerUnreachable, match="cannot reach"):
-        check_connection(credentials(f"http://127.0.0.1:{free_port()}/"))
+        url = f"http://127.0.0.1:{free_port()}/"
+        check_connection(credentials(url), local(url))
 
 
 @pytest.mark.parametrize("status", [200, 404])
 def test_a_web_server_that_is_not_caldav_is_named(status: int) -> None:
     with plain_http_server(status) as web, pytest.raises(NotCalDAV, match="does not announce"):
-        check_connection(credentials(web.url))
+        check_connection(credentials(web.url), local(web.url))
 
 
 def test_a_path_outside_the_account_is_named(radicale: RadicaleServer) -> None:
     with pytest.raises(NotCalDAV, match="no CalDAV account of yours"):
-        check_connection(credentials(radicale.url + "someone-else/"))
+        check_connection(credentials(radicale.url + "someone-else/"), local(radicale.url))
 
 
 def test_an_unknown_calendar_name_is_named(radicale: RadicaleServer) -> None:
     with pytest.raises(CalendarNotFound, match="'Holidays'"):
-        check_connection(credentials(radicale.url, calendar="Holidays"))
+        check_connection(credentials(radicale.url, calendar="Holidays"), local(radicale.url))
 
 
 def test_connect_saves_the_credentials_once_checked(radicale: RadicaleServer) -> None:
     store = MemoryTokenStore()
     chosen = credentials(radicale.url, calendar="Team")
-    assert sorted(connect(store, chosen)) == ["Team", "Work"]
+    assert sorted(connect(store, chosen, local(radicale.url))) == ["Team", "Work"]
     assert store.blob is not None
     assert CalDAVCredentials.from_blob(store.blob) == chosen
 
@@ -124,7 +134,7 @@ def test_connect_saves_the_credentials_once_checked(radicale: RadicaleServer) ->
 def test_connect_saves_nothing_when_the_check_fails(radicale: RadicaleServer) -> None:
     store = MemoryTokenStore()
     with pytest.raises(WrongPassword):
-        connect(store, credentials(radicale.url, password="not-it"))
+        connect(store, credentials(radicale.url, password="not-it"), local(radicale.url))
     assert store.saves == 0
 
 
@@ -139,7 +149,7 @@ def test_the_calendar_chosen_by_name_is_the_one_used(radicale: RadicaleServer) -
     busy_by_calendar = {}
     for name in ("Team", "Work"):
         store = MemoryTokenStore(credentials(radicale.url, calendar=name).to_blob())
-        provider = CalDAVCalendar(store)
+        provider = CalDAVCalendar(store, outbound=local(radicale.url))
         busy_by_calendar[name] = [
             busy.label for busy in provider.free_busy([EMAIL], WINDOW)[EMAIL].busy
         ]
@@ -165,7 +175,9 @@ def test_the_password_stays_out_of_logs() -> None:
 
 def test_a_password_revoked_later_means_reconnect(radicale: RadicaleServer) -> None:
     store = MemoryTokenStore(credentials(radicale.url, password="revoked").to_blob())
-    provider = CalDAVCalendar(store, retry=RetryPolicy(attempts=3, sleep=lambda _: None))
+    provider = CalDAVCalendar(
+        store, retry=RetryPolicy(attempts=3, sleep=lambda _: None), outbound=local(radicale.url)
+    )
     with pytest.raises(ReconnectRequired):
         provider.free_busy([EMAIL], WINDOW)
 
@@ -174,7 +186,9 @@ def test_server_errors_are_transient_and_retried() -> None:
     pauses: list[float] = []
     with plain_http_server(500) as web:
         store = MemoryTokenStore(credentials(web.url).to_blob())
-        provider = CalDAVCalendar(store, retry=RetryPolicy(attempts=2, sleep=pauses.append))
+        provider = CalDAVCalendar(
+            store, retry=RetryPolicy(attempts=2, sleep=pauses.append), outbound=local(web.url)
+        )
         with pytest.raises(Transient):
             provider.free_busy([EMAIL], WINDOW)
     assert len(pauses) == 1
@@ -185,7 +199,9 @@ def test_a_server_asking_to_slow_down_is_rate_limited_for_as_long_as_it_says() -
     pauses: list[float] = []
     with plain_http_server(429, Retry_After="7") as web:
         store = MemoryTokenStore(credentials(web.url).to_blob())
-        provider = CalDAVCalendar(store, retry=RetryPolicy(attempts=2, sleep=pauses.append))
+        provider = CalDAVCalendar(
+            store, retry=RetryPolicy(attempts=2, sleep=pauses.append), outbound=local(web.url)
+        )
         with pytest.raises(RateLimited):
             provider.free_busy([EMAIL], WINDOW)
     assert pauses == [7.0]

@@ -58,3 +58,29 @@ def test_values_are_parsed(name, value, attribute, expected):
 def test_sovereign_cloud_authority_is_not_public():
     settings = Settings.from_env({**GOOD, "MS_AUTHORITY": "https://login.microsoftonline.us/t"})
     assert not settings.microsoft.public_cloud
+
+
+def test_no_caldav_server_is_allowed_on_private_addresses_by_default():
+    assert Settings.from_env(GOOD).caldav_private_origins == frozenset()
+
+
+def test_private_caldav_origins_are_read_as_origins():
+    settings = Settings.from_env(
+        {
+            **GOOD,
+            "CADENCE_CALDAV_PRIVATE_ORIGINS": "https://Nextcloud.Internal/remote.php/dav/, "
+            "http://127.0.0.1:5232 http://[::1]:5232/",
+        }
+    )
+    assert settings.caldav_private_origins == {
+        "https://nextcloud.internal:443",
+        "http://127.0.0.1:5232",
+        "http://[::1]:5232",
+    }
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1", "ftp://files.internal", "https://"])
+def test_a_private_caldav_origin_must_be_an_http_url(value):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**GOOD, "CADENCE_CALDAV_PRIVATE_ORIGINS": value})
+    assert set(caught.value.problems) == {"CADENCE_CALDAV_PRIVATE_ORIGINS"}

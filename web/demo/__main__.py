@@ -26,7 +26,7 @@ from scheduler.settings import Settings
 from web.agenda_links import agenda_link_builder
 from web.app import create_app
 from web.demo.people import PASSWORD, PEOPLE, radicale_users
-from web.demo.radicale import RadicaleServer, first_free_port, running_radicale
+from web.demo.radicale import RadicaleServer, first_free_port, radicale_url, running_radicale
 from web.demo.seed import HalfSeeded, find_demo_org, point_connections_at, seed
 from web.demo.signin import DemoInfo, DemoSignInRefused, describe_demo, enable_demo_signin
 from web.webhooks import start_embedded_timer
@@ -53,8 +53,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def demo_settings(data: Path, host: str, port: int, env: dict[str, str]) -> Settings:
-    """The demo's settings: its own keys kept beside its data, SQLite there, demo on, no Redis."""
+def demo_settings(
+    data: Path, host: str, port: int, env: dict[str, str], radicale_url: str = ""
+) -> Settings:
+    """The demo's settings: its own keys kept beside its data, SQLite there, demo on, no Redis,
+    and CalDAV allowed on loopback for its local Radicale (at ``radicale_url``) only."""
     env = dict(env)
     # Kept beside the data, so a restart can still read what it stored.
     env.setdefault("CADENCE_SECRET_KEY", _kept(data / "secret_key", lambda: secrets.token_hex(32)))
@@ -65,6 +68,7 @@ def demo_settings(data: Path, host: str, port: int, env: dict[str, str]) -> Sett
     env["DATABASE_URL"] = f"sqlite:///{(data / 'cadence.db').resolve()}"
     env["CADENCE_BASE_URL"] = f"http://{url_host(host)}:{port}"
     env["CADENCE_DEMO"] = "1"
+    env["CADENCE_CALDAV_PRIVATE_ORIGINS"] = radicale_url
     env.pop("REDIS_URL", None)
     return Settings.from_env(env)
 
@@ -80,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.host = args.host.strip().removeprefix("[").removesuffix("]")
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
-    settings = demo_settings(data, args.host, args.port, dict(os.environ))
+    radicale_port = args.radicale_port or first_free_port(RADICALE_PORT)
+    settings = demo_settings(
+        data, args.host, args.port, dict(os.environ), radicale_url(radicale_port)
+    )
     database = Database(settings.database_url)
     database.create_schema()
     cipher = TokenCipher(settings.token_keys)
@@ -99,7 +106,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     # Ctrl-C works even when started from a script that ignores SIGINT (a background job).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    radicale_port = args.radicale_port or first_free_port(RADICALE_PORT)
     try:
         with running_radicale(
             radicale_users(), folder=data / "radicale", port=radicale_port

@@ -47,6 +47,11 @@ class RadicaleServer:
             return str(calendar.url)
 
 
+def radicale_url(port: int) -> str:
+    """The URL of a Radicale this module runs on ``port``."""
+    return f"http://127.0.0.1:{port}/"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -128,7 +133,7 @@ def running_radicale(
         )
         try:
             _wait_until_listening(process, port)
-            yield RadicaleServer(url=f"http://127.0.0.1:{port}/", users=dict(users), folder=root)
+            yield RadicaleServer(url=radicale_url(port), users=dict(users), folder=root)
         finally:
             process.terminate()
             try:

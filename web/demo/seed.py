@@ -26,6 +26,7 @@ from sqlalchemy import select
 from integrations.base import CalendarChange, ChangeKind
 from integrations.caldav import CalDAVCalendar, CalDAVCredentials, check_connection
 from integrations.caldav.series_ical import series_uid
+from integrations.outbound import OutboundPolicy
 from scheduler.agenda import DEFAULT_TEMPLATE
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
@@ -151,6 +152,8 @@ class _Seeder:
         self.database = database
         self.cipher = cipher
         self.server = server
+        # The demo's own Radicale, on loopback: the one server these connections may reach.
+        self.outbound = OutboundPolicy.trusting([server.url])
         self.link = link
         self.now = now
         self.first_monday = history_start(now)
@@ -237,7 +240,7 @@ class _Seeder:
             email=person.email,
             calendar=CALENDAR_NAME,
         )
-        check_connection(credentials)
+        check_connection(credentials, self.outbound)
         self.connections[person.key] = save_connection(
             self.database,
             self.cipher,
@@ -253,7 +256,7 @@ class _Seeder:
         store = ConnectionTokenStore(
             self.database, self.cipher, self.org_id, self.connections[person.key]
         )
-        return CalDAVCalendar(store, zone=person.zone)
+        return CalDAVCalendar(store, zone=person.zone, outbound=self.outbound)
 
     def _book(self, rep: DemoPerson) -> None:
         assert rep.manager is not None and rep.slot is not None
