@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduler import text_limits
 from scheduler.debrief import OpenActionItem
 from scheduler.field_errors import FieldError
 from scheduler.intervals import utc
 
 AGENDA_PERIOD_WEEKS = 13
 MAX_TOPICS = 12
-MAX_TITLE_CHARS = 120
-MAX_PROMPT_CHARS = 240
+MAX_TITLE_CHARS = text_limits.TOPIC_TITLE
+MAX_PROMPT_CHARS = text_limits.TOPIC_PROMPT
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from scheduler import text_limits
 from scheduler.field_errors import FieldError
 
 DEFAULT_MINIMUM_ACTION_ITEMS = 3
-MAX_ACTION_ITEM_CHARS = 500
+MAX_ACTION_ITEM_CHARS = text_limits.ACTION_ITEM
 
 
 class Owner(enum.StrEnum):
@@ -84,6 +85,11 @@ def validate_debrief(
         FieldError(f"notes[{title}]", "This topic is not on the session's agenda.")
         for title in draft.notes
         if title not in topics
+    ]
+    errors += [
+        FieldError(f"notes[{title}]", f"Keep it to {text_limits.NOTE} characters.")
+        for title, note in draft.notes.items()
+        if title in topics and len(note) > text_limits.NOTE
     ]
     for index, item in enumerate(draft.action_items):
         errors.extend(_item_errors(item, f"action_items[{index}]", session_day))

@@ -34,6 +34,7 @@ from web.forms import (
     topic_rows,
 )
 from web.identity import signed_in
+from web.input_shapes import NewApiToken, NewRep, SettingsForm, read_form
 from web.services import cadence
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -69,13 +70,14 @@ def invite() -> Any:
     form = {key: request.form.get(key, "") for key in ("email", "name", "zone")}
     services = cadence()
     try:
+        new = read_form(NewRep, form)
         invite_person(
             services.database,
             org_id=g.person.organization_id,
             actor_id=g.person.id,
-            email=form["email"],
-            name=form["name"],
-            zone=form["zone"],
+            email=new.email,
+            name=new.name,
+            zone=new.zone,
             admin=flag(request.form, "admin"),
             manager=flag(request.form, "manager"),
             rep=flag(request.form, "rep"),
@@ -182,6 +184,10 @@ def _settings_form(org: Any) -> dict[str, str]:
 
 def _settings_values(form: dict[str, str], errors: FieldErrors) -> OrganizationSettings:
     """The typed values of the settings form; unreadable fields are recorded in ``errors``."""
+    try:
+        read_form(SettingsForm, form)
+    except InvalidInput as error:
+        errors.update(by_field(error.errors))
     numbers = {
         name: parse_int(form.get(name, ""), name, low, high, errors)
         for name, (low, high) in LIMITS.items()
@@ -252,12 +258,13 @@ def api_tokens() -> Any:
     now = services.now()
     if request.method == "POST":
         try:
+            asked = read_form(NewApiToken, request.form)
             _, issued = issue_token(
                 services.database,
                 org_id=g.person.organization_id,
                 admin_id=g.person.id,
-                name=request.form.get("name", ""),
-                expires_at=_token_expiry(request.form.get("expires", ""), now),
+                name=asked.name,
+                expires_at=_token_expiry(asked.expires, now),
                 now=now,
             )
         except InvalidInput as error:

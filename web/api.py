@@ -8,8 +8,7 @@ at fault: ``{"error": {"status", "title", "detail", "fields": [{"field", "messag
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
-from typing import Any
+from datetime import time, timedelta
 
 from flask import Blueprint, Response, g, jsonify, make_response, request
 from werkzeug.exceptions import BadRequest
@@ -26,6 +25,14 @@ from web import api_queries, calendar_actions
 from web.api_json import action_item_json, person_json, series_json, session_json
 from web.identity import has_role
 from web.input_guard import nul_fields
+from web.input_shapes import (
+    ActionItemChange,
+    Debrief,
+    NewRep,
+    NewSeries,
+    S,
+    read_json,
+)
 from web.openapi import openapi_document
 from web.providers import CalendarUnavailable
 from web.security import csrf
@@ -95,24 +102,16 @@ def authenticate() -> None:
         csrf.protect()
 
 
-def _body() -> dict[str, Any]:
+def _body(shape: type[S]) -> S:
+    """The JSON body as ``shape`` (400 when it is not a JSON object, 422 naming the fields
+    that break the shape)."""
     try:
         data = request.get_json(force=False, silent=False)
     except BadRequest as error:
         raise ApiProblem(400, "The body is not valid JSON.") from error
     if not isinstance(data, dict):
         raise ApiProblem(400, "Send a JSON object with Content-Type: application/json.")
-    return data
-
-
-def _text(
-    data: dict[str, Any], name: str, errors: list[FieldError], *, optional: bool = False
-) -> str:
-    value = data.get(name, "" if optional else None)
-    if not isinstance(value, str):
-        errors.append(FieldError(name, "Required: a string."))
-        return ""
-    return value
+    return read_json(shape, request.get_data())
 
 
 def _require(role: str) -> None:
@@ -140,20 +139,14 @@ def person(person_id: str) -> Response:
 def add_person() -> Response:
     """A manager puts a rep on their team (the same use case as the team page)."""
     _require("manager")
-    data = _body()
-    errors: list[FieldError] = []
-    email = _text(data, "email", errors)
-    name = _text(data, "name", errors, optional=True)
-    zone = _text(data, "zone", errors)
-    if errors:
-        raise ApiProblem(422, "Some fields are missing or of the wrong type.", errors)
+    new = _body(NewRep)
     rep_id = add_rep(
         cadence().database,
         org_id=g.person.organization_id,
         manager_id=g.person.id,
-        email=email,
-        name=name,
-        zone=zone,
+        email=new.email,
+        name=new.name,
+        zone=new.zone,
         now=cadence().now(),
     )
     return make_response(jsonify(data=person_json(api_queries.one(Person, g.person, rep_id))), 201)
@@ -174,20 +167,15 @@ def series(series_id: str) -> Response:
 def book() -> Response:
     """Book a weekly 1:1 for one of the caller's reps; repeating the call books nothing new."""
     _require("manager")
-    data = _body()
-    errors: list[FieldError] = []
-    rep_id = _text(data, "rep_id", errors)
-    slot = _slot(data, errors)
-    first_day = _date(data, "first_day", errors)
-    if errors or slot is None or first_day is None:
-        raise ApiProblem(422, "Some fields are missing or wrong.", errors)
-    rep = api_queries.one(Person, g.person, rep_id)
+    new = _body(NewSeries)
+    slot = _slot(new)
+    rep = api_queries.one(Person, g.person, new.rep_id)
     if rep.manager_id != g.person.id:
         raise ApiProblem(
             422, "Not your rep.", [FieldError("rep_id", "This rep is not on your team.")]
         )
     try:
-        series_id = calendar_actions.book(g.person, rep.id, slot, first_day)
+        series_id = calendar_actions.book(g.person, rep.id, slot, new.first_day)
     except AlreadyBooked as booked:
         raise ApiProblem(
             409,
@@ -201,37 +189,13 @@ def book() -> Response:
     )
 
 
-def _slot(data: dict[str, Any], errors: list[FieldError]) -> WeeklySlot | None:
-    weekday, minutes = data.get("weekday"), data.get("duration_minutes", 30)
-    wall, zone = data.get("local_time"), data.get("zone", g.person.zone)
-    before = len(errors)
-    if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
-        errors.append(FieldError("weekday", "A whole number from 0 (Monday) to 6 (Sunday)."))
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 15 <= minutes <= 240:
-        errors.append(FieldError("duration_minutes", "A whole number of minutes, 15 to 240."))
-    try:
-        clock = time.fromisoformat(wall) if isinstance(wall, str) and len(wall) == 5 else None
-    except ValueError:
-        clock = None
-    if clock is None:
-        errors.append(FieldError("local_time", "A wall-clock time like 09:30."))
+def _slot(new: NewSeries) -> WeeklySlot:
+    """The weekly slot asked for; 422 unless it is in the manager's own zone."""
+    zone = new.zone if new.zone is not None else g.person.zone
     if zone != g.person.zone:
-        errors.append(FieldError("zone", "A series is booked in the manager's own zone."))
-    if len(errors) > before:
-        return None
-    assert isinstance(weekday, int) and isinstance(minutes, int) and clock is not None
-    return WeeklySlot(weekday, clock, timedelta(minutes=minutes), str(zone))
-
-
-def _date(data: dict[str, Any], name: str, errors: list[FieldError]) -> date | None:
-    value = data.get(name)
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors.append(FieldError(name, "A date like 2026-11-02."))
-    return None
+        raise InvalidInput([FieldError("zone", "A series is booked in the manager's own zone.")])
+    clock = time.fromisoformat(new.local_time)  # the shape's pattern admits real times only
+    return WeeklySlot(new.weekday, clock, timedelta(minutes=new.duration_minutes), zone)
 
 
 @bp.get("/sessions")
@@ -254,43 +218,19 @@ def debrief(session_id: str) -> Response:
     row = api_queries.one(Session, g.person, session_id)
     if row.manager_id != g.person.id:
         raise ApiProblem(403, "Only the session's manager records its debrief.")
-    data = _body()
-    errors: list[FieldError] = []
-    notes = data.get("notes", {})
-    if not isinstance(notes, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in notes.items()
-    ):
-        errors.append(FieldError("notes", "An object of topic title -> note text."))
-        notes = {}
-    items = data.get("action_items")
-    if not isinstance(items, list):
-        errors.append(FieldError("action_items", "A list of {text, owner, due_date}."))
-        items = []
-    drafts = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.append(
-                FieldError(f"action_items[{index}]", "An object {text, owner, due_date}.")
-            )
-            continue
-        due = item.get("due_date")
-        try:
-            due_day = date.fromisoformat(due) if isinstance(due, str) else None
-        except ValueError:
-            due_day = None
-        if due is not None and due_day is None:
-            errors.append(FieldError(f"action_items[{index}].due_date", "A date like 2026-11-02."))
-        drafts.append(
-            ActionItemDraft(str(item.get("text", "")), str(item.get("owner", "")), due_day)
-        )
-    if errors:
-        raise ApiProblem(422, "Some fields are missing or of the wrong type.", errors)
+    body = _body(Debrief)
+    draft = DebriefDraft(
+        notes=dict(body.notes),
+        action_items=tuple(
+            ActionItemDraft(item.text, item.owner, item.due_date) for item in body.action_items
+        ),
+    )
     record_debrief(
         cadence().database,
         org_id=g.person.organization_id,
         session_id=row.id,
         manager_id=g.person.id,
-        draft=DebriefDraft(notes=notes, action_items=tuple(drafts)),
+        draft=draft,
         now=cadence().now(),
     )
     items_now = api_queries.listing(ActionItem, g.person, ActionItem.session_id == row.id)
@@ -314,9 +254,7 @@ def action_items() -> Response:
 @bp.patch("/action-items/<item_id>")
 def update_action_item(item_id: str) -> Response:
     item = api_queries.one(ActionItem, g.person, item_id)
-    done = _body().get("done")
-    if not isinstance(done, bool):
-        raise ApiProblem(422, "Say whether it is done.", [FieldError("done", "true or false.")])
+    done = _body(ActionItemChange).done
     complete_action_item(
         cadence().database,
         org_id=g.person.organization_id,

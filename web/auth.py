@@ -40,6 +40,7 @@ from web.identity import (
     sign_out,
     signed_in,
 )
+from web.input_shapes import CalDAVForm, SignUpForm, read_form
 from web.oauth import ConsentFlow, SignInFailed, consent_flow
 from web.services import cadence
 
@@ -116,6 +117,10 @@ def signup() -> Any:
     errors: FieldErrors = {}
     if request.method == "POST":
         password = request.form.get("password", "")
+        try:
+            read_form(SignUpForm, request.form)
+        except InvalidInput as error:
+            errors.update(by_field(error.errors))
         if len(password) < MIN_PASSWORD_CHARS:
             errors["password"] = f"Use at least {MIN_PASSWORD_CHARS} characters."
         if not form["name"].strip():
@@ -254,6 +259,10 @@ def _account_page(errors: FieldErrors, form: dict[str, str]) -> tuple[str, int]:
 def connect_caldav() -> Any:
     """Connect a CalDAV calendar (iCloud, Fastmail, Nextcloud...) with an app password."""
     form = {k: request.form.get(k, "").strip() for k in ("url", "username", "email", "calendar")}
+    try:
+        read_form(CalDAVForm, request.form)
+    except InvalidInput as error:
+        return _account_page(by_field(error.errors), form)
     form["email"] = form["email"] or g.person.email
     credentials = CalDAVCredentials(
         url=form["url"],

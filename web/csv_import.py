@@ -1,4 +1,5 @@
-"""The team CSV import: ``manager_email,rep_email,rep_name,rep_zone`` rows, one report line each."""
+"""The team CSV import: ``manager_email,rep_email,rep_name,rep_zone`` rows, one report line
+each. An import stores every row or none (``scheduler.usecases.directory.add_reps``)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def import_rows(
-    rows: list[tuple[int, dict[str, str]]], add: Callable[[dict[str, str]], list[str]]
+def check_rows(
+    rows: list[tuple[int, dict[str, str]]], check: Callable[[dict[str, str]], list[str]]
 ) -> list[RowReport]:
-    """Run ``add`` on every row (it returns the row's problems); one report per row, in order."""
-    return [RowReport(line, row.get("rep_email", ""), tuple(add(row))) for line, row in rows]
+    """Run ``check`` on every row (it returns the row's problems); one report per row, in order."""
+    return [RowReport(line, row.get("rep_email", ""), tuple(check(row))) for line, row in rows]

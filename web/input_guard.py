@@ -12,8 +12,10 @@ from flask import request
 
 
 def nul_fields() -> list[str]:
-    """The query, form and JSON fields of this request whose text contains U+0000."""
-    found = [name for name, value in request.args.items(multi=True) if "\x00" in value + name]
+    """The path, query, form and JSON fields of this request whose text contains U+0000."""
+    path = request.view_args or {}
+    found = [name for name, value in path.items() if isinstance(value, str) and "\x00" in value]
+    found += [name for name, value in request.args.items(multi=True) if "\x00" in value + name]
     found += [name for name, value in request.form.items(multi=True) if "\x00" in value + name]
     if request.is_json:
         found += _json_paths(request.get_json(silent=True), "")

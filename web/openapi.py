@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.input_shapes import request_schemas
+
 _ID = {"type": "string", "format": "uuid"}
 _DAY = {"type": "string", "format": "date"}
 _INSTANT = {"type": "string", "format": "date-time"}
@@ -453,34 +455,6 @@ SCHEMAS: dict[str, Any] = {
             },
         ),
     ),
-    "NewRep": _object(
-        ["email", "zone"],
-        email={"type": "string"},
-        name={"type": "string"},
-        zone={"type": "string"},
-    ),
-    "NewSeries": _object(
-        ["rep_id", "weekday", "local_time", "first_day"],
-        rep_id={"type": "string"},
-        weekday={"type": "integer"},
-        local_time={"type": "string"},
-        duration_minutes={"type": "integer"},
-        zone={"type": "string", "description": "must be the manager's zone"},
-        first_day={"type": "string"},
-    ),
-    "Debrief": _object(
-        ["action_items"],
-        notes={"type": "object", "additionalProperties": {"type": "string"}},
-        action_items={
-            "type": "array",
-            "items": _object(
-                ["text", "owner", "due_date"],
-                text={"type": "string"},
-                owner={"enum": ["manager", "rep"]},
-                due_date={"type": "string"},
-            ),
-        },
-    ),
 }
 
 
@@ -499,7 +473,8 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": f"{base_url}/api/v1"}],
         "security": [{"bearer": []}, {"session": []}],
         "components": {
-            "schemas": {**SCHEMAS, **REPORT_SCHEMAS},
+            # Request bodies come from the models that validate them (web/input_shapes.py).
+            "schemas": {**SCHEMAS, **REPORT_SCHEMAS, **request_schemas()},
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
@@ -588,7 +563,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "patch": _operation(
                     "Mark an action item done or open again",
                     _answer("The item", single["ActionItem"]),
-                    body=_object(["done"], done={"type": "boolean"}),
+                    body=_ref("ActionItemChange"),
                     parameters=[_path_id("item_id")],
                     errors=("400", "401", "404", "422"),
                 )

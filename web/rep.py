@@ -16,6 +16,7 @@ from web import queries
 from web.agenda_links import AgendaLinkInvalid, check_not_expired, read_agenda_token
 from web.forms import by_field
 from web.identity import signed_in
+from web.input_shapes import TalkingPointForm, read_form
 from web.services import cadence
 
 bp = Blueprint("rep", __name__)
@@ -44,12 +45,13 @@ def agenda(token: str) -> Any:
         # A signed-in rep or manager of this session is named as the author; a link reader not.
         author = g.person.id if g.person and g.person.id in (row.rep_id, row.manager_id) else None
         try:
+            added = read_form(TalkingPointForm, request.form)
             add_talking_point(
                 services.database,
                 org_id=row.organization_id,
                 session_id=row.id,
                 author_id=author,
-                text=request.form.get("text", ""),
+                text=added.text,
                 now=services.now(),
             )
             flash("Added to the agenda.", "ok")

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler import text_limits
 from scheduler.models.base import Base, OrgScoped, UTCDateTime
 
 
@@ -16,7 +17,7 @@ class ApiToken(OrgScoped, Base):
     __tablename__ = "api_tokens"
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(text_limits.API_TOKEN_NAME))
     # The token is 256 random bits, so a fast hash is enough (no password to stretch).
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters, shown in the list so an admin can tell tokens apart.

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler import text_limits
 from scheduler.models.base import Base, OrgScoped, UTCDateTime, enum_column
 
 
@@ -30,7 +31,7 @@ class CalendarConnection(OrgScoped, Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     provider: Mapped[Provider] = mapped_column(enum_column(Provider, 16))
-    account_email: Mapped[str] = mapped_column(String(320))
+    account_email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
     # The provider's grant (refresh token / MSAL cache / CalDAV password), Fernet-encrypted.
     token_blob: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[ConnectionStatus] = mapped_column(

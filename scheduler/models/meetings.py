@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler import text_limits
 from scheduler.debrief import Owner
 from scheduler.models.base import Base, OrgScoped, UTCDateTime, enum_column
 from scheduler.outcomes import OUTCOMES_NOT_HELD
@@ -70,7 +71,7 @@ class Series(OrgScoped, Base):
     weekday: Mapped[int] = mapped_column(Integer)
     local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" in ``zone``
     duration_minutes: Mapped[int] = mapped_column(Integer)
-    zone: Mapped[str] = mapped_column(String(64))
+    zone: Mapped[str] = mapped_column(String(text_limits.ZONE))
     first_day: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[SeriesStatus] = mapped_column(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler import text_limits
 from scheduler.models.base import Base, OrgScoped, UTCDateTime, new_id
 
 
@@ -17,8 +18,8 @@ class Organization(Base):
     __tablename__ = "organizations"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(200))
-    zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    name: Mapped[str] = mapped_column(String(text_limits.ORGANIZATION_NAME))
+    zone: Mapped[str] = mapped_column(String(text_limits.ZONE), default="UTC")
     horizon_weeks: Mapped[int] = mapped_column(Integer, default=13)
     agenda_period_weeks: Mapped[int] = mapped_column(Integer, default=13)
     grace_hours: Mapped[int] = mapped_column(Integer, default=48)
@@ -27,7 +28,7 @@ class Organization(Base):
     stopped_after_weeks: Mapped[int] = mapped_column(Integer, default=3)
     video_meetings: Mapped[bool] = mapped_column(Boolean, default=False)
     # People whose email is at this domain may join without an invitation (empty: invite only).
-    join_domain: Mapped[str] = mapped_column(String(200), default="")
+    join_domain: Mapped[str] = mapped_column(String(text_limits.DOMAIN), default="")
     # {"0": [["09:00", "17:00"]], ...} in each person's own zone; weekday 0 = Monday.
     working_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -40,9 +41,9 @@ class Person(OrgScoped, Base):
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("organization_id", "email"),)
 
-    email: Mapped[str] = mapped_column(String(320))
-    name: Mapped[str] = mapped_column(String(200), default="")
-    zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
+    name: Mapped[str] = mapped_column(String(text_limits.PERSON_NAME), default="")
+    zone: Mapped[str] = mapped_column(String(text_limits.ZONE), default="UTC")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     is_rep: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler import text_limits
 from scheduler.models.base import Base, OrgScoped, UTCDateTime
 
 
@@ -18,7 +19,7 @@ class DigestDelivery(OrgScoped, Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     week_start: Mapped[date] = mapped_column(Date)
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
     message_id: Mapped[str] = mapped_column(String(200))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

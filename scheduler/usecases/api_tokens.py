@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from scheduler import text_limits
 from scheduler.db import Database
 from scheduler.field_errors import FieldError
 from scheduler.models import ApiToken, Person
@@ -16,7 +17,7 @@ from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import audit, get_in_org
 
 TOKEN_PREFIX = "cad_"
-MAX_NAME_CHARS = 100
+MAX_NAME_CHARS = text_limits.API_TOKEN_NAME
 
 
 def _digest(token: str) -> str:

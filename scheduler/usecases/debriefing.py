@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from scheduler import text_limits
 from scheduler.db import Database
 from scheduler.debrief import DebriefDraft, Owner, validate_debrief
 from scheduler.field_errors import FieldError
@@ -24,7 +25,7 @@ from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization, audit, get_in_org
 from scheduler.usecases.sessions import reclassify
 
-MAX_TALKING_POINT_CHARS = 1000
+MAX_TALKING_POINT_CHARS = text_limits.TALKING_POINT
 
 
 def record_debrief(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +24,25 @@ class InvalidInput(ValueError):
         self.errors = errors
 
 
+class RowsRefused(ValueError):
+    """Some rows of a batch break a rule, so none was stored; ``problems`` maps each row's
+    index to its errors."""
+
+    def __init__(self, problems: dict[int, list[FieldError]]):
+        super().__init__(f"{len(problems)} row(s) refused")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class RepAddition:
+    """One rep to put on a manager's team (a row of the team CSV)."""
+
+    manager_id: str
+    email: str
+    name: str
+    zone: str
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -40,7 +61,7 @@ def person_errors(email: str, zone: str, prefix: str = "") -> list[FieldError]:
         errors.append(FieldError(f"{prefix}email", "Give a valid email address."))
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         errors.append(FieldError(f"{prefix}zone", f"Unknown time zone {zone!r}."))
     return errors
 
@@ -87,23 +108,45 @@ def add_rep(
 
     Adding the same rep twice is harmless; a person can be a manager and someone's rep.
     """
-    errors = person_errors(email, zone)
+    with database.session() as db:
+        return _put_on_team(db, org_id, RepAddition(manager_id, email, name, zone), now)
+
+
+def add_reps(
+    database: Database, *, org_id: str, additions: Sequence[RepAddition], now: datetime
+) -> list[str]:
+    """Every addition (as ``add_rep``) in one transaction, or none: ``RowsRefused`` names
+    each row at fault. Returns the reps' ids, in order."""
+    problems: dict[int, list[FieldError]] = {}
+    ids = []
+    with database.session() as db:
+        for index, addition in enumerate(additions):
+            try:  # a row is refused before it changes anything
+                ids.append(_put_on_team(db, org_id, addition, now))
+            except InvalidInput as error:
+                problems[index] = error.errors
+        if problems:
+            raise RowsRefused(problems)  # leaving the block rolls every row back
+    return ids
+
+
+def _put_on_team(db: DbSession, org_id: str, addition: RepAddition, now: datetime) -> str:
+    errors = person_errors(addition.email, addition.zone)
     if errors:
         raise InvalidInput(errors)
-    with database.session() as db:
-        manager = get_in_org(db, Person, org_id, manager_id)
-        address = normalise_email(email)
-        if address == manager.email:
-            raise InvalidInput([FieldError("email", "A manager cannot be their own rep.")])
-        rep = person_in_org(db, org_id, address)
-        if rep is None:
-            rep = Person(organization_id=org_id, email=address, created_at=now)
-            db.add(rep)
-        rep.name = name.strip() or rep.name
-        rep.zone = zone
-        rep.is_rep = True
-        rep.manager_id = manager.id
-        manager.is_manager = True
-        db.flush()
-        audit(db, org_id=org_id, actor_id=manager.id, action="rep.added", subject=rep, now=now)
-        return rep.id
+    manager = get_in_org(db, Person, org_id, addition.manager_id)
+    address = normalise_email(addition.email)
+    if address == manager.email:
+        raise InvalidInput([FieldError("email", "A manager cannot be their own rep.")])
+    rep = person_in_org(db, org_id, address)
+    if rep is None:
+        rep = Person(organization_id=org_id, email=address, created_at=now)
+        db.add(rep)
+    rep.name = addition.name.strip() or rep.name
+    rep.zone = addition.zone
+    rep.is_rep = True
+    rep.manager_id = manager.id
+    manager.is_manager = True
+    db.flush()
+    audit(db, org_id=org_id, actor_id=manager.id, action="rep.added", subject=rep, now=now)
+    return rep.id

@@ -128,7 +128,7 @@ def _submitted_slot() -> tuple[WeeklySlot, date]:
             duration=timedelta(minutes=int(form["minutes"])),
             zone=form["zone"],
         )
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):  # OSError: a zone name too long for a file
         abort(400)
     first_day = parse_day(form.get("first_day", ""))
     if first_day is None or slot.zone != g.person.zone:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from scheduler.usecases.directory import InvalidInput, add_rep
+from scheduler.field_errors import FieldError
+from scheduler.usecases.directory import (
+    InvalidInput,
+    RepAddition,
+    RowsRefused,
+    add_rep,
+    add_reps,
+    person_errors,
+)
 from web import queries
-from web.csv_import import CsvUnreadable, import_rows, read_rows
+from web.csv_import import CsvUnreadable, check_rows, read_rows
 from web.forms import FieldErrors, by_field
 from web.identity import signed_in
+from web.input_shapes import NewRep, TeamCsvRow, read_form
 from web.manager import bp
 from web.services import cadence
 
@@ -39,13 +49,14 @@ def add_team_rep() -> Any:
     form = {key: request.form.get(key, "") for key in ("email", "name", "zone")}
     services = cadence()
     try:
+        new = read_form(NewRep, form)
         add_rep(
             services.database,
             org_id=g.person.organization_id,
             manager_id=g.person.id,
-            email=form["email"],
-            name=form["name"],
-            zone=form["zone"],
+            email=new.email,
+            name=new.name,
+            zone=new.zone,
             now=services.now(),
         )
     except InvalidInput as error:
@@ -57,6 +68,7 @@ def add_team_rep() -> Any:
 @bp.post("/team/import")
 @signed_in("manager")
 def import_team() -> Any:
+    """Every row of the file, or none: a row at fault is named and nothing is added."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _team_page({"file": "Choose a CSV file."})
@@ -64,30 +76,50 @@ def import_team() -> Any:
         rows = read_rows(upload.read())
     except CsvUnreadable as error:
         return _team_page({"file": str(error)})
-    report = import_rows(rows, _import_row)
-    added = sum(1 for line in report if line.ok)
-    flash(f"Imported {added} of {len(report)} rows.", "ok" if added == len(report) else "warn")
-    return _team_page(report=report)
+    additions: list[RepAddition] = []
+    report = check_rows(rows, lambda row: _checked_row(row, additions))
+    if all(line.ok for line in report):
+        services = cadence()
+        try:
+            add_reps(
+                services.database,
+                org_id=g.person.organization_id,
+                additions=additions,
+                now=services.now(),
+            )
+        except RowsRefused as refused:
+            report = [
+                replace(line, problems=_messages(refused.problems.get(index, [])))
+                for index, line in enumerate(report)
+            ]
+    imported = all(line.ok for line in report)
+    if imported:
+        flash(f"Imported {len(report)} rows.", "ok")
+    else:
+        flash("Nothing was imported: fix the rows marked below and upload the file again.", "warn")
+    return _team_page(report=report, imported=imported)
 
 
-def _import_row(row: dict[str, str]) -> list[str]:
-    """Add one CSV row's rep; the row's problems (empty when it was added)."""
-    services, me = cadence(), g.person
-    manager = queries.person_by_email(me.organization_id, row["manager_email"])
+def _checked_row(row: dict[str, str], additions: list[RepAddition]) -> list[str]:
+    """One CSV row's problems; a row without any is appended to ``additions``."""
+    me = g.person
+    try:
+        typed = read_form(TeamCsvRow, row)
+    except InvalidInput as error:
+        return _messages(error.errors)
+    manager = queries.person_by_email(me.organization_id, typed.manager_email)
     if manager is None:
-        return [f"No manager {row['manager_email']!r} in your organisation."]
+        return [f"No manager {typed.manager_email!r} in your organisation."]
     if manager.id != me.id and not me.is_admin:
         return ["You can only import reps onto your own team."]
-    try:
-        add_rep(
-            services.database,
-            org_id=me.organization_id,
-            manager_id=manager.id,
-            email=row["rep_email"],
-            name=row["rep_name"],
-            zone=row["rep_zone"] or manager.zone,
-            now=services.now(),
-        )
-    except InvalidInput as error:
-        return [f"{e.field}: {e.message}" for e in error.errors]
-    return []
+    zone = typed.rep_zone or manager.zone
+    problems = _messages(person_errors(typed.rep_email, zone))  # the rule add_reps applies
+    if not problems:
+        additions.append(RepAddition(manager.id, typed.rep_email, typed.rep_name, zone))
+    return list(problems)
+
+
+def _messages(errors: list[FieldError]) -> tuple[str, ...]:
+    """A row's errors as the report shows them, each naming its column."""
+    columns = {"email": "rep_email", "name": "rep_name", "zone": "rep_zone"}
+    return tuple(f"{columns.get(e.field, e.field)}: {e.message}" for e in errors)
