@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from scheduler import text_limits
 from scheduler.models import Provider
 from scheduler.settings import Settings
 
@@ -21,6 +22,11 @@ class ConsentResult:
     email: str
     name: str
     grant: bytes
+
+
+def _bounded_name(name: str) -> str:
+    """A provider's display name, cut to the longest name Cadence stores."""
+    return name[: text_limits.PERSON_NAME]
 
 
 class ConsentFlow(Protocol):
@@ -53,7 +59,7 @@ class GoogleConsent:
             done = finish_connect(self.settings, redirect_uri, callback_url, started)
         except ConnectFailed as error:
             raise SignInFailed(str(error)) from error
-        return ConsentResult(done.email, done.name, done.token_blob)
+        return ConsentResult(done.email, _bounded_name(done.name), done.token_blob)
 
 
 class MicrosoftConsent:
@@ -75,7 +81,7 @@ class MicrosoftConsent:
             done = finish_connect(self.settings, kept["flow"], args)
         except ConnectFailed as error:
             raise SignInFailed(str(error)) from error
-        return ConsentResult(done.email, done.name, done.token_blob)
+        return ConsentResult(done.email, _bounded_name(done.name), done.token_blob)
 
 
 def consent_flow(settings: Settings, provider: Provider) -> ConsentFlow | None:
