@@ -37,7 +37,7 @@ class _CheckedResolver(SystemResolver):
     ) -> list[tuple[Any, ...]]:
         name = host.decode() if isinstance(host, bytes) else str(host or "")
         number = int(port or 0)
-        records = []
+        records: list[tuple[Any, ...]] = []
         for address in self._policy.addresses(name, number):
             if isinstance(address, ipaddress.IPv6Address):
                 if family == socket.AF_INET:

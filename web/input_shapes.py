@@ -33,16 +33,24 @@ def _no_nul(value: str) -> str:
     return value
 
 
-def bounded(limit: int) -> Any:
-    """A text of at most ``limit`` characters, without NUL (no database stores U+0000)."""
-    return Annotated[str, Field(max_length=limit), AfterValidator(_no_nul)]
-
-
-Email = bounded(text_limits.EMAIL)
-PersonName = bounded(text_limits.PERSON_NAME)
-Zone = bounded(text_limits.ZONE)
-Password = bounded(text_limits.PASSWORD)
-ShortValue = bounded(text_limits.SHORT_VALUE)
+NO_NUL = AfterValidator(_no_nul)
+# Each kind of text: a str of at most its declared maximum, without NUL.
+Email = Annotated[str, Field(max_length=text_limits.EMAIL), NO_NUL]
+PersonName = Annotated[str, Field(max_length=text_limits.PERSON_NAME), NO_NUL]
+OrganizationName = Annotated[str, Field(max_length=text_limits.ORGANIZATION_NAME), NO_NUL]
+Zone = Annotated[str, Field(max_length=text_limits.ZONE), NO_NUL]
+Domain = Annotated[str, Field(max_length=text_limits.DOMAIN), NO_NUL]
+Password = Annotated[str, Field(max_length=text_limits.PASSWORD), NO_NUL]
+TokenName = Annotated[str, Field(max_length=text_limits.API_TOKEN_NAME), NO_NUL]
+ServerUrl = Annotated[str, Field(max_length=text_limits.SERVER_URL), NO_NUL]
+CalDAVUsername = Annotated[str, Field(max_length=text_limits.CALDAV_USERNAME), NO_NUL]
+CalendarName = Annotated[str, Field(max_length=text_limits.CALENDAR_NAME), NO_NUL]
+TopicTitle = Annotated[str, Field(max_length=text_limits.TOPIC_TITLE), NO_NUL]
+NoteText = Annotated[str, Field(max_length=text_limits.NOTE), NO_NUL]
+ActionItemText = Annotated[str, Field(max_length=text_limits.ACTION_ITEM), NO_NUL]
+TalkingPointText = Annotated[str, Field(max_length=text_limits.TALKING_POINT), NO_NUL]
+HolidaysText = Annotated[str, Field(max_length=text_limits.HOLIDAYS), NO_NUL]
+ShortValue = Annotated[str, Field(max_length=text_limits.SHORT_VALUE), NO_NUL]
 
 
 class Shape(BaseModel):
@@ -59,32 +67,32 @@ class SignUpForm(Shape):
     email: Email = ""
     name: PersonName = ""
     zone: Zone = ""
-    organization: bounded(text_limits.ORGANIZATION_NAME) = ""  # type: ignore[valid-type]
+    organization: OrganizationName = ""
     password: Password = ""
 
 
 class CalDAVForm(Shape):
-    url: bounded(text_limits.SERVER_URL) = ""  # type: ignore[valid-type]
-    username: bounded(text_limits.CALDAV_USERNAME) = ""  # type: ignore[valid-type]
+    url: ServerUrl = ""
+    username: CalDAVUsername = ""
     password: Password = ""
     email: Email = ""
-    calendar: bounded(text_limits.CALENDAR_NAME) = ""  # type: ignore[valid-type]
+    calendar: CalendarName = ""
 
 
 class NewApiToken(Shape):
-    name: bounded(text_limits.API_TOKEN_NAME) = ""  # type: ignore[valid-type]
+    name: TokenName = ""
     expires: ShortValue = ""
 
 
 class TalkingPointForm(Shape):
-    text: bounded(text_limits.TALKING_POINT) = ""  # type: ignore[valid-type]
+    text: TalkingPointText = ""
 
 
 class SettingsForm(Shape):
     """The settings page's free-text fields (its numbers and times are parsed as such)."""
 
-    join_domain: bounded(text_limits.DOMAIN) = ""  # type: ignore[valid-type]
-    holidays: bounded(text_limits.HOLIDAYS) = ""  # type: ignore[valid-type]
+    join_domain: Domain = ""
+    holidays: HolidaysText = ""
 
 
 class TeamCsvRow(Shape):
@@ -123,13 +131,13 @@ class NewSeries(Shape):
 
 
 class DebriefItem(Shape):
-    text: bounded(text_limits.ACTION_ITEM)  # type: ignore[valid-type]
+    text: ActionItemText
     owner: Literal["manager", "rep"] = Field(description="manager or rep.")
     due_date: date = Field(description="A date like 2026-11-02.")
 
 
 class Debrief(Shape):
-    notes: dict[bounded(text_limits.TOPIC_TITLE), bounded(text_limits.NOTE)] = Field(  # type: ignore[valid-type]
+    notes: dict[TopicTitle, NoteText] = Field(
         default_factory=dict, description="An object of topic title -> note text."
     )
     action_items: list[DebriefItem] = Field(description="A list of {text, owner, due_date}.")
@@ -184,7 +192,9 @@ def field_errors(shape: type[Shape], error: ValidationError) -> list[FieldError]
 
 def _locate(shape: type[Shape], loc: tuple[int | str, ...]) -> tuple[str, FieldInfo | None]:
     """The path a problem's ``loc`` names, and the declared field it falls in."""
-    path, model, field, mapping = "", shape, None, False
+    path, mapping = "", False
+    model: type[Shape] | None = shape
+    field: FieldInfo | None = None
     for part in loc:
         if part == "[key]":
             continue

@@ -106,17 +106,17 @@ def _checked_row(row: dict[str, str], additions: list[RepAddition]) -> list[str]
     try:
         typed = read_form(TeamCsvRow, row)
     except InvalidInput as error:
-        return _messages(error.errors)
+        return list(_messages(error.errors))
     manager = queries.person_by_email(me.organization_id, typed.manager_email)
     if manager is None:
         return [f"No manager {typed.manager_email!r} in your organisation."]
     if manager.id != me.id and not me.is_admin:
         return ["You can only import reps onto your own team."]
     zone = typed.rep_zone or manager.zone
-    problems = _messages(person_errors(typed.rep_email, zone))  # the rule add_reps applies
+    problems = list(_messages(person_errors(typed.rep_email, zone)))  # add_reps' own rule
     if not problems:
         additions.append(RepAddition(manager.id, typed.rep_email, typed.rep_name, zone))
-    return list(problems)
+    return problems
 
 
 def _messages(errors: list[FieldError]) -> tuple[str, ...]:
