@@ -9,12 +9,14 @@ import socket
 from typing import Any
 
 import niquests
+
+# niquests names its urllib3 (urllib3-future) by this alias, which has no stubs.
 from niquests.packages.urllib3.contrib.resolver.system import SystemResolver
 
 from integrations.outbound import OutboundPolicy
 
 
-class _CheckedResolver(SystemResolver):
+class _CheckedResolver(SystemResolver):  # type: ignore[misc]
     """Name lookups through the policy: the socket connects only to the addresses checked."""
 
     def __init__(self, policy: OutboundPolicy):
@@ -24,7 +26,7 @@ class _CheckedResolver(SystemResolver):
     def recycle(self) -> _CheckedResolver:
         return self
 
-    def getaddrinfo(  # type: ignore[override]
+    def getaddrinfo(
         self,
         host: bytes | str | None,
         port: str | int | None,
