@@ -23,6 +23,7 @@ import pytest
 from integrations.base import CalendarProvider
 from integrations.caldav import CalDAVCalendar, CalDAVCredentials
 from integrations.google import GoogleCalendar
+from integrations.outbound import OutboundPolicy
 from integrations.outlook import OutlookCalendar
 from integrations.retry import RetryPolicy
 from scheduler.crypto import TokenCipher
@@ -222,7 +223,10 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
         server.make_calendar("pat", name, name)
         credentials = CalDAVCredentials(server.url, "pat", "app-password", MANAGER, name)
         caldav = CalDAVCalendar(
-            MemoryTokenStore(credentials.to_blob()), zone="America/New_York", retry=retry
+            MemoryTokenStore(credentials.to_blob()),
+            zone="America/New_York",
+            retry=retry,
+            outbound=OutboundPolicy.trusting([server.url]),  # the local Radicale, on loopback
         )
         yield CalDAVWorld(server, name, caldav)
         caldav.close()
