@@ -3,8 +3,8 @@
 An API token may be issued with an expiry; tokens issued before keep none (they last until
 revoked, as they did).
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30 10:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import scheduler.models.base
 
-revision: str = "0009"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
