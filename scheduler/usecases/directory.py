@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
@@ -14,6 +13,7 @@ from scheduler.db import Database
 from scheduler.field_errors import FieldError
 from scheduler.models import Organization, Person
 from scheduler.usecases.scope import audit, get_in_org
+from scheduler.working_time import known_zone
 
 
 class InvalidInput(ValueError):
@@ -54,14 +54,13 @@ def person_in_org(db: DbSession, org_id: str, address: str) -> Person | None:
     )
 
 
-def person_errors(email: str, zone: str, prefix: str = "") -> list[FieldError]:
+def person_errors(email: str, zone: str | None, prefix: str = "") -> list[FieldError]:
+    """What is wrong with an address and a zone (``None``: no zone given, nothing to check)."""
     errors = []
     local, _, domain = normalise_email(email).partition("@")
     if not local or "." not in domain or " " in email.strip():
         errors.append(FieldError(f"{prefix}email", "Give a valid email address."))
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+    if zone is not None and not known_zone(zone):
         errors.append(FieldError(f"{prefix}zone", f"Unknown time zone {zone!r}."))
     return errors
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,20 +19,12 @@ from scheduler.slots import SlotCandidate, find_weekly_slots
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.sessions import series_slot
 from scheduler.weekgrid import Horizon, build_calendar_grid
+from scheduler.working_time import hours_from_shape
 
 
 def working_hours(person: Person, org: Organization) -> WorkingHours:
     """A person's working hours in their own zone: theirs, the organisation's, or 9 to 5."""
-    shape: dict[str, Any] = person.working_hours or org.working_hours
-    if not shape:
-        return WorkingHours(person.zone)
-    return WorkingHours(
-        person.zone,
-        {
-            int(day): tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans)
-            for day, spans in shape.items()
-        },
-    )
+    return hours_from_shape(person.zone, person.working_hours or org.working_hours)
 
 
 def read_availability(

@@ -42,6 +42,30 @@ def test_every_windows_zone_in_the_table_exists_in_tzdata() -> None:
         ZoneInfo(iana)
 
 
+@pytest.mark.parametrize(
+    ("windows", "iana"),
+    [
+        # Kazakhstan moved to UTC+5 in 2024: CLDR now maps the UTC+6 name to Bishkek.
+        ("Central Asia Standard Time", "Asia/Bishkek"),
+        ("Yukon Standard Time", "America/Whitehorse"),
+        ("Aleutian Standard Time", "America/Adak"),
+        ("Magallanes Standard Time", "America/Punta_Arenas"),
+        ("Russia Time Zone 3", "Europe/Samara"),
+        ("West Bank Standard Time", "Asia/Hebron"),
+        ("Aus Central W. Standard Time", "Australia/Eucla"),
+        ("Line Islands Standard Time", "Pacific/Kiritimati"),
+        ("UTC+12", "Etc/GMT-12"),  # POSIX signs: Etc/GMT-12 is twelve hours ahead
+    ],
+)
+def test_the_table_is_cldrs_territory_001_mapping(windows: str, iana: str) -> None:
+    assert to_iana(windows) == iana
+
+
+def test_the_table_holds_every_windows_zone_cldr_names() -> None:
+    # CLDR windowsZones.xml has 139 Windows names, each with one territory "001" default.
+    assert len(WINDOWS_TO_IANA) == 139
+
+
 def test_graph_times_with_seven_fraction_digits_and_windows_zones() -> None:
     value = {"dateTime": "2026-07-06T09:00:00.0000000", "timeZone": "Pacific Standard Time"}
     assert parse_graph_time(value) == datetime(2026, 7, 6, 16, tzinfo=UTC)  # PDT
