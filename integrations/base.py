@@ -208,6 +208,31 @@ class OutOfOfficeReader(Protocol):
 
 
 @dataclass(frozen=True)
+class AccountZone:
+    """Where the connected account's owner keeps their time, as their provider says it.
+
+    ``zone`` is an IANA name. ``working_hours`` are the provider's (Microsoft keeps them,
+    Google does not), in their own zone, which may differ from ``zone``.
+    """
+
+    zone: str
+    working_hours: WorkingHours | None = None
+
+
+@runtime_checkable
+class AccountZoneReader(Protocol):
+    """The optional ability to read the connected account owner's zone (and working hours).
+
+    Google: the primary calendar's zone; Microsoft: the mailbox settings. CalDAV has no such
+    setting, so a CalDAV person keeps the zone they chose.
+    """
+
+    def account_zone(self) -> AccountZone | None:
+        """The owner's zone; ``None`` when the provider names none that Cadence knows."""
+        ...
+
+
+@dataclass(frozen=True)
 class Channel:
     """A push channel / subscription: where the provider will notify us, until when."""
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from googleapiclient.http import HttpRequest
 
 from integrations.base import (
+    AccountZone,
     AgendaDocument,
     CalendarChange,
     ChangeSet,
@@ -42,6 +43,7 @@ from integrations.google.sync import changes_from_events
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Busy, BusyKind, Interval
 from scheduler.settings import GoogleSettings
+from scheduler.working_time import known_zone
 
 if TYPE_CHECKING:
     from googleapiclient._apis.calendar.v3 import CalendarResource, Event, FreeBusyRequest
@@ -147,6 +149,15 @@ class GoogleCalendar:
             if item.get("status") != "cancelled" and not item.get("recurrence")
         ]
         return PersonAvailability(self.email, busy=tuple(away))
+
+    def account_zone(self) -> AccountZone | None:
+        """The primary calendar's zone: the top-level ``timeZone`` of an events.list answer,
+        readable with ``calendar.events`` (the Settings API would need another scope)."""
+        page = self._client.execute(
+            lambda s: s.events().list(calendarId=_PRIMARY, maxResults=1, showDeleted=False)
+        )
+        zone = page.get("timeZone", "")
+        return AccountZone(zone) if known_zone(zone) else None
 
     # ------------------------------------------------------------------ series
 

@@ -21,7 +21,10 @@ from integrations.base import ReconnectRequired, TokenStore, Transient
 from scheduler.settings import MicrosoftSettings
 
 # MSAL adds openid, profile and offline_access itself (and refuses them if passed).
-SCOPES = ("User.Read", "Calendars.ReadWrite")
+SCOPES = ("User.Read", "Calendars.ReadWrite", "MailboxSettings.Read")
+# What every later token is asked for: a grant consented before MailboxSettings.Read was
+# added must keep working (asking for it silently would fail with consent_required).
+TOKEN_SCOPES = ("User.Read", "Calendars.ReadWrite")
 _RECONNECT_ERRORS = {"invalid_grant", "interaction_required", "consent_required", "login_required"}
 
 
@@ -165,7 +168,7 @@ class TokenSource:
                 raise ReconnectRequired("no Microsoft account is connected")
             try:
                 result = self._client.acquire_token_silent_with_error(
-                    list(SCOPES), accounts[0], force_refresh=force_refresh
+                    list(TOKEN_SCOPES), accounts[0], force_refresh=force_refresh
                 )
             except requests.RequestException as error:
                 raise Transient(f"token endpoint unreachable: {error}") from error

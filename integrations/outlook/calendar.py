@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from integrations.base import (
+    AccountZone,
     AgendaDocument,
     ChangeSet,
     Channel,
@@ -25,7 +26,7 @@ from integrations.base import (
     TokenStore,
 )
 from integrations.outlook import events as payloads
-from integrations.outlook import subscriptions
+from integrations.outlook import mailbox, subscriptions
 from integrations.outlook.auth import TokenSource, http_session
 from integrations.outlook.graph import (
     SHARED_LIMITER,
@@ -80,6 +81,10 @@ class OutlookCalendar:
 
     def free_busy(self, emails: Sequence[str], window: Interval) -> dict[str, PersonAvailability]:
         return read_availability(self.graph, emails, window)
+
+    def account_zone(self) -> AccountZone | None:
+        """The mailbox's zone and working hours (``MailboxSettings.Read``)."""
+        return mailbox.account_zone(self.graph.call("GET", mailbox.SETTINGS_URL) or {})
 
     # ------------------------------------------------------------------ booking
 

@@ -12,6 +12,7 @@ discovery, google-auth, google-auth-oauthlib) for the parts Cadence needs:
   ``channels.stop``. Several users share one domain: an event with an attendee is copied onto the
   attendee's calendar (without the organiser's private extended properties), so the attendee's
   free/busy sees it. Recurrences are expanded with dateutil in the event's own time zone.
+  Each user's calendar has a zone (``set_zone``), answered as ``events.list``'s ``timeZone``.
 - Strictness: every request body is validated against the schemas of the discovery document
   shipped in google-api-python-client (``google_schema``), query parameters against the
   method's parameters, plus the semantic checks Cadence relies on (recurring events need a
@@ -194,6 +195,7 @@ class Delivery:
 class _Calendar:
     email: str
     name: str
+    zone: str = "UTC"  # the primary calendar's zone (Settings -> Time zone in Google Calendar)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
     sync_epoch: int = 0
@@ -314,6 +316,11 @@ class GoogleEmulator:
             grant = _Grant(email, tuple(scopes), "1//" + secrets.token_urlsafe(24))
             self._grants.append(grant)
             return self._token_response(grant, include_refresh=True)
+
+    def set_zone(self, email: str, zone: str) -> None:
+        """The user sets their calendar's zone (events.list answers it as ``timeZone``)."""
+        with self._lock:
+            self._calendars[email].zone = zone
 
     def revoke(self, email: str) -> None:
         """Revoke every grant of ``email``: refreshes fail with ``invalid_grant``, calls 401."""
@@ -725,7 +732,7 @@ class GoogleEmulator:
         answer: dict[str, Any] = {
             "kind": "calendar#events",
             "summary": calendar.email,
-            "timeZone": "UTC",
+            "timeZone": calendar.zone,
             "accessRole": "owner",
             "updated": _rfc3339(_now()),
             "defaultReminders": [],

@@ -10,8 +10,10 @@
 
 It speaks the wire format the real ``msal`` and ``requests`` clients see: OpenID discovery,
 authorize and token (``graph_identity``), ``/me/events`` (``graph_events``), ``getSchedule``
-(``graph_schedule``), ``calendarView/delta`` (``graph_delta``), ``/subscriptions`` with the
-validation handshake and notifications (``graph_subscriptions``) and ``$batch`` (here).
+(``graph_schedule``), ``mailboxSettings`` (``graph_mailbox``; refused without
+``MailboxSettings.Read``, as Graph does), ``calendarView/delta`` (``graph_delta``),
+``/subscriptions`` with the validation handshake and notifications (``graph_subscriptions``)
+and ``$batch`` (here).
 Bodies naming properties their Graph type lacks are refused (``graph_schema``). Test
 controls inject faults (429/503 with Retry-After, slow answers), revoke grants, expire delta
 tokens, shuffle delta rounds and play the other people (answer the series, decline one week,
@@ -45,6 +47,7 @@ from tests.emulators.graph_calendar import (
 from tests.emulators.graph_delta import DeltaRounds
 from tests.emulators.graph_events import Calendars, Invite
 from tests.emulators.graph_identity import Identity
+from tests.emulators.graph_mailbox import mailbox_settings
 from tests.emulators.graph_schedule import get_schedule
 from tests.emulators.graph_schema import UnknownProperty
 from tests.emulators.graph_subscriptions import Subscriptions
@@ -299,6 +302,7 @@ class GraphEmulator:
         path = request.path.removeprefix("/v1.0")
         bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
         mailbox = self.identity.user_for(bearer)
+        scopes = self.identity.scopes_for(bearer)
         if mailbox is None:
             self._record(request.method, path, None, 401)
             error = GraphError(401, "InvalidAuthenticationToken", "Access token is invalid.")
@@ -321,7 +325,7 @@ class GraphEmulator:
             else:
                 args = {name: values[-1] for name, values in request.query.items()}
                 status, body, headers = self._dispatch(
-                    request.method, path, args, request.body, dict(request.headers), mailbox
+                    request.method, path, args, request.body, dict(request.headers), mailbox, scopes
                 )
         finally:
             with self._lock:
@@ -351,6 +355,7 @@ class GraphEmulator:
         raw: bytes,
         headers: dict[str, str],
         mailbox: str,
+        scopes: frozenset[str],
     ) -> tuple[int, Any, dict[str, str]]:
         """One Graph request (top level or inside ``$batch``): (status, JSON, headers)."""
         fault = self._take_fault(method, path)
@@ -363,10 +368,10 @@ class GraphEmulator:
         try:
             body = json.loads(raw) if raw else None
             if method == "POST" and path == "/$batch":
-                return 200, self._batch(body, mailbox, headers), {}
+                return 200, self._batch(body, mailbox, headers, scopes), {}
             zone_name = preferred_zone(headers)
             with self._lock:
-                status, result = self._route(method, path, args, body, mailbox, zone_name)
+                status, result = self._route(method, path, args, body, mailbox, zone_name, scopes)
             return status, result, {}
         except GraphError as error:
             return _error(error)
@@ -381,11 +386,14 @@ class GraphEmulator:
         body: Any,
         mailbox: str,
         zone_name: str,
+        scopes: frozenset[str],
     ) -> tuple[int, Any]:
         parts = [p for p in path.split("/") if p]
         if method == "GET" and parts == ["me"]:
             box = self.mailboxes[mailbox]
             return 200, {"id": box.email, "displayName": box.name, "mail": box.email}
+        if method == "GET" and parts == ["me", "mailboxSettings"]:
+            return 200, mailbox_settings(self.mailboxes[mailbox], scopes, self.graph_url)
         if method == "POST" and parts == ["me", "calendar", "getSchedule"]:
             return 200, get_schedule(self.mailboxes, body, zone_name)
         if method == "GET" and parts == ["me", "calendarView", "delta"]:
@@ -403,7 +411,9 @@ class GraphEmulator:
             return self.calendars.route(method, parts[2], parts[3:], args, body, mailbox, zone_name)
         raise GraphError(400, "BadRequest", f"Unsupported request {method} {path}")
 
-    def _batch(self, body: dict, mailbox: str, headers: dict[str, str]) -> dict[str, Any]:
+    def _batch(
+        self, body: dict, mailbox: str, headers: dict[str, str], scopes: frozenset[str]
+    ) -> dict[str, Any]:
         """Run each request of a ``$batch`` on its own: each is throttled on its own too."""
         requests_ = body.get("requests") or []
         if len(requests_) > BATCH_LIMIT:
@@ -416,7 +426,13 @@ class GraphEmulator:
             sub_headers = {**headers, **{k.lower(): v for k, v in sub.get("headers", {}).items()}}
             url = urlsplit(sub["url"])
             status, result, extra = self._dispatch(
-                sub["method"], url.path, dict(parse_qsl(url.query)), raw, sub_headers, mailbox
+                sub["method"],
+                url.path,
+                dict(parse_qsl(url.query)),
+                raw,
+                sub_headers,
+                mailbox,
+                scopes,
             )
             self._record(sub["method"], url.path, mailbox, status, in_batch=True)
             response = {"id": sub["id"], "status": status, "headers": extra}

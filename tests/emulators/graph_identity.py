@@ -52,7 +52,8 @@ class Identity:
     apps: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # id -> (secret, uris)
     names: dict[str, str] = field(default_factory=dict)  # email -> display name
     signed_in: str | None = None  # the user the emulated browser is signed in as
-    access_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # access token -> (mailbox, expiry, delegated scopes it carries)
+    access_tokens: dict[str, tuple[str, float, frozenset[str]]] = field(default_factory=dict)
     token_requests: int = 0
     _codes: dict[str, _Grant] = field(default_factory=dict)
     _refresh: dict[str, _Grant] = field(default_factory=dict)
@@ -71,7 +72,7 @@ class Identity:
             for table in (self._refresh, self._codes):
                 for key in [k for k, g in table.items() if g.email == email]:
                     del table[key]
-            for key in [k for k, (e, _) in self.access_tokens.items() if e == email]:
+            for key in [k for k, (e, _, _) in self.access_tokens.items() if e == email]:
                 del self.access_tokens[key]
 
     def user_for(self, bearer: str) -> str | None:
@@ -80,6 +81,11 @@ class Identity:
         if entry is None or entry[1] < time.time():
             return None
         return entry[0]
+
+    def scopes_for(self, bearer: str) -> frozenset[str]:
+        """The delegated permissions an access token carries (what the user consented to)."""
+        entry = self.access_tokens.get(bearer)
+        return entry[2] if entry else frozenset()
 
     # ------------------------------------------------------------------ endpoints
 
@@ -162,12 +168,23 @@ class Identity:
                 if form.get("redirect_uri") != grant.redirect_uri:
                     return _oauth_error("invalid_grant", "AADSTS70000: redirect_uri mismatch")
             elif grant_type == "refresh_token":
-                grant = self._refresh.pop(form.get("refresh_token", ""), None)
+                grant = self._refresh.get(form.get("refresh_token", ""))
                 if grant is None:
                     return _oauth_error(
                         "invalid_grant",
                         "AADSTS50173: The provided grant has expired due to it being revoked.",
                     )
+                # A refresh may not widen the consent: a permission the user never granted
+                # needs a new interactive sign-in, as in Entra ID.
+                consented = {s.lower() for s in grant.scopes}
+                asked = {s.lower() for s in form.get("scope", "").split()} - RESERVED_SCOPES
+                if asked - consented:
+                    return _oauth_error(
+                        "invalid_grant",
+                        "AADSTS65001: The user or administrator has not consented to use the "
+                        f"application for {sorted(asked - consented)}.",
+                    )
+                del self._refresh[form.get("refresh_token", "")]
             else:
                 return _oauth_error("unsupported_grant_type", f"{grant_type} is not supported")
             return Response.json(200, self._issue(grant))
@@ -178,7 +195,8 @@ class Identity:
             raise AssertionError(f"a web app must ask for offline_access; asked {grant.scopes}")
         access = secrets.token_urlsafe(32)
         refresh = secrets.token_urlsafe(32)
-        self.access_tokens[access] = (grant.email, time.time() + 3600)
+        scopes = frozenset(s.lower() for s in grant.scopes if s not in RESERVED_SCOPES)
+        self.access_tokens[access] = (grant.email, time.time() + 3600, scopes)
         self._refresh[refresh] = grant
         uid = hashlib.sha256(grant.email.encode()).hexdigest()[:32]
         now = int(time.time())

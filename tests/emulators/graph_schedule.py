@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.emulators.graph_calendar import Mailbox, calendar_view, format_in, parse_local
+from tests.emulators.graph_mailbox import working_hours
 from tests.emulators.graph_schema import validate
 from tests.emulators.graph_wire import GraphError
 
@@ -79,10 +80,5 @@ def _schedule(
             }
             for i, status in items
         ],
-        "workingHours": {
-            "daysOfWeek": list(box.working_days),
-            "startTime": box.working_start.strftime("%H:%M:%S.0000000"),
-            "endTime": box.working_end.strftime("%H:%M:%S.0000000"),
-            "timeZone": {"name": box.zone_name},
-        },
+        "workingHours": working_hours(box),
     }

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from integrations.base import (
+    AccountZone,
+    AccountZoneReader,
     AgendaDocument,
     CalendarProvider,
     ChangeKind,
@@ -182,6 +184,18 @@ def test_out_of_office_is_told_apart_from_other_busy_time(emulator, calendar):
         (WEEK2 - timedelta(days=1), WEEK2 + timedelta(days=2), BusyKind.OUT_OF_OFFICE, "Vacation")
     ]
     assert emulator.calls == {"events.list": 1}
+
+
+def test_the_account_zone_is_the_primary_calendars_zone(emulator, calendar, tokens):
+    emulator.set_zone(MANAGER, NEW_YORK)
+    emulator.reset_calls()
+
+    assert isinstance(calendar, AccountZoneReader)
+    assert calendar.account_zone() == AccountZone(NEW_YORK)
+    # One events.list, the scopes Cadence holds: no Settings API, no extra consent.
+    assert emulator.calls == {"events.list": 1}
+    emulator.set_zone(MANAGER, "Mars/Olympus_Mons")
+    assert calendar.account_zone() is None  # a zone no tz database knows is not guessed
 
 
 def test_free_busy_splits_by_fifty_calendars_and_ninety_days(emulator, calendar):

@@ -191,3 +191,15 @@ def test_a_revoked_grant_gets_401_then_invalid_grant_on_refresh(emulator):
     with pytest.raises(RefreshError, match="invalid_grant"):
         events.list(calendarId="primary").execute()
     assert emulator.calls["oauth.token"] == 1
+
+
+def test_an_events_list_answers_the_calendars_zone_at_its_top_level(emulator):
+    emulator.set_zone(PAT, "America/New_York")
+
+    answer = service(emulator).events().list(calendarId="primary", maxResults=1).execute()
+
+    assert answer["kind"] == "calendar#events"
+    assert answer["timeZone"] == "America/New_York"
+    # Another user's calendar keeps its own zone.
+    rita = service(emulator, REP).events().list(calendarId="primary").execute()
+    assert rita["timeZone"] == "UTC"

@@ -41,6 +41,7 @@ def test_connect_once_returns_who_signed_in_and_a_cache_that_calls_graph(
         "offline_access",
         "User.Read",
         "Calendars.ReadWrite",
+        "MailboxSettings.Read",  # the owner's zone and working hours
     }
     assert query["code_challenge_method"] == ["S256"]
 
