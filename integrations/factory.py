@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeGuard
 
-from integrations.base import CalendarProvider, PushChannels, TokenStore
+from integrations.base import (
+    AccountZone,
+    AccountZoneReader,
+    CalendarProvider,
+    PushChannels,
+    TokenStore,
+)
 from integrations.outbound import OutboundPolicy
 from integrations.retry import RetryPolicy
 from scheduler.crypto import TokenCipher
@@ -64,13 +70,21 @@ CalendarOpener = Callable[[CalendarConnection], CalendarProvider]
 def calendar_opener(
     settings: Settings,
     tokens_for: Callable[[CalendarConnection], TokenStore],
+    zone_for: Callable[[CalendarConnection], str],
     *,
     retry: RetryPolicy | None = None,
 ) -> CalendarOpener:
-    """A ``CalendarOpener`` for production: ``tokens_for`` gives each row its token store."""
+    """A ``CalendarOpener`` for production: ``tokens_for`` gives each row its token store,
+    ``zone_for`` its owner's zone (CalDAV reads all-day and floating events in it)."""
 
     def open_for(connection: CalendarConnection) -> CalendarProvider:
-        return open_calendar(connection.provider, settings, tokens_for(connection), retry=retry)
+        return open_calendar(
+            connection.provider,
+            settings,
+            tokens_for(connection),
+            zone=zone_for(connection),
+            retry=retry,
+        )
 
     return open_for
 
@@ -84,13 +98,37 @@ def connection_calendars(
 ) -> CalendarOpener:
     """The production ``CalendarOpener``: each connection's adapter, its grant kept encrypted
     in the connection's own row (``ConnectionTokenStore``)."""
-    from scheduler.usecases.connections import ConnectionTokenStore
+    from scheduler.usecases.connections import ConnectionTokenStore, owner_zone
 
     return calendar_opener(
         settings,
         lambda row: ConnectionTokenStore(database, cipher, row.organization_id, row.id),
+        lambda row: owner_zone(database, row),
         retry=retry,
     )
+
+
+class HeldGrant:
+    """The ``TokenStore`` of a grant in hand (a consent being finished): refreshed tokens stay
+    in memory, since nothing is stored for a person who connects no calendar (a rep)."""
+
+    def __init__(self, blob: bytes):
+        self._blob = blob
+
+    def load(self) -> bytes | None:
+        return self._blob
+
+    def save(self, blob: bytes) -> None:
+        self._blob = blob
+
+
+def read_account_zone(
+    provider: Provider | str, settings: Settings, grant: bytes, *, retry: RetryPolicy | None = None
+) -> AccountZone | None:
+    """What the provider of a fresh grant says about its owner's zone; ``None`` when it names
+    none Cadence knows or cannot say. Provider failures raise the adapter's typed errors."""
+    calendar = open_calendar(provider, settings, HeldGrant(grant), retry=retry)
+    return calendar.account_zone() if isinstance(calendar, AccountZoneReader) else None
 
 
 def push_channels(calendar: CalendarProvider) -> PushChannels | None:

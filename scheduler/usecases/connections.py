@@ -11,7 +11,7 @@ from sqlalchemy import select
 from integrations.base import ReconnectRequired
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
-from scheduler.models import CalendarConnection, ConnectionStatus, Provider
+from scheduler.models import CalendarConnection, ConnectionStatus, Person, Provider
 from scheduler.usecases.scope import audit, get_in_org
 
 
@@ -33,6 +33,12 @@ class ConnectionTokenStore:
         with self._database.session() as db:
             row = get_in_org(db, CalendarConnection, self._org_id, self._connection_id)
             row.token_blob = self._cipher.encrypt(blob)
+
+
+def owner_zone(database: Database, connection: CalendarConnection) -> str:
+    """The zone of the person a connection belongs to."""
+    with database.session() as db:
+        return get_in_org(db, Person, connection.organization_id, connection.person_id).zone
 
 
 def save_connection(
