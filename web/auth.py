@@ -30,6 +30,7 @@ from scheduler.usecases.accounts import (
 from scheduler.usecases.connections import disconnect, save_connection
 from scheduler.usecases.directory import InvalidInput
 from web import queries
+from web.consent_zone import keep_consent_zone, read_consent_zone
 from web.forms import FieldErrors, by_field
 from web.identity import (
     MIN_PASSWORD_CHARS,
@@ -202,9 +203,11 @@ def consent_callback(provider: str) -> Response:
         flash(f"{provider.title()} sign-in did not complete: {error}", "error")
         return redirect(url_for("auth.account" if g.person else "auth.signin"))
     services = cadence()
+    zone = read_consent_zone(Provider(provider), result.grant)
     person = g.person or join_by_consent(
-        services.database, email=result.email, name=result.name, zone="UTC", now=services.now()
+        services.database, email=result.email, name=result.name, zone=zone.zone, now=services.now()
     )
+    zone_said = keep_consent_zone(person, zone)
     if person.is_manager or g.person is not None:
         save_connection(
             services.database,
@@ -219,6 +222,7 @@ def consent_callback(provider: str) -> Response:
         flash(f"Your {provider.title()} calendar ({result.email}) is connected.", "ok")
     if g.person is None:
         sign_in(person)
+    flash(*zone_said)
     return redirect(home_for(person))
 
 

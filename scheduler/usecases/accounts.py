@@ -62,7 +62,7 @@ def sign_up(
     *,
     email: str,
     name: str,
-    zone: str,
+    zone: str | None,
     password_hash: str | None,
     organization_name: str,
     invitation: Invitation | None,
@@ -70,6 +70,9 @@ def sign_up(
     email_verified: bool = False,
 ) -> Person:
     """The person's account after signing up; ``InvalidInput`` names each field at fault.
+
+    ``zone`` ``None`` (a provider that named none) keeps an invited person's zone, gives a
+    newcomer the organisation's, and a new organisation UTC.
 
     ``invitation`` comes from a verified invitation link and admits only the person it was
     made for. Without one, an organisation whose ``join_domain`` matches takes the person in
@@ -106,7 +109,12 @@ def sign_up(
             [FieldError("organization", "Name your organisation, or ask your admin to add you.")]
         )
     _, person_id = create_organization(
-        database, name=organization_name, admin_email=address, admin_name=name, zone=zone, now=now
+        database,
+        name=organization_name,
+        admin_email=address,
+        admin_name=name,
+        zone=zone or "UTC",
+        now=now,
     )
     with database.session() as db:
         person = db.get(Person, person_id)
@@ -120,7 +128,7 @@ def _join(
     org_id: str,
     address: str,
     name: str,
-    zone: str,
+    zone: str | None,
     password_hash: str | None,
     invitation: Invitation | None,
     now: datetime,
@@ -131,10 +139,14 @@ def _join(
     if invitation is not None and (person is None or person.id != invitation.person_id):
         raise InvalidInput([FieldError("email", "The invitation is for another address.")])
     if person is None:
-        person = Person(organization_id=org_id, email=address, is_manager=True, created_at=now)
+        org = db.get(Organization, org_id)
+        assert org is not None
+        person = Person(
+            organization_id=org_id, email=address, zone=org.zone, is_manager=True, created_at=now
+        )
         db.add(person)
     person.name = name.strip() or person.name
-    person.zone = zone
+    person.zone = zone or person.zone
     person.password_hash = password_hash
     person.active = True
     db.flush()
@@ -143,10 +155,13 @@ def _join(
 
 
 def join_by_consent(
-    database: Database, *, email: str, name: str, zone: str, now: datetime
+    database: Database, *, email: str, name: str, zone: str | None, now: datetime
 ) -> Person:
     """The person a verified Google or Microsoft account signs in as: the existing one, a new
-    member of the organisation owning the email's domain, or the admin of a new organisation."""
+    member of the organisation owning the email's domain, or the admin of a new organisation.
+
+    ``zone`` is the provider's (``None`` if it named none: see ``sign_up``); an existing
+    person's zone is kept current by ``person_time.keep_zone_current``."""
     with database.session() as db:
         existing = people_with_email(db, email)
         if existing:

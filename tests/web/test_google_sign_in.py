@@ -4,6 +4,7 @@ connects their calendar, which the real adapter then reads to propose a slot."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from scheduler.models import CalendarConnection, ConnectionStatus, Organization, Person, Provider
 from scheduler.usecases.connections import mark_reconnect_required
+from scheduler.usecases.directory import create_organization
 from tests.emulators.google import GoogleEmulator
 from tests.web.conftest import NOW, post
 from web.app import create_app
@@ -121,3 +123,90 @@ def test_disconnecting_forgets_the_grant(google_app, emulator, database):
     with database.session() as db:
         row = db.get(CalendarConnection, connection.id)
     assert row.status == ConnectionStatus.DISCONNECTED and row.token_blob is None
+
+
+def test_signing_in_with_google_takes_the_calendars_zone(google_app, emulator, database):
+    emulator.set_zone(MANAGER, "America/New_York")
+    client = google_app.test_client()
+
+    continue_with_google(client, emulator)
+
+    with database.session() as db:
+        person = db.scalar(select(Person))
+        org = db.scalar(select(Organization))
+    assert person.zone == "America/New_York"  # not UTC
+    assert org.zone == "America/New_York"  # the founder's zone is the new organisation's
+    page = client.get("/manager/team").get_data(as_text=True)
+    assert "Your time zone is America/New_York, from your Google calendar." in page
+    # Proposals are in the manager's working hours in New York, not 09:00-17:00 UTC.
+    post(
+        client,
+        "/manager/team/reps",
+        {"email": "rita@acme.test", "name": "Rita", "zone": "America/New_York"},
+        page="/manager/team",
+    )
+    with database.session() as db:
+        rita = db.scalar(select(Person).where(Person.email == "rita@acme.test"))
+    slots = client.get(f"/manager/reps/{rita.id}/slots").get_data(as_text=True)
+    hours = [int(h) for h in re.findall(r"s at (\d\d):\d\d \(America/New_York\)", slots)]
+    assert hours and all(9 <= hour < 17 for hour in hours), hours
+
+
+def test_each_google_consent_keeps_the_zone_current(google_app, emulator, database):
+    emulator.set_zone(MANAGER, "America/New_York")
+    client = google_app.test_client()
+    continue_with_google(client, emulator)
+    emulator.set_zone(MANAGER, "Europe/London")  # the manager moved, and told Google
+
+    continue_with_google(client, emulator)  # reconnecting from the account page
+
+    with database.session() as db:
+        assert db.scalar(select(Person)).zone == "Europe/London"
+
+
+def test_a_rep_signing_in_with_google_takes_their_zone(google_app, emulator, database):
+    manager = google_app.test_client()
+    continue_with_google(manager, emulator)
+    post(
+        manager,
+        "/manager/team/reps",
+        {"email": "rita@acme.test", "name": "Rita", "zone": "America/Chicago"},
+        page="/manager/team",
+    )
+    emulator.consenting_user = "rita@acme.test"
+    emulator.set_zone("rita@acme.test", "America/Los_Angeles")
+
+    continue_with_google(google_app.test_client(), emulator)
+
+    with database.session() as db:
+        rita = db.scalar(select(Person).where(Person.email == "rita@acme.test"))
+        connections = db.scalars(select(CalendarConnection)).all()
+    assert rita.zone == "America/Los_Angeles"
+    assert [row.account_email for row in connections] == [MANAGER]  # a rep connects nothing
+
+
+def test_google_not_answering_the_zone_does_not_block_sign_in(
+    google_app, emulator, database, clock
+):
+    org_id, _ = create_organization(
+        database,
+        name="Acme",
+        admin_email="ada@acme.test",
+        admin_name="Ada",
+        zone="Europe/London",
+        now=clock(),
+    )
+    with database.session() as db:
+        db.get(Organization, org_id).join_domain = "acme.test"
+    emulator.fail_next(4, 503, method="events.list")
+    client = google_app.test_client()
+
+    answer = continue_with_google(client, emulator)
+
+    assert answer.status_code == 302 and answer.headers["Location"] == "/manager/team"
+    with database.session() as db:
+        pat = db.scalar(select(Person).where(Person.email == MANAGER))
+    assert pat.organization_id == org_id and pat.zone == "Europe/London"  # the organisation's
+    page = client.get("/manager/team").get_data(as_text=True)
+    assert "Google did not answer" in page
+    assert "your time zone stays Europe/London" in page

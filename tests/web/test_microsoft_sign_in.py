@@ -4,6 +4,7 @@ one consent signs the manager in and stores the calendar connection."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -74,3 +75,53 @@ def test_a_replayed_microsoft_callback_is_refused(microsoft_app, graph, database
     assert replay.headers["Location"] == "/signin"
     with database.session() as db:
         assert len(db.scalars(select(Person)).all()) == 1
+
+
+def continue_with_microsoft(client, graph, email: str = MANAGER):  # type: ignore[no-untyped-def]
+    """Click the button, consent as ``email`` at the emulator, follow the redirect back."""
+    start = client.get("/auth/microsoft")
+    graph.identity.signed_in = email
+    consent = requests.get(
+        start.headers["Location"], verify=graph.ca_bundle, allow_redirects=False, timeout=5
+    )
+    callback = urlsplit(consent.headers["Location"])
+    return client.get(f"{callback.path}?{callback.query}")
+
+
+def test_signing_in_with_microsoft_takes_the_mailboxs_zone_and_working_hours(
+    microsoft_app, graph, database
+):
+    box = graph.mailboxes[MANAGER]
+    box.zone_name = "Eastern Standard Time"  # Exchange keeps Windows names
+    box.working_days = ("monday", "tuesday", "wednesday", "thursday")
+    box.working_start, box.working_end = time(8), time(16)
+    client = microsoft_app.test_client()
+
+    answer = continue_with_microsoft(client, graph)
+
+    assert answer.headers["Location"] == "/manager/team"
+    with database.session() as db:
+        person = db.scalar(select(Person))
+    assert person.zone == "America/New_York"
+    assert person.working_hours == {str(day): [["08:00", "16:00"]] for day in range(4)}
+    page = client.get("/manager/team").get_data(as_text=True)
+    assert "Your time zone is America/New_York, from your Microsoft calendar" in page
+    assert "working hours (Mon-Thu 08:00-16:00) from Outlook" in page
+
+
+def test_microsoft_not_answering_the_zone_does_not_block_sign_in(microsoft_app, graph, database):
+    graph.fail(503, times=4, path="/me/mailboxSettings")
+    client = microsoft_app.test_client()
+
+    answer = continue_with_microsoft(client, graph)
+
+    assert answer.headers["Location"] == "/manager/team"
+    with database.session() as db:
+        person = db.scalar(select(Person))
+        assert db.scalar(select(CalendarConnection)) is not None  # the calendar still connects
+    assert person.zone == "UTC" and person.working_hours is None
+    page = client.get("/manager/team").get_data(as_text=True)
+    assert "Microsoft did not answer" in page
+    assert "your time zone stays UTC. Check it, and your working hours, on your account page." in (
+        page
+    )
