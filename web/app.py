@@ -10,7 +10,21 @@ from integrations.factory import connection_calendars
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.settings import Settings
-from web import admin, api, auth, errors, forms, manager, rep, reports, security, timefmt, webhooks
+from web import (
+    admin,
+    api,
+    auth,
+    errors,
+    forms,
+    manager,
+    own_time,
+    rep,
+    reports,
+    security,
+    timefmt,
+    webhooks,
+    zone_picker,
+)
 from web.agenda_links import agenda_link_builder
 from web.identity import load_signed_in_person
 from web.input_guard import nul_fields
@@ -46,6 +60,8 @@ def create_app(
     errors.init_errors(app)
     timefmt.register(app)
     forms.register(app)
+    zone_picker.register(app)
+    own_time.register(app)
     app.before_request(load_signed_in_person)
 
     @app.before_request
@@ -64,6 +80,7 @@ def create_app(
 
     for blueprint in (
         auth.bp,
+        own_time.bp,
         manager.bp,
         rep.bp,
         admin.bp,

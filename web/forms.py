@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from zoneinfo import available_timezones
 
 from flask import Flask, request
 
@@ -52,18 +51,8 @@ def parse_int(text: str, field: str, low: int, high: int, errors: FieldErrors) -
     return value
 
 
-_ZONES = sorted(
-    zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc")
-)
-
-
-def zones() -> list[str]:
-    return _ZONES
-
-
 def register(app: Flask) -> None:
     app.add_template_filter(dom_id, "dom_id")
-    app.add_template_global(zones, "zones")
 
 
 def submitted_topics() -> list[AgendaTopic]:

@@ -95,6 +95,12 @@ class SettingsForm(Shape):
     holidays: HolidaysText = ""
 
 
+class AccountTimeForm(Shape):
+    """The account page's zone (its working hours are parsed as times, web/own_time.py)."""
+
+    zone: Zone = ""
+
+
 class TeamCsvRow(Shape):
     """One row of the team CSV (``web/csv_import.py``)."""
 

@@ -74,7 +74,7 @@ def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, c
     page.get_by_label("Your name").fill("Patrick")
     page.get_by_label("Work email").fill("pat@acme.test")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Your time zone").fill("America/New_York")
+    page.get_by_label("Your time zone").select_option("America/New_York")
     page.get_by_label("Organisation name").fill("Acme")
     shot(page, "01-sign-up")
     page.get_by_role("button", name="Create account").click()
@@ -100,7 +100,7 @@ def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, c
     ):
         page.get_by_label("Email").fill(email)
         page.get_by_label("Name").fill(name)
-        page.get_by_label("Their time zone").fill(zone)
+        page.get_by_label("Their time zone").select_option(zone)
         page.get_by_role("button", name="Add rep").click()
         expect(page.get_by_role("status").first).to_contain_text("is on your team")
     shot(page, "02-team")
