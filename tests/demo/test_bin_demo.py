@@ -181,6 +181,10 @@ def test_first_start_seeds_serves_and_ctrl_c_stops_radicale_too(tmp_path: Path):
         admin = sign_in_as(demo, "Jordan Reyes")
         assert "Patrick Owens" in admin.get(f"{demo.url}/admin/people", timeout=10).text
         assert history_figures(admin, demo) == planned_outcomes()
+        # Each person's account page shows their zone and the working hours in use.
+        diego = sign_in_as(demo, "Diego Ramos").get(f"{demo.url}/account", timeout=10).text
+        assert '<option value="America/Los_Angeles" selected>' in diego
+        assert 'name="day-0-start" value="07:00"' in diego
         reported = reported_figures(admin, demo)
         if reported is not None:  # the reports overview, once it is served
             assert reported == planned_outcomes()

@@ -139,6 +139,10 @@ def test_people_roles_and_zones(demo: Demo):
         "Europe/London": 4,
         "America/Los_Angeles": 4,
     }
+    # Diego set his own working hours on his account page; everyone else follows Northwind's.
+    assert {p.email: p.working_hours for p in people if p.working_hours} == {
+        "diego@northwind.example": {str(day): [["07:00", "15:00"]] for day in range(5)}
+    }
     # Managers and reps alike connected their own calendar: everyone's busy time is known.
     assert len(connections) == len(people) == 16
     assert {connection.provider.value for connection in connections} == {"caldav"}

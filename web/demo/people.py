@@ -56,7 +56,9 @@ class DemoPerson:
 
     Reps have a ``manager`` (a key), a weekly ``slot`` (weekday, time on the manager's wall
     clock), a twelve-week ``plan``, and weeks off ahead (``vacations``, weeks from now:
-    1 = next week). Past vacations come from the plan's E weeks.
+    1 = next week). Past vacations come from the plan's E weeks. ``hours`` are working hours
+    of their own (Monday to Friday, their zone), set as on the account page; others follow
+    the organisation's.
     """
 
     key: str
@@ -67,6 +69,7 @@ class DemoPerson:
     slot: tuple[int, time] | None = None
     plan: str = ""
     vacations: tuple[int, ...] = field(default=())
+    hours: tuple[time, time] | None = None
 
     @property
     def email(self) -> str:
@@ -82,11 +85,20 @@ def _rep(
     at: str,
     plan: str,
     vacations: tuple[int, ...] = (),
+    hours: tuple[time, time] | None = None,
 ) -> DemoPerson:
     assert len(plan) == HISTORY_WEEKS and set(plan) <= set(PLAN_OUTCOMES), key
     assert "S" not in plan or set(plan[plan.index("S") :]) == {"S"}, "stopped weeks are last"
     return DemoPerson(
-        key, name, zone, Role.REP, manager, (weekday, time.fromisoformat(at)), plan, vacations
+        key,
+        name,
+        zone,
+        Role.REP,
+        manager,
+        (weekday, time.fromisoformat(at)),
+        plan,
+        vacations,
+        hours,
     )
 
 
@@ -101,7 +113,17 @@ PEOPLE: tuple[DemoPerson, ...] = (
     _rep("alice", "Alice Nguyen", NEW_YORK, "patrick", MON, "10:00", "HHHHHHVHHHHH"),
     _rep("ben", "Ben Carter", NEW_YORK, "patrick", TUE, "10:00", "HHMHHHHEHHHH"),
     _rep("chloe", "Chloe Adams", LONDON, "patrick", WED, "10:00", "HHHDHHHHRHHH"),
-    _rep("diego", "Diego Ramos", LOS_ANGELES, "patrick", THU, "13:00", "HHHHHUHHHHVH"),
+    # Diego starts early to overlap with New York (his account page shows his own hours).
+    _rep(
+        "diego",
+        "Diego Ramos",
+        LOS_ANGELES,
+        "patrick",
+        THU,
+        "13:00",
+        "HHHHHUHHHHVH",
+        hours=(time(7), time(15)),
+    ),
     # Maria's team (slots on London time).
     _rep("emma", "Emma Clarke", LONDON, "maria", MON, "10:00", "HUHHMHHHEHDH"),
     _rep("finn", "Finn Walsh", LONDON, "maria", TUE, "11:00", "HHRHHUHHHMHH", (5,)),

@@ -41,6 +41,7 @@ from scheduler.usecases.connections import ConnectionTokenStore, save_connection
 from scheduler.usecases.debriefing import complete_action_item, record_debrief
 from scheduler.usecases.directory import add_rep, create_organization
 from scheduler.usecases.excusals import mark_excused_weeks
+from scheduler.usecases.person_time import set_own_time
 from scheduler.usecases.sessions import reclassify
 from scheduler.usecases.upkeep import extend_horizon
 from scheduler.usecases.weeks import cancel_session, move_session
@@ -229,6 +230,15 @@ class _Seeder:
                 zone=rep.zone,
                 now=self.founded,
             )
+            if rep.hours is not None:
+                set_own_time(
+                    self.database,
+                    org_id=self.org_id,
+                    person_id=self.ids[rep.key],
+                    zone=rep.zone,
+                    days=dict.fromkeys(range(5), rep.hours),
+                    now=self.founded,
+                )
 
     def _connect(self, person: DemoPerson) -> None:
         """Connect the person's Radicale calendar as they would in Cadence: checked, then
