@@ -41,21 +41,23 @@ def open_calendar(
     *,
     zone: str = "UTC",
     retry: RetryPolicy | None = None,
+    timeout: float = 30.0,
 ) -> CalendarProvider:
     """The adapter for one connection; ``tokens`` is that connection's grant store.
 
     ``retry`` bounds the adapter's own retries (jobs pass a short policy and let the queue
-    retry later, so a worker is never parked for minutes in one backoff).
+    retry later, so a worker is never parked for minutes in one backoff); ``timeout`` bounds
+    each Google or Graph request (seconds).
     """
     provider = Provider(provider)
     if provider is Provider.GOOGLE:
         from integrations.google import GoogleCalendar
 
-        return GoogleCalendar(settings.google, tokens, retry=retry)
+        return GoogleCalendar(settings.google, tokens, retry=retry, timeout=timeout)
     if provider is Provider.MICROSOFT:
         from integrations.outlook import OutlookCalendar
 
-        return OutlookCalendar(settings.microsoft, tokens, retry=retry)
+        return OutlookCalendar(settings.microsoft, tokens, retry=retry, timeout=timeout)
     if provider is Provider.CALDAV:
         from integrations.caldav.provider import CalDAVCalendar
 
@@ -123,11 +125,16 @@ class HeldGrant:
 
 
 def read_account_zone(
-    provider: Provider | str, settings: Settings, grant: bytes, *, retry: RetryPolicy | None = None
+    provider: Provider | str,
+    settings: Settings,
+    grant: bytes,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float = 30.0,
 ) -> AccountZone | None:
     """What the provider of a fresh grant says about its owner's zone; ``None`` when it names
     none Cadence knows or cannot say. Provider failures raise the adapter's typed errors."""
-    calendar = open_calendar(provider, settings, HeldGrant(grant), retry=retry)
+    calendar = open_calendar(provider, settings, HeldGrant(grant), retry=retry, timeout=timeout)
     return calendar.account_zone() if isinstance(calendar, AccountZoneReader) else None
 
 

@@ -11,8 +11,10 @@ from scheduler.working_time import describe_hours
 from web.services import cadence
 
 _LABELS = {Provider.GOOGLE: "Google", Provider.MICROSOFT: "Microsoft"}
-# One quick retry: a person is waiting on the callback, and a missing zone only costs a message.
+# A person is waiting on the callback, and a missing zone only costs a message: one quick
+# retry, and no request longer than a few seconds.
 _RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0)
+_TIMEOUT_SECONDS = 5.0
 
 
 def read_consent_zone(provider: Provider, grant: bytes) -> ZoneReading:
@@ -20,7 +22,9 @@ def read_consent_zone(provider: Provider, grant: bytes) -> ZoneReading:
     settings = cadence().settings
     return read_zone(
         _LABELS.get(provider, provider.value.title()),
-        lambda: read_account_zone(provider, settings, grant, retry=_RETRY),
+        lambda: read_account_zone(
+            provider, settings, grant, retry=_RETRY, timeout=_TIMEOUT_SECONDS
+        ),
     )
 
 
