@@ -23,6 +23,14 @@ def local_clock(instant: datetime, zone: str) -> str:
     return f"{here:%H:%M} {here.tzname()}"
 
 
+def beside(instant: datetime, zone: str, viewer_zone: str) -> str:
+    """The same instant on someone else's clock, shown beside the viewer's: ``14:00 GMT``, or
+    ``Tue 02:00 IST`` when it falls on another day there than on the viewer's clock."""
+    there, here = instant.astimezone(ZoneInfo(zone)), instant.astimezone(ZoneInfo(viewer_zone))
+    day = f"{there:%a} " if there.date() != here.date() else ""
+    return f"{day}{there:%H:%M} {there.tzname()}"
+
+
 def local_date(instant: datetime, zone: str) -> str:
     """The day on the viewer's wall clock: ``Mon 02 Nov 2026``."""
     return f"{instant.astimezone(ZoneInfo(zone)):%a %d %b %Y}"
@@ -50,6 +58,7 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_clock, "local_clock")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(beside, "beside")
     app.add_template_global(weekly, "weekly")
     app.add_template_global(wall_clock_changes, "wall_clock_changes")
     app.add_template_global(WEEKDAYS, "WEEKDAYS")
