@@ -123,20 +123,35 @@ def sessions_needing_agenda(db: DbSession, *, now: datetime, lead: timedelta) ->
 
 
 def reclassify_past_sessions(database: Database, *, now: datetime, batch: int = 500) -> int:
-    """Store the outcome of every still-``upcoming`` session that has ended (the grace period
-    decides whether it stays upcoming); returns how many were looked at."""
-    with database.session() as db:
-        rows = list(
-            db.scalars(
-                select(Session)
-                .where(
-                    Session.outcome == str(SessionOutcome.UPCOMING), Session.scheduled_end <= now
+    """Store the outcome of every still-``upcoming`` session whose time (scheduled or moved)
+    has ended: a week known cancelled, declined, rescheduled or stopped since before its time
+    counts from then, an intact one after the grace period (``scheduler.outcomes``). Returns
+    how many were looked at.
+
+    Batches go by id, each row once per run, so weeks still in their grace period (looked at
+    again next run) never hold back the ones behind them.
+    """
+    looked_at, after = 0, ""
+    while True:
+        with database.session() as db:
+            rows = list(
+                db.scalars(
+                    select(Session)
+                    .where(
+                        Session.outcome == str(SessionOutcome.UPCOMING),
+                        or_(Session.scheduled_end <= now, Session.current_end <= now),
+                        Session.id > after,
+                    )
+                    .order_by(Session.id)
+                    .limit(batch)
                 )
-                .limit(batch)
             )
-        )
-        reclassify(db, rows, now=now)
-        return len(rows)
+            reclassify(db, rows, now=now)
+            last = rows[-1].id if rows else after
+        looked_at += len(rows)
+        if len(rows) < batch:
+            return looked_at
+        after = last
 
 
 def extend_horizon(database: Database, *, org_id: str, series_id: str, now: datetime) -> int:

@@ -191,3 +191,26 @@ def test_a_nul_character_is_refused_by_field_on_every_database(client, org, toke
     assert "Remove the NUL character from: name" in page.get_data(as_text=True)
     with database.session() as db:
         assert db.scalar(select(Person).where(Person.email == "ann@acme.test")) is None
+
+
+def test_booking_a_first_day_in_the_past_is_refused_naming_first_day(app, org, token, calendar):
+    # NOW is Monday 19 October 2026, 09:00 in New York: last Tuesday, and this morning's
+    # 08:00, would both put the first 1:1 in the past.
+    script = app.test_client()
+    body = {"rep_id": org.rep_ids[0], "weekday": 1, "local_time": "10:00"}
+    for first_day, weekday, clock in (("2026-10-13", 1, "10:00"), ("2026-10-19", 0, "08:00")):
+        answer = script.post(
+            "/api/v1/series",
+            json=dict(body, first_day=first_day, weekday=weekday, local_time=clock),
+            headers=bearer(token),
+        )
+        assert answer.status_code == 422, answer.get_json()
+        assert [f["field"] for f in answer.get_json()["error"]["fields"]] == ["first_day"]
+    assert calendar.calls["create_series"] == 0
+    assert script.get("/api/v1/series", headers=bearer(token)).get_json()["data"] == []
+    later_today = script.post(
+        "/api/v1/series",
+        json=dict(body, first_day="2026-10-19", weekday=0, local_time="10:00"),
+        headers=bearer(token),
+    )
+    assert later_today.status_code == 201

@@ -346,3 +346,25 @@ def test_a_rep_has_no_agenda_editor(app, client, org, database):
     george = app.test_client()
     sign_in(george, "george@acme.test")
     assert george.get("/manager/agenda").status_code == 403
+
+
+def test_a_tampered_booking_form_with_a_past_first_day_shows_the_error(
+    client, org, calendar, database
+):
+    page = client.get(f"/manager/reps/{org.rep_ids[0]}/slots").get_data(as_text=True)
+    form = page[page.index(f'action="/manager/reps/{org.rep_ids[0]}/book"') :]
+    fields = dict(
+        re.findall(r'name="(weekday|local_time|minutes|zone|first_day)" value="([^"]*)"', form)[:5]
+    )
+    answer = post(
+        client,
+        f"/manager/reps/{org.rep_ids[0]}/book",
+        dict(fields, first_day="2026-09-01"),
+        page="/manager/team",
+    )
+    assert answer.headers["Location"].endswith(f"/manager/reps/{org.rep_ids[0]}/slots")
+    shown = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "First day: The first 1:1 would be in the past" in shown
+    assert calendar.calls["create_series"] == 0
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(Series)) == 0

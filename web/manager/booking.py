@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from scheduler.recurrence import WeeklySlot
 from scheduler.usecases.booking import AlreadyBooked
+from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.proposals import propose_slots
 from web import calendar_actions, queries
 from web.forms import parse_day
@@ -76,6 +77,9 @@ def book(rep_id: str) -> Response:
     except AlreadyBooked as booked:
         flash(f"{rep.name or rep.email} already has a weekly 1:1: here it is.", "warn")
         return redirect(url_for("manager.series", series_id=booked.series_id))
+    except InvalidInput as error:
+        _flash_errors(error)
+        return redirect(url_for("manager.slots", rep_id=rep.id))
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.slots", rep_id=rep.id))
@@ -92,6 +96,9 @@ def retime(series_id: str) -> Response:
     slot, from_day = _submitted_slot()
     try:
         continuation = calendar_actions.retime(g.person, series.id, slot, from_day)
+    except InvalidInput as error:
+        _flash_errors(error)
+        return redirect(url_for("manager.slots", rep_id=series.rep_id, change=1))
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.series", series_id=series.id))
@@ -116,6 +123,13 @@ def end(series_id: str) -> Response:
         return redirect(url_for("manager.series", series_id=series.id))
     flash(f"The weekly 1:1 ends before {from_day.strftime('%a %d %b %Y')}.", "ok")
     return redirect(url_for("manager.team"))
+
+
+def _flash_errors(error: InvalidInput) -> None:
+    """A refused booking, each problem with the field it is about (``first_day``: the first
+    day, which the proposals page offers)."""
+    for problem in error.errors:
+        flash(f"{problem.field.replace('_', ' ').capitalize()}: {problem.message}", "error")
 
 
 def _submitted_slot() -> tuple[WeeklySlot, date]:
