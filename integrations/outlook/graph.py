@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +26,7 @@ from integrations.base import (
     Transient,
 )
 from integrations.outlook.auth import TokenSource
-from integrations.retry import RetryPolicy
+from integrations.retry import RetryPolicy, retry_after_seconds
 
 MAILBOX_CONCURRENCY = 4
 BATCH_LIMIT = 20  # learn.microsoft.com/graph/json-batching
@@ -86,16 +85,7 @@ class BatchRequest:
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
+    return retry_after_seconds(value, now=datetime.now(UTC))
 
 
 def error_for(status: int, headers: Mapping[str, str], body: Any) -> ProviderError | None:
@@ -107,7 +97,7 @@ def error_for(status: int, headers: Mapping[str, str], body: Any) -> ProviderErr
     if status in _THROTTLED:
         return RateLimited(f"{status} {code}: {message}", retry_after(headers))
     if status >= 500:
-        return Transient(f"{status} {code}: {message}")
+        return Transient(f"{status} {code}: {message}", retry_after(headers))
     if status == 401:
         return ReconnectRequired(f"Graph refused the token: {code}")
     if status == 404:
