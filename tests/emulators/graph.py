@@ -283,6 +283,7 @@ class GraphEmulator:
         self.calls.clear()
         self.max_in_flight.clear()
         self.identity.token_requests = 0
+        self.identity.metadata_requests = 0
 
     def _exception(
         self, master_id: str, original_start: datetime
