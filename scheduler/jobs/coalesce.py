@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scheduler.jobs.dispatch import RQDispatcher
@@ -115,26 +115,3 @@ def release_lock(dispatcher: RQDispatcher, lock: str, token: str) -> None:
     that another process took since is left alone)."""
     with suppress(Exception):  # an unreleased lock expires with its lease
         dispatcher.redis.eval(_RELEASE, 1, lock, token)
-
-
-_RAISE_TO = """
-local previous = tonumber(redis.call('get', KEYS[1]) or '-1')
-if tonumber(ARGV[1]) > previous then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-"""
-# A channel lives at most a week (Google); its numbers are kept a day longer.
-_MESSAGE_TTL = 8 * 24 * 3600
-
-
-def highest_message(dispatcher: RQDispatcher, channel_id: str) -> int | None:
-    """The highest Google message number acted on for a channel, if any."""
-    # redis-py types a synchronous client's replies as possibly awaitable.
-    value = cast(
-        "bytes | None", dispatcher.redis.get(dispatcher.key("channel-message", channel_id))
-    )
-    return int(value) if value is not None else None
-
-
-def record_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> None:
-    """Remember ``number`` as acted on (only ever raises the stored highest)."""
-    key = dispatcher.key("channel-message", channel_id)
-    dispatcher.redis.eval(_RAISE_TO, 1, key, str(number), str(_MESSAGE_TTL))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 from integrations.base import CalendarProvider
 from integrations.factory import push_channels
 from scheduler.jobs import coalesce
-from scheduler.jobs.dispatch import RQDispatcher
+from scheduler.jobs.dispatch import InlineDispatcher, RQDispatcher
 from scheduler.jobs.mailbox import mailbox_slot
 from scheduler.jobs.registry import job
 from scheduler.jobs.runtime import Runtime
@@ -120,19 +120,21 @@ def sync_connection(rt: Runtime, org_id: str, connection_id: str, *, full: bool 
     return applied
 
 
-def request_sync(rt: Runtime, org_id: str, connection_id: str, *, full: bool = False) -> bool:
+def request_sync(
+    rt: Runtime, org_id: str, connection_id: str, *, full: bool = False, answer_first: bool = False
+) -> bool:
     """Ask for a sync of the connection; a burst of asks while one is queued adds nothing.
 
-    Returns whether a job was enqueued (inline: run).
+    With Redis the sync always runs on a worker. Embedded, it runs now (the page or job that
+    asked sees its result), unless the caller must ``answer_first`` (a webhook): then it
+    runs on the process's background thread. Returns whether a job was queued (or run).
     """
     dispatcher = rt.dispatcher
-    if not isinstance(dispatcher, RQDispatcher):
+    if isinstance(dispatcher, InlineDispatcher) and not answer_first:
         dispatcher.enqueue(sync_connection, org_id, connection_id, full=full)
         return True
-    return coalesce.request_once(
-        dispatcher,
-        _sync_name(connection_id, full),
-        lambda: dispatcher.enqueue(sync_connection, org_id, connection_id, full=full),
+    return dispatcher.enqueue_later(
+        sync_connection, org_id, connection_id, name=_sync_name(connection_id, full), full=full
     )
 
 

@@ -3,7 +3,12 @@
 from scheduler.debrief import Owner
 from scheduler.models.access import ApiToken
 from scheduler.models.base import Base, UTCDateTime, new_id
-from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
+from scheduler.models.calendar import (
+    CalendarConnection,
+    ConnectionStatus,
+    Provider,
+    PushMessageClaim,
+)
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,
@@ -33,6 +38,7 @@ __all__ = [
     "Owner",
     "Person",
     "Provider",
+    "PushMessageClaim",
     "Series",
     "SeriesStatus",
     "Session",
