@@ -20,12 +20,18 @@ from scheduler.models import (
     Session,
     TalkingPoint,
 )
+from scheduler.outcomes import debrief_refusal
 from scheduler.usecases.agendas import locked_topics
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization, audit, get_in_org
-from scheduler.usecases.sessions import reclassify
+from scheduler.usecases.sessions import reclassify, session_facts
 
 MAX_TALKING_POINT_CHARS = text_limits.TALKING_POINT
+
+
+class DebriefRefused(Exception):
+    """The week cannot be debriefed (not started, cancelled, declined or stopped): the
+    message says why; nothing was saved."""
 
 
 def record_debrief(
@@ -39,7 +45,8 @@ def record_debrief(
 ) -> str:
     """Record the debrief of a session and its action items; returns the debrief's id.
 
-    Raises ``InvalidInput`` with every problem at once; nothing is stored then. Recording again
+    Raises ``DebriefRefused`` for a week that did not take place (or has not yet), and
+    ``InvalidInput`` with every problem at once; nothing is stored then. Recording again
     replaces the earlier notes and items (a manager correcting a typo).
     """
     with database.session() as db:
@@ -49,6 +56,9 @@ def record_debrief(
         series = get_in_org(db, Series, org_id, row.series_id)
         org = db.get(Organization, org_id)
         assert org is not None
+        refusal = debrief_refusal(session_facts(row, series, org, 0), now=now)
+        if refusal is not None:
+            raise DebriefRefused(refusal)
         day = (row.current_start or row.scheduled_start).astimezone(ZoneInfo(series.zone)).date()
         errors = validate_debrief(
             draft,

@@ -14,7 +14,7 @@ from scheduler.conflicts import OccurrenceConflict
 from scheduler.debrief import ActionItemDraft, DebriefDraft, Owner
 from scheduler.models import Person, Series, Session
 from scheduler.usecases.agendas import session_agenda
-from scheduler.usecases.debriefing import record_debrief
+from scheduler.usecases.debriefing import DebriefRefused, record_debrief
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.weeks import upcoming_conflicts
@@ -152,6 +152,10 @@ def debrief(session_id: str) -> Any:
             draft=draft,
             now=services.now(),
         )
+    except DebriefRefused as refused:
+        return _session_page(
+            view, agenda, errors={}, rows=rows, notes=notes, status=409, refused=str(refused)
+        )
     except InvalidInput as error:
         errors = _row_errors(by_field(error.errors), kept)
         return _session_page(view, agenda, errors=errors, rows=rows, notes=notes, status=400)
@@ -211,6 +215,7 @@ def _session_page(
     rows: list[dict[str, str]] | None,
     notes: dict[str, str] | None,
     status: int = 200,
+    refused: str | None = None,
 ) -> tuple[str, int]:
     services = cadence()
     if rows is None:
@@ -232,4 +237,5 @@ def _session_page(
         rows=rows,
         notes=notes,
         errors=errors,
+        refused=refused,
     ), status
