@@ -222,7 +222,8 @@ def debrief(session_id: str) -> Response:
     draft = DebriefDraft(
         notes=dict(body.notes),
         action_items=tuple(
-            ActionItemDraft(item.text, item.owner, item.due_date) for item in body.action_items
+            ActionItemDraft(item.text, item.owner, item.due_date, item.id)
+            for item in body.action_items
         ),
     )
     try:

@@ -248,3 +248,34 @@ def test_a_debrief_of_a_1to1_that_did_not_take_place_is_409(
         assert db.scalar(select(func.count()).select_from(ActionItem)) == 0
         assert "held" not in {row.outcome for row in db.scalars(select(Session))}
     assert put(first.id).status_code == 200  # it took place: a debrief makes it held
+
+
+def test_a_debrief_saved_again_by_api_keeps_item_identity(app, client, org, token, database, clock):
+    book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    clock.now = first.scheduled_end
+    script = app.test_client()
+    items = [
+        {"text": f"Item {i}", "owner": owner, "due_date": "2026-11-30"}
+        for i, owner in enumerate(("manager", "rep", "rep"))
+    ]
+    url = f"/api/v1/sessions/{first.id}/debrief"
+    saved = script.put(url, json={"action_items": items}, headers=bearer(token)).get_json()["data"]
+    by_text = {item["text"]: item for item in saved}
+    done_id = by_text["Item 1"]["id"]
+    script.patch(f"/api/v1/action-items/{done_id}", json={"done": True}, headers=bearer(token))
+    edited = [
+        dict(items[0], id=by_text["Item 0"]["id"]),
+        dict(items[1], id=done_id, text="Item 1, edited"),
+        {"text": "Item 3", "owner": "rep", "due_date": "2026-12-01"},
+    ]
+    answer = script.put(url, json={"action_items": edited}, headers=bearer(token))
+    assert answer.status_code == 200
+    after = {item["text"]: item for item in answer.get_json()["data"]}
+    assert set(after) == {"Item 0", "Item 1, edited", "Item 3"}
+    assert after["Item 1, edited"]["id"] == done_id
+    assert after["Item 1, edited"]["done"] is True
+    assert after["Item 1, edited"]["done_at"] == clock.now.isoformat()
+    assert after["Item 0"]["id"] == by_text["Item 0"]["id"]
+    assert after["Item 3"]["id"] not in {item["id"] for item in saved}

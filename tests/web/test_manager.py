@@ -400,3 +400,42 @@ def test_the_form_refuses_a_debrief_of_a_cancelled_week_and_says_why(client, org
     with database.session() as db:
         assert db.scalar(select(func.count()).select_from(ActionItem)) == 0
         assert db.get(Session, first.id).outcome != "held"
+
+
+def test_editing_a_debrief_on_its_page_keeps_the_reps_done_mark(client, org, database, clock):
+    row = first_session(client, org, database, clock)
+    url = f"/manager/sessions/{row.id}"
+    form = {
+        **{f"items-{i}-text": f"Action {i}" for i in range(4)},
+        "items-0-owner": "manager",
+        **{f"items-{i}-owner": "rep" for i in range(1, 4)},
+        **{f"items-{i}-due_date": "2026-11-30" for i in range(4)},
+    }
+    assert post(client, f"{url}/debrief", form, page=url).status_code == 302
+    with database.session() as db:
+        done = db.scalar(select(ActionItem).where(ActionItem.text == "Action 1"))
+        done.done_at = clock.now
+        done_id = done.id
+    page = client.get(url).get_data(as_text=True)
+    ids = dict(re.findall(r'name="items-(\d+)-id" value="([^"]*)"', page))
+    found = re.findall(r'name="items-(\d+)-text" value="([^"]*)"', page)
+    rows = {text: n for n, text in found if text}
+    assert ids[rows["Action 1"]] == done_id
+    # The page's rows, as the manager edits them: one reworded, one cleared, one added.
+    edited = {}
+    for text, n in rows.items():
+        edited[f"items-{n}-id"] = ids[n]
+        edited[f"items-{n}-text"] = {"Action 1": "Action 1, with the CFO", "Action 2": ""}.get(
+            text, text
+        )
+        edited[f"items-{n}-owner"] = "manager" if text == "Action 0" else "rep"
+        edited[f"items-{n}-due_date"] = "" if text == "Action 2" else "2026-11-30"
+    spare = "4"  # the first spare row
+    edited.update({f"items-{spare}-text": "Action 4", f"items-{spare}-owner": "rep"})
+    edited[f"items-{spare}-due_date"] = "2026-12-01"
+    assert post(client, f"{url}/debrief", edited, page=url).status_code == 302
+    with database.session() as db:
+        items = {item.text: item for item in db.scalars(select(ActionItem))}
+    assert set(items) == {"Action 0", "Action 1, with the CFO", "Action 3", "Action 4"}
+    kept = items["Action 1, with the CFO"]
+    assert (kept.id, kept.done_at) == (done_id, clock.now)

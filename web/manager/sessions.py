@@ -128,9 +128,14 @@ def debrief(session_id: str) -> Any:
         for index, topic in enumerate(agenda.topics)
     }
     rows = _submitted_rows()
-    # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value).
+    # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value);
+    # a recorded item's row cleared is that item removed (the minimum is still checked).
     min_rows = _min_rows(view)
-    kept = [i for i, row in enumerate(rows) if i < min_rows or row["text"] or row["due_date"]]
+    kept = [
+        i
+        for i, row in enumerate(rows)
+        if row["text"] or row["due_date"] or (i < min_rows and not row["id"])
+    ]
     draft = DebriefDraft(
         notes=notes,
         action_items=tuple(
@@ -138,6 +143,7 @@ def debrief(session_id: str) -> Any:
                 text=rows[index]["text"],
                 owner=rows[index]["owner"],
                 due_date=parse_day(rows[index]["due_date"]),
+                item_id=rows[index]["id"] or None,
             )
             for index in kept
         ),
@@ -182,7 +188,8 @@ def _min_rows(view: queries.SessionView) -> int:
 
 
 def _submitted_rows() -> list[dict[str, str]]:
-    """The action-item rows as typed: ``items-<n>-text|owner|due_date``."""
+    """The action-item rows as typed: ``items-<n>-text|owner|due_date``, and ``id`` for a
+    recorded item the row edits (hidden)."""
     rows = []
     for index in range(50):
         if f"items-{index}-text" not in request.form:
@@ -190,7 +197,7 @@ def _submitted_rows() -> list[dict[str, str]]:
         rows.append(
             {
                 key: request.form.get(f"items-{index}-{key}", "").strip()
-                for key in ("text", "owner", "due_date")
+                for key in ("text", "owner", "due_date", "id")
             }
         )
     return rows
@@ -220,12 +227,17 @@ def _session_page(
     services = cadence()
     if rows is None:
         rows = [
-            {"text": item.text, "owner": item.owner.value, "due_date": item.due_date.isoformat()}
+            {
+                "text": item.text,
+                "owner": item.owner.value,
+                "due_date": item.due_date.isoformat(),
+                "id": item.id,
+            }
             for item in view.items
         ]
     if notes is None:
         notes = dict(view.debrief.notes) if view.debrief else {}
-    blank = {"text": "", "owner": Owner.REP.value, "due_date": ""}
+    blank = {"text": "", "owner": Owner.REP.value, "due_date": "", "id": ""}
     shown = max(_min_rows(view), len(view.items)) + EXTRA_ACTION_ROWS  # one query, not per row
     while len(rows) < shown:
         rows.append(dict(blank, owner=Owner.MANAGER.value if not rows else Owner.REP.value))
