@@ -139,7 +139,7 @@ def test_the_series_page_shows_a_conflict_and_moves_one_week(client, org, calend
         row = db.get(Session, third.id)
         assert row.current_start == datetime.fromisoformat(moves[0])
         assert row.current_start.isocalendar()[1] == row.scheduled_start.isocalendar()[1]
-    assert "Moved this week" in client.get(series_url).get_data(as_text=True)
+    assert "Moved · upcoming week" in client.get(series_url).get_data(as_text=True)
 
 
 def test_cancelling_one_week(client, org, calendar, database):

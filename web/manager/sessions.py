@@ -49,6 +49,7 @@ def series(series_id: str) -> Any:
         series=row,
         rep=rep,
         sessions=sessions,
+        statuses=queries.week_statuses(row, sessions, now),
         conflicts=conflicts,
         problem=problem,
     )
