@@ -169,19 +169,23 @@ def _items(database, session_id):
         }
 
 
+def rep_marks_done(database, team, item_id):
+    complete_action_item(
+        database,
+        org_id=team.org_id,
+        item_id=item_id,
+        person_id=team.rep_ids[0],
+        done=True,
+        now=AFTER_FIRST,
+    )
+
+
 def test_saving_again_edits_items_in_place_and_keeps_done_marks(database, calendar, team):
     first = series_sessions(database, book(database, calendar, team))[0]
     debrief(database, team, first.id, DebriefDraft({}, THREE))
     before = _items(database, first.id)
     demo_id, _, created = before["Book the demo with Initech"]
-    complete_action_item(
-        database,
-        org_id=team.org_id,
-        item_id=demo_id,
-        person_id=team.rep_ids[0],
-        done=True,
-        now=AFTER_FIRST,
-    )
+    rep_marks_done(database, team, demo_id)
     pipeline_id = before["Send the Q4 pipeline review"][0]
     edited = DebriefDraft(
         {},
@@ -218,13 +222,6 @@ def test_rows_without_ids_keep_the_item_of_the_same_text_and_owner(database, cal
     first = series_sessions(database, book(database, calendar, team))[0]
     debrief(database, team, first.id, DebriefDraft({}, THREE))
     demo_id = _items(database, first.id)["Book the demo with Initech"][0]
-    complete_action_item(
-        database,
-        org_id=team.org_id,
-        item_id=demo_id,
-        person_id=team.rep_ids[0],
-        done=True,
-        now=AFTER_FIRST,
-    )
+    rep_marks_done(database, team, demo_id)
     debrief(database, team, first.id, DebriefDraft({"Status update": "typo fixed"}, THREE))
     assert _items(database, first.id)["Book the demo with Initech"][:2] == (demo_id, AFTER_FIRST)

@@ -25,12 +25,12 @@ from scheduler.usecases.booking import book_series
 from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.connections import save_connection
 from scheduler.usecases.debriefing import DebriefRefused, record_debrief
-from scheduler.usecases.directory import InvalidInput, add_rep, create_organization
+from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.sessions import session_facts
 from scheduler.usecases.upkeep import reclassify_past_sessions
 from scheduler.usecases.weeks import cancel_session
 from tests.memory_provider import MemoryCalendar
-from tests.scheduler.usecases.conftest import MONDAY, NOW, link
+from tests.scheduler.usecases.conftest import MONDAY, NOW, link, make_team
 from tests.scheduler.usecases.test_booking import TUESDAY_NINE
 
 WEEKS = 6  # the weeks the events touch (of the 13 booked)
@@ -54,23 +54,8 @@ event = st.one_of(
 
 
 def _world(database, token_key):  # type: ignore[no-untyped-def]
-    org_id, manager_id = create_organization(
-        database,
-        name="Acme",
-        admin_email="pat@acme.test",
-        admin_name="Patrick",
-        zone="America/New_York",
-        now=NOW,
-    )
-    rep_id = add_rep(
-        database,
-        org_id=org_id,
-        manager_id=manager_id,
-        email="george@acme.test",
-        name="George",
-        zone="America/New_York",
-        now=NOW,
-    )
+    team = make_team(database)
+    org_id, manager_id, rep_id = team.org_id, team.manager_id, team.rep_ids[0]
     connection_id = save_connection(
         database,
         TokenCipher([token_key]),
