@@ -185,6 +185,23 @@ def classify_session(facts: SessionFacts, *, now: datetime, grace: timedelta) ->
     return week_state(facts, now=now, grace=grace).outcome
 
 
+def debrief_refusal(facts: SessionFacts, *, now: datetime) -> str | None:
+    """Why this week cannot be debriefed as of ``now``, or ``None`` if it can.
+
+    "Held" is for meetings that took place: not before the meeting starts, and never for a
+    week cancelled, declined by the rep (and not moved) or of a stopped series.
+    """
+    if facts.series_stopped:
+        return "This 1:1 was stopped with its series: it cannot be debriefed."
+    if facts.cancelled:
+        return "This 1:1 was cancelled: it cannot be debriefed."
+    if facts.rep_declined and not facts.moved:
+        return "The rep declined this 1:1 and it was not moved: it cannot be debriefed."
+    if utc(now) < facts.occurs.start:
+        return "This 1:1 has not started yet: debrief it once it has taken place."
+    return None
+
+
 def consistency_score(outcomes: Iterable[SessionOutcome]) -> float | None:
     """The share of expected weeks that were held, from 0.0 to 1.0.
 

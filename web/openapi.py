@@ -52,7 +52,7 @@ def _operation(
         "401": "Not authenticated",
         "403": "Not allowed for this role",
         "404": "Not found in your organisation",
-        "409": "Conflicts with what exists (already booked, calendar unavailable)",
+        "409": "Conflicts with what exists (booked already, calendar unavailable, 1:1 not held)",
         "422": "Invalid input; fields names each field at fault",
         **(explain or {}),
     }
@@ -542,7 +542,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     _answer("The session's action items", many["ActionItem"]),
                     body=_ref("Debrief"),
                     parameters=[_path_id("session_id")],
-                    errors=("400", "401", "403", "404", "422"),
+                    errors=("400", "401", "403", "404", "409", "422"),
                 )
             },
             "/action-items": {

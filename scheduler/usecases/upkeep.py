@@ -187,6 +187,8 @@ def report_conflicts(
         series = db.get(Series, series_id)
         assert series is not None
         for item in found:
+            if not item.conflict.clashes:
+                continue  # only unreadable: nothing to move away from
             row = db.get(Session, item.session_id)
             assert row is not None
             written += _notify_once(

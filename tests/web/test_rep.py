@@ -121,7 +121,7 @@ def test_a_signed_in_rep_sees_their_1to1s_and_completes_their_items(app, booked,
                 ActionItemDraft("Call Initech", "rep", date(2026, 11, 30)),
             ),
         ),
-        now=NOW,
+        now=session.scheduled_end,  # once the 1:1 has taken place
     )
     set_password(database, "george@acme.test")
     george = app.test_client()

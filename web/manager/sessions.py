@@ -14,7 +14,7 @@ from scheduler.conflicts import OccurrenceConflict
 from scheduler.debrief import ActionItemDraft, DebriefDraft, Owner
 from scheduler.models import Person, Series, Session
 from scheduler.usecases.agendas import session_agenda
-from scheduler.usecases.debriefing import record_debrief
+from scheduler.usecases.debriefing import DebriefRefused, record_debrief
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.weeks import upcoming_conflicts
@@ -49,6 +49,7 @@ def series(series_id: str) -> Any:
         series=row,
         rep=rep,
         sessions=sessions,
+        statuses=queries.week_statuses(row, sessions, now),
         conflicts=conflicts,
         problem=problem,
     )
@@ -128,9 +129,14 @@ def debrief(session_id: str) -> Any:
         for index, topic in enumerate(agenda.topics)
     }
     rows = _submitted_rows()
-    # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value).
+    # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value);
+    # a recorded item's row cleared is that item removed (the minimum is still checked).
     min_rows = _min_rows(view)
-    kept = [i for i, row in enumerate(rows) if i < min_rows or row["text"] or row["due_date"]]
+    kept = [
+        i
+        for i, row in enumerate(rows)
+        if row["text"] or row["due_date"] or (i < min_rows and not row["id"])
+    ]
     draft = DebriefDraft(
         notes=notes,
         action_items=tuple(
@@ -138,6 +144,7 @@ def debrief(session_id: str) -> Any:
                 text=rows[index]["text"],
                 owner=rows[index]["owner"],
                 due_date=parse_day(rows[index]["due_date"]),
+                item_id=rows[index]["id"] or None,
             )
             for index in kept
         ),
@@ -151,6 +158,10 @@ def debrief(session_id: str) -> Any:
             manager_id=g.person.id,
             draft=draft,
             now=services.now(),
+        )
+    except DebriefRefused as refused:
+        return _session_page(
+            view, agenda, errors={}, rows=rows, notes=notes, status=409, refused=str(refused)
         )
     except InvalidInput as error:
         errors = _row_errors(by_field(error.errors), kept)
@@ -178,7 +189,8 @@ def _min_rows(view: queries.SessionView) -> int:
 
 
 def _submitted_rows() -> list[dict[str, str]]:
-    """The action-item rows as typed: ``items-<n>-text|owner|due_date``."""
+    """The action-item rows as typed: ``items-<n>-text|owner|due_date``, and ``id`` for a
+    recorded item the row edits (hidden)."""
     rows = []
     for index in range(50):
         if f"items-{index}-text" not in request.form:
@@ -186,7 +198,7 @@ def _submitted_rows() -> list[dict[str, str]]:
         rows.append(
             {
                 key: request.form.get(f"items-{index}-{key}", "").strip()
-                for key in ("text", "owner", "due_date")
+                for key in ("text", "owner", "due_date", "id")
             }
         )
     return rows
@@ -211,16 +223,22 @@ def _session_page(
     rows: list[dict[str, str]] | None,
     notes: dict[str, str] | None,
     status: int = 200,
+    refused: str | None = None,
 ) -> tuple[str, int]:
     services = cadence()
     if rows is None:
         rows = [
-            {"text": item.text, "owner": item.owner.value, "due_date": item.due_date.isoformat()}
+            {
+                "text": item.text,
+                "owner": item.owner.value,
+                "due_date": item.due_date.isoformat(),
+                "id": item.id,
+            }
             for item in view.items
         ]
     if notes is None:
         notes = dict(view.debrief.notes) if view.debrief else {}
-    blank = {"text": "", "owner": Owner.REP.value, "due_date": ""}
+    blank = {"text": "", "owner": Owner.REP.value, "due_date": "", "id": ""}
     shown = max(_min_rows(view), len(view.items)) + EXTRA_ACTION_ROWS  # one query, not per row
     while len(rows) < shown:
         rows.append(dict(blank, owner=Owner.MANAGER.value if not rows else Owner.REP.value))
@@ -232,4 +250,5 @@ def _session_page(
         rows=rows,
         notes=notes,
         errors=errors,
+        refused=refused,
     ), status
