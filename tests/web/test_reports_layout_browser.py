@@ -1,7 +1,8 @@
 """The report pages fit any screen, measured in a real browser at 390, 1280 and 1600 px wide.
 
 Nothing widens the page (document scrollWidth <= viewport width), every table cell lies
-inside its card, charts scale to their container, and on a phone the per-manager table
+inside its card, charts scale to their container, axe-core finds no serious or critical
+violation, and on a phone the per-manager table
 stacks (each cell under its column's name) instead of squeezing eleven columns. The
 overview at 390 px goes to ``artifacts/``; docs/screenshots/reports-overview-390.png is it.
 """
@@ -12,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import PASSWORD
+from tests.web.test_accessibility_browser import _violations
 from tests.web.test_browser import browser, new_page, server, shot  # noqa: F401 (fixtures)
 from tests.web.test_reports import RANGE, signable_history
 
@@ -51,6 +53,7 @@ def _fits(page: Page, width: int, path: str) -> None:
     assert page.evaluate(CELLS_OUTSIDE_THEIR_CARD) == [], where
     for chart, room in page.evaluate(CHARTS):
         assert chart <= room + 0.5, where
+    assert _violations(page) == [], where  # axe-core, on pages full of figures
 
 
 @pytest.mark.parametrize("width", WIDTHS)
