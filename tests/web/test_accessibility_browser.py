@@ -31,7 +31,7 @@ NOT_PAGES = re.compile(r"^/(api/|static/|webhooks/|demo/|auth/<|health)|\.csv$|^
 STATUS_MARKS = ".tag, .flash, .banner, .error, .errors, .conflict, [aria-invalid=true]"
 
 
-def _violations(page: Page) -> list[str]:
+def axe_violations(page: Page) -> list[str]:
     """The serious and critical axe-core violations on the page, one line per element."""
     results = AXE.run(page)
     return [
@@ -56,7 +56,8 @@ def _wordless_status(page: Page) -> list[str]:
     )
 
 
-def _sign_in(page: Page, email: str) -> None:
+def sign_in_page(page: Page, email: str) -> None:
+    """Sign in through the form, as a person would."""
     page.goto("/signin")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -125,13 +126,13 @@ def test_every_page_of_every_role_passes_axe(
         page = new_page(browser, server, problems)
         page.set_viewport_size({"width": width, "height": 900})
         if email:
-            _sign_in(page, email)
+            sign_in_page(page, email)
         return page
 
     def check(page: Page, path: str) -> None:
         page.goto(path)
         expect(page.locator("h1").first).to_be_visible()
-        found.extend(_violations(page))
+        found.extend(axe_violations(page))
         wordless.extend(f"{path}: {html}" for html in _wordless_status(page))
 
     anyone = open_as(None)
@@ -142,7 +143,7 @@ def test_every_page_of_every_role_passes_axe(
     anyone.get_by_label("Email").fill("pat@acme.test")
     anyone.get_by_label("Password").fill("not the password")
     anyone.get_by_role("button", name="Sign in").click()
-    found.extend(_violations(anyone))
+    found.extend(axe_violations(anyone))
     wordless.extend(_wordless_status(anyone))
 
     manager = open_as(org.manager_email)
@@ -156,7 +157,7 @@ def test_every_page_of_every_role_passes_axe(
     manager.goto(f"/manager/sessions/{session.id}")
     manager.get_by_role("button", name="Save debrief").click()
     expect(manager.get_by_role("alert")).to_be_visible()
-    found.extend(_violations(manager))
+    found.extend(axe_violations(manager))
     wordless.extend(_wordless_status(manager))
 
     rep = open_as("lena@acme.test")
@@ -214,7 +215,7 @@ def test_the_keyboard_alone_reaches_and_uses_every_action_of_the_series_page(
     calendar.add_busy("lena@acme.test", dentist, dentist + timedelta(hours=1), label="Dentist")
     problems: list[str] = []
     page = new_page(browser, server, problems)
-    _sign_in(page, org.manager_email)
+    sign_in_page(page, org.manager_email)
     page.goto(f"/manager/series/{session.series_id}")
     expect(page.get_by_text("Dentist")).to_be_visible()
     actions = page.evaluate(ACTIONS)
