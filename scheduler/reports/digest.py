@@ -114,6 +114,7 @@ class Digest:
     person_id: str
     name: str
     email: str
+    zone: str  # the recipient's: every time in the digest is on their clock
     week_start: date
     manager_id: str | None  # ``None``: the whole organisation (an admin's digest)
     counts: SessionCounts
@@ -168,6 +169,7 @@ def weekly_digest(
         person_id=person.id,
         name=person.name,
         email=person.email,
+        zone=person.zone,
         week_start=week,
         manager_id=manager_id,
         counts=SessionCounts(**counts._mapping),
@@ -175,6 +177,12 @@ def weekly_digest(
         stopped=stopped_page(db, org_id, now=now, manager_id=manager_id, limit=DIGEST_ROWS).rows,
         stopped_total=count_stopped(db, org_id, now=now, manager_id=manager_id),
     )
+
+
+def _when(instant: datetime, zone: str) -> str:
+    """``Tue 13 Oct 11:00 EDT``: a skipped 1:1 on the recipient's clock, never bare UTC."""
+    here = instant.astimezone(ZoneInfo(zone))
+    return f"{here:%a %d %b %H:%M} {here.tzname()}"
 
 
 def _rep_url(base_url: str, rep_id: str, week: date) -> str:
@@ -203,9 +211,9 @@ def render_text(digest: Digest, base_url: str) -> str:
         "",
     ]  # fmt: skip
     if digest.skipped:
-        lines.append("Skipped:")
+        lines.append(f"Skipped (times in {digest.zone}):")
         lines += [
-            f"  {row.scheduled_start:%a %d %b %H:%M} UTC  {row.manager_name} with "
+            f"  {_when(row.scheduled_start, digest.zone)}  {row.manager_name} with "
             f"{row.rep_name}: {row.outcome.value}"
             + (f" by {row.cancelled_by}" if row.cancelled_by else "")
             for row in digest.skipped
@@ -241,7 +249,7 @@ def render_html(digest: Digest, base_url: str) -> Markup:
         rows = Markup("").join(
             Markup('<tr><td>{when}</td><td>{manager}</td><td><a href="{url}">{rep}</a></td>'
                    "<td>{outcome}</td></tr>").format(
-                when=f"{row.scheduled_start:%a %d %b %H:%M} UTC", manager=row.manager_name,
+                when=_when(row.scheduled_start, digest.zone), manager=row.manager_name,
                 url=_rep_url(base_url, row.rep_id, digest.week_start), rep=row.rep_name,
                 outcome=row.outcome.value + (f" by {row.cancelled_by}" if row.cancelled_by
                                              else ""),
@@ -250,9 +258,9 @@ def render_html(digest: Digest, base_url: str) -> Markup:
         )  # fmt: skip
         parts.append(
             Markup(
-                "<h2>Skipped</h2><table><thead><tr><th>When</th><th>Manager</th><th>Rep</th>"
-                "<th>Outcome</th></tr></thead><tbody>{}</tbody></table>"
-            ).format(rows)
+                "<h2>Skipped</h2><table><thead><tr><th>When ({zone})</th><th>Manager</th>"
+                "<th>Rep</th><th>Outcome</th></tr></thead><tbody>{}</tbody></table>"
+            ).format(rows, zone=digest.zone)
         )
     if digest.stopped:
         items = Markup("").join(

@@ -1,7 +1,8 @@
 """The report pages fit any screen, measured in a real browser at 390, 1280 and 1600 px wide.
 
 Nothing widens the page (document scrollWidth <= viewport width), every table cell lies
-inside its card, charts scale to their container, and on a phone the per-manager table
+inside its card, charts scale to their container, axe-core finds no serious or critical
+violation, and on a phone the per-manager table
 stacks (each cell under its column's name) instead of squeezing eleven columns. The
 overview at 390 px goes to ``artifacts/``; docs/screenshots/reports-overview-390.png is it.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import PASSWORD
+from tests.web.test_accessibility_browser import axe_violations, sign_in_page
 from tests.web.test_browser import browser, new_page, server, shot  # noqa: F401 (fixtures)
 from tests.web.test_reports import RANGE, signable_history
 
@@ -51,6 +52,7 @@ def _fits(page: Page, width: int, path: str) -> None:
     assert page.evaluate(CELLS_OUTSIDE_THEIR_CARD) == [], where
     for chart, room in page.evaluate(CHARTS):
         assert chart <= room + 0.5, where
+    assert axe_violations(page) == [], where  # axe-core, on pages full of figures
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -64,11 +66,7 @@ def test_the_reports_fit_a_phone_a_laptop_and_a_wide_screen(
     history = signable_history(database, clock)
     problems: list[str] = []
     page = new_page(browser, server, problems)
-    page.goto("/signin")
-    page.get_by_label("Email").fill(f"ada@{history.org_id[:8]}.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/signin" not in url)
+    sign_in_page(page, f"ada@{history.org_id[:8]}.test")
 
     for path in (
         f"/reports/skipped?{RANGE}",

@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 from aiosmtpd.controller import Controller
 
-from scheduler.models import DigestDelivery, Organization, Session
+from scheduler.models import DigestDelivery, Organization, Person, Session
 from scheduler.reports.digest import (
     digest_week,
     digest_weeks_due,
@@ -80,6 +80,21 @@ def test_renderings_say_the_same_and_escape_names(database, history):
         digest.skipped[0].__class__(**{**digest.skipped[0].__dict__, "rep_name": "<b>x</b>"})
     ]})  # fmt: skip
     assert "&lt;b&gt;x&lt;/b&gt;" in render_html(evil, "https://cadence.test")
+
+
+def test_the_email_gives_each_time_on_the_recipients_clock(database, history):
+    """Ryan's cancelled week, Thursday 15 October 09:00 UTC, for an admin in New York."""
+    with database.session() as db:
+        db.get(Person, history.admin).zone = "America/New_York"
+    with database.session() as db:
+        digest = weekly_digest(db, history.org_id, history.admin, now=NOW)
+    assert digest is not None
+    text = render_text(digest, "https://cadence.test")
+    assert "Skipped (times in America/New_York):" in text
+    assert "  Thu 15 Oct 05:00 EDT  Matt with Ryan: cancelled" in text
+    assert " UTC " not in text
+    html = render_html(digest, "https://cadence.test")
+    assert "<th>When (America/New_York)</th>" in html and "Thu 15 Oct 05:00 EDT" in html
 
 
 class Inbox:
