@@ -4,10 +4,10 @@ Each handler checks the notification with the adapter's own verify function, que
 of the connection and answers at once, in every mode (Graph wants 2xx within 3 s; Google
 backs off on slow answers): with Redis the sync goes to RQ, embedded to the process's
 background thread. Duplicated, replayed, out-of-order and forged notifications are
-harmless: forged ones are refused before anything is done, a Google message is claimed in
-the database before any work (concurrent deliveries of it: one sync), and the rest at most
-ask for a sync that is already queued. The blueprint is CSRF-exempt: providers
-authenticate with channel secrets.
+harmless: forged ones are refused before anything is done, a Google message is claimed
+before any work (in Redis, or embedded in the database: concurrent deliveries of it make
+one sync), and the rest at most ask for a sync that is already queued. The blueprint is
+CSRF-exempt: providers authenticate with channel secrets.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from integrations.outlook import (
 )
 from integrations.outlook import verify_notification as verify_graph
 from scheduler import jobs
-from scheduler.jobs import tasks
+from scheduler.jobs import coalesce, tasks
 from scheduler.jobs.dispatch import RQDispatcher
 from scheduler.jobs.periodic import EmbeddedTimer
 from scheduler.jobs.runtime import Runtime
@@ -88,9 +88,26 @@ def google() -> Response:
     if number is None:
         tasks.request_sync(pipeline(), org_id, connection_id, answer_first=True)
         return Response(status=204)
+    if _claim(org_id, connection_id, channel_id, number):
+        try:
+            tasks.request_sync(pipeline(), org_id, connection_id, answer_first=True)
+        except Exception:
+            # Not requested (Redis down: 503): Google's redelivery of this very number must
+            # not read as a replay.
+            _release(org_id, channel_id, number)
+            raise
+    return Response(status=204)
+
+
+def _claim(org_id: str, connection_id: str, channel_id: str, number: int) -> bool:
+    """Claim Google message ``number`` before any work: in Redis when jobs are there (one
+    script call), else in the database (the embedded default, any number of processes)."""
+    dispatcher = pipeline().dispatcher
+    if isinstance(dispatcher, RQDispatcher):
+        return coalesce.claim_message(dispatcher, channel_id, number)
     services = cadence()
     with services.database.session() as db:
-        claimed = claim_message(
+        return claim_message(
             db,
             org_id=org_id,
             connection_id=connection_id,
@@ -98,16 +115,15 @@ def google() -> Response:
             number=number,
             now=services.clock(),
         )
-    if claimed:
-        try:
-            tasks.request_sync(pipeline(), org_id, connection_id, answer_first=True)
-        except Exception:
-            # Not requested (Redis down: 503): Google's redelivery of this very number must
-            # not read as a replay.
-            with services.database.session() as db:
-                release_message(db, org_id=org_id, channel_id=channel_id, number=number)
-            raise
-    return Response(status=204)
+
+
+def _release(org_id: str, channel_id: str, number: int) -> None:
+    dispatcher = pipeline().dispatcher
+    if isinstance(dispatcher, RQDispatcher):
+        coalesce.release_message(dispatcher, channel_id, number)
+        return
+    with cadence().database.session() as db:
+        release_message(db, org_id=org_id, channel_id=channel_id, number=number)
 
 
 # ---------------------------------------------------------------------------- Microsoft Graph

@@ -90,9 +90,6 @@ class _ConnectionCaches(msal.SerializableTokenCache):  # type: ignore[misc]
     both are routed. Outside ``_using`` there is no cache to use, which is a bug.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @staticmethod
     def _current() -> msal.SerializableTokenCache:
         cache = _cache_in_use.get()

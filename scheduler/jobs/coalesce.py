@@ -115,3 +115,35 @@ def release_lock(dispatcher: RQDispatcher, lock: str, token: str) -> None:
     that another process took since is left alone)."""
     with suppress(Exception):  # an unreleased lock expires with its lease
         dispatcher.redis.eval(_RELEASE, 1, lock, token)
+
+
+# Claim a Google message: raise the channel's highest claimed number to ARGV[1], atomically,
+# only if it is higher; 1 if it was.
+_CLAIM = """
+local previous = tonumber(redis.call('get', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) <= previous then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+_UNCLAIM = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+# A channel lives at most a week (Google); its numbers are kept a day longer.
+_MESSAGE_TTL = 8 * 24 * 3600
+
+
+def claim_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> bool:
+    """Whether this delivery of Google message ``number`` is the one to act on: one Redis
+    script raises the channel's highest claimed number, so of concurrent deliveries exactly
+    one gets True, and a number not above one claimed before (a replay) gets False."""
+    key = dispatcher.key("channel-message", channel_id)
+    return bool(dispatcher.redis.eval(_CLAIM, 1, key, str(number), str(_MESSAGE_TTL)))
+
+
+def release_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> None:
+    """Give a claim back if nothing claimed past it since (its sync could not be queued)."""
+    with suppress(Exception):  # Redis is what failed: the key then holds no claim to undo
+        dispatcher.redis.eval(
+            _UNCLAIM, 1, dispatcher.key("channel-message", channel_id), str(number)
+        )

@@ -315,14 +315,7 @@ class GraphEmulator:
         try:
             time.sleep(self.latency)
             if crowded:
-                status, body, headers = _error(
-                    GraphError(
-                        429,
-                        "ApplicationThrottled",
-                        "MailboxConcurrency limit hit",
-                        {"Retry-After": "1"},
-                    )
-                )
+                status, body, headers = _error(_mailbox_concurrency())
             else:
                 args = {name: values[-1] for name, values in request.query.items()}
                 status, body, headers = self._dispatch(
@@ -442,14 +435,7 @@ class GraphEmulator:
                     GraphError(424, "FailedDependency", "A dependency failed.")
                 )
             elif others + running[level] >= MAILBOX_CONCURRENCY:
-                status, result, extra = _error(
-                    GraphError(
-                        429,
-                        "ApplicationThrottled",
-                        "MailboxConcurrency limit hit",
-                        {"Retry-After": "1"},
-                    )
-                )
+                status, result, extra = _error(_mailbox_concurrency())
             else:
                 running[level] += 1
                 with self._lock:
@@ -477,6 +463,13 @@ class GraphEmulator:
                 response["body"] = result
             responses.append(response)
         return {"responses": responses}
+
+
+def _mailbox_concurrency() -> GraphError:
+    """Graph's answer to a fifth concurrent request for one mailbox."""
+    return GraphError(
+        429, "ApplicationThrottled", "MailboxConcurrency limit hit", {"Retry-After": "1"}
+    )
 
 
 def _error(error: GraphError) -> tuple[int, Any, dict[str, str]]:
