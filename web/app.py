@@ -16,6 +16,7 @@ from web import (
     auth,
     errors,
     forms,
+    joining,
     manager,
     own_time,
     rep,
@@ -80,6 +81,7 @@ def create_app(
 
     for blueprint in (
         auth.bp,
+        joining.bp,
         own_time.bp,
         manager.bp,
         rep.bp,

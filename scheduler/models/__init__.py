@@ -1,7 +1,7 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
-from scheduler.models.access import ApiToken
+from scheduler.models.access import ApiToken, HeldConsent
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
 from scheduler.models.meetings import (
@@ -27,6 +27,7 @@ __all__ = [
     "ConnectionStatus",
     "Debrief",
     "DigestDelivery",
+    "HeldConsent",
     "ManagerItemWeek",
     "ManagerWeek",
     "Organization",
