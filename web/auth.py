@@ -41,6 +41,7 @@ from web.identity import (
 from web.input_shapes import CalDAVForm, SignUpForm, read_form
 from web.joining import enter
 from web.oauth import ConsentFlow, SignInFailed, consent_flow
+from web.rate_limits import rate_limited
 from web.services import cadence
 
 bp = Blueprint("auth", __name__)
@@ -83,6 +84,7 @@ def home() -> Response:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@rate_limited("signin")
 def signin() -> Any:
     errors: FieldErrors = {}
     email = request.form.get("email", "")
@@ -105,6 +107,7 @@ def signin() -> Any:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@rate_limited("signup")
 def signup() -> Any:
     invite = request.values.get("invite", "")
     invitation = _invitation(invite)
