@@ -38,7 +38,8 @@ def enter(consent: Consent) -> Response:
     services = cadence()
     with services.database.session() as db:
         choices = choices_for(db, consent.email)
-        direct = db.get(Person, choices.direct()) if choices.direct() else None
+        member_id = choices.direct()
+        direct = db.get(Person, member_id) if member_id else None
     if direct is not None:
         return _signed_in(direct, consent)
     if not (choices.memberships or choices.offers or choices.declined):

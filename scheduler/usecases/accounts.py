@@ -112,13 +112,30 @@ def sign_up(
         raise InvalidInput(
             [FieldError("organization", "Name your organisation, or ask your admin to add you.")]
         )
-    _, person_id = create_organization(
+    return found_organization(
         database,
         name=organization_name,
-        admin_email=address,
-        admin_name=name,
-        zone=zone or "UTC",
+        email=address,
+        person_name=name,
+        zone=zone,
+        password_hash=password_hash,
         now=now,
+    )
+
+
+def found_organization(
+    database: Database,
+    *,
+    name: str,
+    email: str,
+    person_name: str,
+    zone: str | None,
+    password_hash: str | None,
+    now: datetime,
+) -> Person:
+    """A new organisation named ``name`` whose founder (its admin, a member) is returned."""
+    _, person_id = create_organization(
+        database, name=name, admin_email=email, admin_name=person_name, zone=zone or "UTC", now=now
     )
     with database.session() as db:
         person = db.get(Person, person_id)

@@ -25,13 +25,8 @@ from sqlalchemy.orm import aliased
 from scheduler.db import Database
 from scheduler.field_errors import FieldError
 from scheduler.models import Organization, Person
-from scheduler.usecases.accounts import join_as_member
-from scheduler.usecases.directory import (
-    InvalidInput,
-    create_organization,
-    normalise_email,
-    person_in_org,
-)
+from scheduler.usecases.accounts import found_organization, join_as_member
+from scheduler.usecases.directory import InvalidInput, normalise_email, person_in_org
 from scheduler.usecases.scope import audit
 
 Membership = Literal["member", "invited", "declined"]
@@ -196,18 +191,15 @@ def start_organization(
 ) -> Person:
     """A new organisation, named for the address's domain, with the person as its admin."""
     address = normalise_email(email)
-    _, person_id = create_organization(
+    return found_organization(
         database,
         name=address.rpartition("@")[2] or address,
-        admin_email=address,
-        admin_name=name,
-        zone=zone or "UTC",
+        email=address,
+        person_name=name,
+        zone=zone,
+        password_hash=None,
         now=now,
     )
-    with database.session() as db:
-        person = db.get(Person, person_id)
-        assert person is not None
-        return person
 
 
 def accept_everyone(database: Database, *, org_id: str, now: datetime) -> None:

@@ -70,6 +70,12 @@ def row(database, name: str, email: str = VIC) -> Person | None:
         )
 
 
+def open_to_domain(database, name: str) -> None:
+    """The organisation lets everyone at acme.test (Vic's domain) join."""
+    with database.session() as db:
+        db.get(Organization, org_id(database, name)).join_domain = "acme.test"
+
+
 def connections(database) -> list[CalendarConnection]:
     with database.session() as db:
         return list(db.scalars(select(CalendarConnection)))
@@ -194,8 +200,7 @@ def test_an_organisation_open_to_the_domain_is_an_offer_too(google, database):
     """Another organisation naming the victim's domain as its join domain captures nothing."""
     app, emulator = google
     organisation(app, "mallory@evil.test", "Mallory", "Evil Corp")
-    with database.session() as db:
-        db.scalar(select(Organization)).join_domain = "acme.test"
+    open_to_domain(database, "Evil Corp")
     emulator.consenting_user = VIC
     vic = app.test_client()
 
@@ -212,8 +217,7 @@ def test_an_organisation_open_to_the_domain_is_an_offer_too(google, database):
 def test_accepting_an_open_offer_joins_as_a_manager_with_the_calendar(google, database):
     app, emulator = google
     organisation(app, "ada@acme.test", "Ada", "Acme")
-    with database.session() as db:
-        db.scalar(select(Organization)).join_domain = "acme.test"
+    open_to_domain(database, "Acme")
     emulator.consenting_user = VIC
     vic = app.test_client()
     continue_with_google(vic, emulator)
