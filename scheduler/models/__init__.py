@@ -1,9 +1,10 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
-from scheduler.models.access import ApiToken, HeldConsent
+from scheduler.models.access import ApiToken
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
+from scheduler.models.consents import HeldConsent
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,

@@ -1,17 +1,14 @@
-"""How people and scripts get in: API tokens, and consents held while a person chooses which
-organisation to join."""
+"""API tokens: how scripts reach the JSON API on an admin's behalf."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler import text_limits
-from scheduler.models.base import Base, OrgScoped, UTCDateTime, enum_column, new_id
-from scheduler.models.calendar import Provider
+from scheduler.models.base import Base, OrgScoped, UTCDateTime
 
 
 class ApiToken(OrgScoped, Base):
@@ -30,26 +27,3 @@ class ApiToken(OrgScoped, Base):
     # Chosen when issued; None: until revoked.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class HeldConsent(Base):
-    """A finished Google or Microsoft consent whose person has not yet chosen an organisation.
-
-    The grant waits here, encrypted, until the person accepts an invitation (it is then stored
-    for that organisation only) or declines them all; it is deleted then, or soon expires.
-    Not organisation-scoped: until the person chooses, the consent belongs to none.
-    """
-
-    __tablename__ = "held_consents"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    provider: Mapped[Provider] = mapped_column(enum_column(Provider, 16))
-    # The address the provider verified, and the name it gave.
-    email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
-    name: Mapped[str] = mapped_column(String(text_limits.PERSON_NAME))
-    # The provider's grant, Fernet-encrypted like a connection's.
-    token_blob: Mapped[bytes] = mapped_column(LargeBinary)
-    # What the provider said about the person's zone (ZoneReading's fields).
-    zone_reading: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
