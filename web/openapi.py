@@ -361,7 +361,7 @@ REPORT_PATHS: dict[str, Any] = {
 
 SCHEMAS: dict[str, Any] = {
     "Person": _object(
-        ["id", "email", "name", "zone", "roles", "manager_id", "active"],
+        ["id", "email", "name", "zone", "roles", "manager_id", "active", "membership"],
         id=_ID,
         email={"type": "string"},
         name={"type": "string"},
@@ -369,6 +369,10 @@ SCHEMAS: dict[str, Any] = {
         roles={"type": "array", "items": {"enum": ["admin", "manager", "rep"]}},
         manager_id=_nullable(_ID),
         active={"type": "boolean"},
+        membership={
+            "enum": ["member", "invited", "declined"],
+            "description": "member: accepted; invited: added, not yet answered; declined",
+        },
     ),
     "Series": _object(
         [

@@ -9,6 +9,7 @@ from scheduler.models.calendar import (
     Provider,
     PushMessageClaim,
 )
+from scheduler.models.consents import HeldConsent
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,
@@ -32,6 +33,7 @@ __all__ = [
     "ConnectionStatus",
     "Debrief",
     "DigestDelivery",
+    "HeldConsent",
     "ManagerItemWeek",
     "ManagerWeek",
     "Organization",

@@ -21,6 +21,7 @@ from scheduler.intervals import BusyKind, Interval
 from scheduler.models import ActionItem, CalendarConnection, Person, Series, SeriesStatus, Session
 from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.connections import ConnectionTokenStore
+from scheduler.usecases.joining import membership
 from scheduler.usecases.proposals import propose_slots
 from web.demo.people import BY_KEY, MANAGERS, REPS, planned_outcomes, radicale_users
 from web.demo.radicale import RadicaleServer, running_radicale
@@ -146,6 +147,8 @@ def test_people_roles_and_zones(demo: Demo):
     # Managers and reps alike connected their own calendar: everyone's busy time is known.
     assert len(connections) == len(people) == 16
     assert {connection.provider.value for connection in connections} == {"caldav"}
+    # Everyone in the story accepted their invitation long ago: members, none pending.
+    assert {membership(person) for person in people} == {"member"}
 
 
 def test_series_are_in_the_managers_radicale_calendars(demo: Demo):
