@@ -2,6 +2,7 @@
 
 from scheduler.debrief import Owner
 from scheduler.models.access import ApiToken
+from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
 from scheduler.models.meetings import (
@@ -36,6 +37,7 @@ __all__ = [
     "Series",
     "SeriesStatus",
     "Session",
+    "StoredBusyTime",
     "TalkingPoint",
     "UTCDateTime",
     "new_id",
