@@ -10,6 +10,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/cadence.db"
@@ -126,12 +127,25 @@ class Settings:
     smtp_url: str | None = None
     # How long before a 1:1 its invite gets the refreshed agenda (open items carried over).
     agenda_lead_hours: int = 24
+    # How often the stored busy time of people no change notification speaks for (reps read
+    # through free/busy, calendars without push) is read again, in minutes.
+    availability_refresh_minutes: int = 30
     # CalDAV servers (origins, as ``origin_of`` spells them) allowed on loopback or private
     # addresses and over http: self-hosted servers, the demo's Radicale. Empty: none.
     caldav_private_origins: frozenset[str] = frozenset()
     google: GoogleSettings = field(default_factory=GoogleSettings)
     microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+
+    @property
+    def availability_refresh(self) -> timedelta:
+        return timedelta(minutes=self.availability_refresh_minutes)
+
+    @property
+    def availability_max_age(self) -> timedelta:
+        """How old stored busy time may be before a page reads it again: the refresh
+        interval, plus the periodic pass's own 5 minutes and as many again of slack."""
+        return self.availability_refresh + timedelta(minutes=10)
 
     @property
     def inline_jobs(self) -> bool:
@@ -177,6 +191,12 @@ class Settings:
         lead = get("CADENCE_AGENDA_LEAD_HOURS", "24") or "24"
         if not lead.isdigit() or not 1 <= int(lead) <= 24 * 7:
             problems["CADENCE_AGENDA_LEAD_HOURS"] = "must be a whole number of hours, 1 to 168"
+
+        refresh = get("CADENCE_AVAILABILITY_REFRESH_MINUTES", "30") or "30"
+        if not refresh.isdigit() or not 5 <= int(refresh) <= 24 * 60:
+            problems["CADENCE_AVAILABILITY_REFRESH_MINUTES"] = (
+                "must be a whole number of minutes, 5 to 1440"
+            )
 
         demo = (get("CADENCE_DEMO", "0") or "0").lower()
         if demo not in ("0", "1", "true", "false", "yes", "no"):
@@ -235,6 +255,7 @@ class Settings:
             demo=demo in ("1", "true", "yes"),
             smtp_url=get("SMTP_URL"),
             agenda_lead_hours=int(lead),
+            availability_refresh_minutes=int(refresh),
             caldav_private_origins=frozenset(caldav_private_origins),
             google=google,
             microsoft=microsoft,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -28,7 +27,7 @@ from scheduler.usecases.held_consents import Consent
 from scheduler.usecases.joining import members_with_email
 from web import queries
 from web.consent_zone import keep_consent_zone, read_consent_zone
-from web.forms import FieldErrors, by_field
+from web.forms import FieldErrors, by_field, safe_next
 from web.identity import (
     MIN_PASSWORD_CHARS,
     hash_password,
@@ -69,13 +68,6 @@ def _invitation(token: str) -> Invitation | None:
     return Invitation(str(org_id), str(person_id))
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: ``next`` must never send someone to another host."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target if not urlsplit(target).netloc else None
-
-
 @bp.get("/")
 def home() -> Response:
     if g.person is None:
@@ -100,7 +92,7 @@ def signin() -> Any:
             errors["password"] = "That email and password do not match an account."
         else:
             sign_in(person)
-            return redirect(_safe_next(request.args.get("next")) or home_for(person))
+            return redirect(safe_next(request.args.get("next")) or home_for(person))
     return render_template(
         "auth/signin.html", errors=errors, email=email, providers=_providers()
     ), (400 if errors else 200)

@@ -2,6 +2,7 @@
 
 from scheduler.debrief import Owner
 from scheduler.models.access import ApiToken
+from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import (
     CalendarConnection,
@@ -44,6 +45,7 @@ __all__ = [
     "Series",
     "SeriesStatus",
     "Session",
+    "StoredBusyTime",
     "TalkingPoint",
     "UTCDateTime",
     "new_id",

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
-from integrations.base import CalendarProvider
 from scheduler.db import Database
 from scheduler.models import (
     AuditEntry,
@@ -29,6 +28,7 @@ from scheduler.models.base import OrgScoped
 from scheduler.outcomes import SessionOutcome
 from scheduler.usecases.scope import audit
 from scheduler.usecases.sessions import materialise_sessions, reclassify
+from scheduler.usecases.stored_availability import AvailabilityReader
 from scheduler.usecases.weeks import upcoming_conflicts
 
 Pair = tuple[str, str]
@@ -169,7 +169,7 @@ def extend_horizon(database: Database, *, org_id: str, series_id: str, now: date
 
 def report_conflicts(
     database: Database,
-    provider: CalendarProvider,
+    read: AvailabilityReader,
     *,
     org_id: str,
     series_id: str,
@@ -180,7 +180,7 @@ def report_conflicts(
     """Tell the manager about each coming week that collides with other busy time, once per
     week; returns how many new notices were written."""
     found = upcoming_conflicts(
-        database, provider, org_id=org_id, series_id=series_id, today=today, weeks=weeks
+        database, read, org_id=org_id, series_id=series_id, today=today, weeks=weeks
     )
     written = 0
     with database.session() as db:

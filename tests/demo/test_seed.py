@@ -23,6 +23,7 @@ from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.connections import ConnectionTokenStore
 from scheduler.usecases.joining import membership
 from scheduler.usecases.proposals import propose_slots
+from scheduler.usecases.stored_availability import live_reader
 from web.demo.people import BY_KEY, MANAGERS, REPS, planned_outcomes, radicale_users
 from web.demo.radicale import RadicaleServer, running_radicale
 from web.demo.seed import HalfSeeded, Seeded, history_start, seed
@@ -204,12 +205,11 @@ def test_proposals_for_a_rep_avoid_both_calendars(demo: Demo):
     try:
         (proposal,) = propose_slots(
             demo.database,
-            maria_calendar,
+            live_reader(maria_calendar, {finn.email: finn_calendar}),
             org_id=demo.seeded.org_id,
             manager_id=demo.seeded.person_ids["maria"],
             rep_ids=[demo.seeded.person_ids["finn"]],
             first_day=THIS_MONDAY + timedelta(weeks=1),
-            own_calendars={finn.email: finn_calendar},
         )
     finally:
         maria_calendar.close()

@@ -116,3 +116,13 @@ def test_a_malformed_rate_limit_setting_is_named(name, value):
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({**GOOD, name: value})
     assert set(caught.value.problems) == {name}
+
+
+def test_availability_refresh_defaults_to_half_an_hour_and_is_checked():
+    assert Settings.from_env(GOOD).availability_refresh_minutes == 30
+    tuned = Settings.from_env({**GOOD, "CADENCE_AVAILABILITY_REFRESH_MINUTES": "15"})
+    assert tuned.availability_refresh_minutes == 15
+    for wrong in ("0", "2", "half an hour", "100000"):
+        with pytest.raises(SettingsError) as caught:
+            Settings.from_env({**GOOD, "CADENCE_AVAILABILITY_REFRESH_MINUTES": wrong})
+        assert set(caught.value.problems) == {"CADENCE_AVAILABILITY_REFRESH_MINUTES"}

@@ -28,6 +28,18 @@ def book_top_slot(client, rep_id: str):  # type: ignore[no-untyped-def]
     return post(client, f"/manager/reps/{rep_id}/book", fields, page="/manager/team"), fields
 
 
+def refresh_now(client, page_url: str):  # type: ignore[no-untyped-def]
+    """Press the page's "Refresh now" button, as a browser would."""
+    page = client.get(page_url).get_data(as_text=True)
+    form = page[page.index('action="/manager/availability/refresh"') :]
+    form = form[: form.index("</form>")]
+    fields = re.findall(r'name="(next|rep_id)" value="([^"]*)"', form)
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    return post(client, "/manager/availability/refresh", data, page=page_url)
+
+
 def test_adding_a_rep_puts_them_on_the_team(client, org, database):
     answer = post(
         client,
@@ -127,6 +139,11 @@ def test_the_series_page_shows_a_conflict_and_moves_one_week(client, org, calend
     # Not exactly the occurrence's own span: that would be the 1:1 itself in her calendar.
     dentist = third.scheduled_start - timedelta(minutes=15)
     calendar.add_busy("lena@acme.test", dentist, dentist + timedelta(hours=1), label="Dentist")
+    # The page answers from the busy time read when the slots were proposed...
+    assert "Dentist" not in client.get(series_url).get_data(as_text=True)
+    # ...until it is read again: "Refresh now" reads both calendars and comes back.
+    refreshed = refresh_now(client, series_url)
+    assert refreshed.headers["Location"] == series_url
     page = client.get(series_url).get_data(as_text=True)
     assert "Conflict" in page and "Dentist" in page
     assert "(Europe/London)" in page  # the rep's own time beside the manager's

@@ -79,5 +79,5 @@ def test_each_week_shows_its_state_in_the_reports_words(client, make_org, calend
 
     calendar.unreadable.add("lena@acme.test")  # her calendar can no longer be read
     page = client.get(series_url).get_data(as_text=True)
-    assert "Unreadable" in _row(page, weeks[6].id) and "lena@acme.test" in _row(page, weeks[6].id)
+    assert "Not readable" in _row(page, weeks[6].id) and "lena@acme.test" in _row(page, weeks[6].id)
     assert "Cancelled by the manager · upcoming week" in _row(page, weeks[1].id)

@@ -14,19 +14,15 @@ from scheduler.usecases.booking import AlreadyBooked
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.proposals import propose_slots
 from web import calendar_actions, queries
+from web.availability import notes, stored_reader
 from web.forms import parse_day
 from web.identity import signed_in
 from web.manager import bp
-from web.providers import (
-    CalendarUnavailable,
-    calendar_errors,
-    manager_calendar,
-    own_calendars,
-)
+from web.providers import CalendarUnavailable, manager_calendar_row
 from web.services import cadence
 
 
-def _tomorrow(zone: str) -> date:
+def tomorrow(zone: str) -> date:
     """Proposals start tomorrow on the manager's wall clock (today is usually half gone)."""
     return cadence().now().astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
 
@@ -36,23 +32,22 @@ def _tomorrow(zone: str) -> date:
 def slots(rep_id: str) -> Any:
     member = queries.team_member(g.person, rep_id)
     rep, series = member.rep, member.series
-    first_day = _tomorrow(g.person.zone)
+    first_day = tomorrow(g.person.zone)
     candidates, problem = [], None
     # ?change=1 on a booked pair proposes a new standing time (the series page links here).
     changing = series is not None and request.args.get("change") == "1"
+    read = stored_reader(g.person)
     if series is None or changing:
         try:
-            connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-            with calendar_errors(connection):
-                (proposal,) = propose_slots(
-                    cadence().database,
-                    calendar,
-                    org_id=g.person.organization_id,
-                    manager_id=g.person.id,
-                    rep_ids=[rep.id],
-                    first_day=first_day,
-                    own_calendars=own_calendars(g.person.organization_id, [rep]),
-                )
+            manager_calendar_row(g.person.organization_id, g.person.id)
+            (proposal,) = propose_slots(
+                cadence().database,
+                read,
+                org_id=g.person.organization_id,
+                manager_id=g.person.id,
+                rep_ids=[rep.id],
+                first_day=first_day,
+            )
             candidates = proposal.candidates
         except CalendarUnavailable as error:
             problem = str(error)
@@ -64,6 +59,10 @@ def slots(rep_id: str) -> Any:
         candidates=candidates,
         first_day=first_day,
         problem=problem,
+        availability=notes(read, [g.person, rep]) if read.known else [],
+        availability_problems=read.problems,
+        refresh_next=request.full_path.rstrip("?"),
+        refresh_reps=[rep.id],
     )
 
 
@@ -84,6 +83,10 @@ def book(rep_id: str) -> Response:
         flash(str(error), "error")
         return redirect(url_for("manager.slots", rep_id=rep.id))
     flash(f"Booked: the 1:1 with {rep.name or rep.email} is in both calendars.", "ok")
+    # Booked from the team's proposals: back there for the next pair.
+    back = url_for("manager.team_proposals")
+    if request.form.get("next") == back:
+        return redirect(back)
     return redirect(url_for("manager.series", series_id=series_id))
 
 

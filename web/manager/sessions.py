@@ -12,22 +12,18 @@ from werkzeug.wrappers import Response
 from scheduler.agenda import SessionAgenda
 from scheduler.conflicts import OccurrenceConflict
 from scheduler.debrief import ActionItemDraft, DebriefDraft, Owner
-from scheduler.models import Person, Series, Session
+from scheduler.models import Session
 from scheduler.usecases.agendas import session_agenda
 from scheduler.usecases.debriefing import DebriefRefused, record_debrief
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.weeks import upcoming_conflicts
 from web import calendar_actions, queries
+from web.availability import notes, stored_reader, unreadable_weeks
 from web.forms import FieldErrors, by_field, parse_day
 from web.identity import signed_in
 from web.manager import bp
-from web.providers import (
-    CalendarUnavailable,
-    calendar_errors,
-    manager_calendar,
-    own_calendars,
-)
+from web.providers import CalendarUnavailable, manager_calendar_row
 from web.services import cadence
 
 EXTRA_ACTION_ROWS = 1
@@ -38,10 +34,20 @@ EXTRA_ACTION_ROWS = 1
 def series(series_id: str) -> Any:
     now = cadence().now()
     row, rep, sessions = queries.series_page(g.person, series_id, now)
+    read = stored_reader(g.person)
     conflicts: dict[datetime, OccurrenceConflict] = {}
     problem = None
     try:
-        conflicts = _conflicts(row, rep, now)
+        manager_calendar_row(row.organization_id, row.manager_id)
+        found = upcoming_conflicts(
+            cadence().database,
+            read,
+            org_id=row.organization_id,
+            series_id=row.id,
+            today=now.astimezone(ZoneInfo(row.zone)).date(),
+            weeks=queries.organization(row.organization_id).horizon_weeks,
+        )
+        conflicts = {week.conflict.occurrence.start: week.conflict for week in found}
     except CalendarUnavailable as error:
         problem = f"Conflicts could not be checked: {error}"
     return render_template(
@@ -51,25 +57,13 @@ def series(series_id: str) -> Any:
         sessions=sessions,
         statuses=queries.week_statuses(row, sessions, now),
         conflicts=conflicts,
+        unreadable=unreadable_weeks(read, [g.person, rep], sessions),
         problem=problem,
+        availability=notes(read, [g.person, rep]) if read.known else [],
+        availability_problems=read.problems,
+        refresh_next=request.path,
+        refresh_reps=[rep.id],
     )
-
-
-def _conflicts(series: Series, rep: Person, now: datetime) -> dict[datetime, OccurrenceConflict]:
-    """Coming weeks over the horizon that collide with either calendar, by scheduled start."""
-    organisation = queries.organization(series.organization_id)
-    connection, calendar = manager_calendar(series.organization_id, series.manager_id)
-    with calendar_errors(connection):
-        found = upcoming_conflicts(
-            cadence().database,
-            calendar,
-            org_id=series.organization_id,
-            series_id=series.id,
-            today=now.astimezone(ZoneInfo(series.zone)).date(),
-            weeks=organisation.horizon_weeks,
-            own_calendars=own_calendars(series.organization_id, [rep]),
-        )
-    return {week.conflict.occurrence.start: week.conflict for week in found}
 
 
 @bp.post("/sessions/<session_id>/move")

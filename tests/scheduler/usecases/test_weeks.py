@@ -8,6 +8,7 @@ from scheduler.models import Session
 from scheduler.outcomes import SessionOutcome
 from scheduler.usecases.debriefing import record_debrief
 from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.stored_availability import live_reader
 from scheduler.usecases.upkeep import reclassify_past_sessions
 from scheduler.usecases.weeks import (
     cancel_session,
@@ -160,7 +161,7 @@ def test_conflicts_of_the_coming_weeks_come_with_same_week_alternatives(database
     )
 
     found = upcoming_conflicts(
-        database, calendar, org_id=team.org_id, series_id=series_id, today=NOW.date()
+        database, live_reader(calendar), org_id=team.org_id, series_id=series_id, today=NOW.date()
     )
 
     assert calendar.calls["free_busy"] == 1
