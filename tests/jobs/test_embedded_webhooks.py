@@ -93,7 +93,7 @@ def test_a_webhook_answers_before_the_sync_it_asks_for(
     assert calendar.reading.wait(5)  # ...on the background thread
     calendar.released.set()
     assert background(app).drain(timeout=10)
-    assert series_sessions(database, watched.series_ids[0])[0].outcome == "declined"
+    assert series_sessions(database, watched.series_ids[0])[0].rep_response == "declined"
 
 
 def test_notifications_during_a_sync_queue_one_more_and_no_more(app, watched, calendar):
