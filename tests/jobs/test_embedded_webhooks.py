@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -15,10 +14,10 @@ from sqlalchemy import select
 from integrations.base import ChangeSet
 from scheduler.crypto import TokenCipher
 from scheduler.jobs.dispatch import InlineDispatcher
-from scheduler.models import CalendarConnection, PushMessageClaim
+from scheduler.models import PushMessageClaim
 from scheduler.usecases.push_messages import claim_message
 from tests.jobs.conftest import NOW, PushCalendar, rep_declines_week1
-from tests.jobs.test_webhooks import CHANNEL, SECRET, change, google, graph
+from tests.jobs.test_webhooks import CHANNEL, change, google, graph, watch
 from tests.sessions import series_sessions
 from web.app import create_app
 from web.webhooks import pipeline
@@ -51,13 +50,7 @@ def app(settings, database, calendar, clock) -> Flask:
 
 @pytest.fixture
 def watched(booked, database, settings):
-    with database.session() as db:
-        row = db.get(CalendarConnection, booked.connection_id)
-        row.channel_id = CHANNEL
-        row.channel_resource_id = "resource-1"
-        row.channel_secret = TokenCipher(settings.token_keys).encrypt(SECRET.encode())
-        row.channel_expires_at = NOW + timedelta(days=7)
-    return booked
+    return watch(booked, database, TokenCipher(settings.token_keys))
 
 
 def background(app: Flask) -> InlineDispatcher:
@@ -129,41 +122,34 @@ def test_concurrent_deliveries_of_one_google_message_make_one_sync(
     assert calendar.calls["changes"] == 1
 
 
+def claim(database, team, number: int, channel: str = CHANNEL) -> bool:
+    with database.session() as db:
+        return claim_message(
+            db,
+            org_id=team.org_id,
+            connection_id=team.connection_id,
+            channel_id=channel,
+            number=number,
+            now=NOW,
+        )
+
+
 def test_a_message_is_claimed_by_exactly_one_of_many_threads(watched, database):
     """The claim itself, raced on the test's database (SQLite, or PostgreSQL when
     ``DATABASE_URL`` names one)."""
     start = threading.Barrier(8)
 
-    def claim(_: int) -> bool:
+    def race(_: int) -> bool:
         start.wait(5)
-        with database.session() as db:
-            return claim_message(
-                db,
-                org_id=watched.org_id,
-                connection_id=watched.connection_id,
-                channel_id=CHANNEL,
-                number=42,
-                now=NOW,
-            )
+        return claim(database, watched, 42)
 
     with ThreadPoolExecutor(8) as pool:
-        assert sorted(pool.map(claim, range(8))) == [False] * 7 + [True]
+        assert sorted(pool.map(race, range(8))) == [False] * 7 + [True]
 
 
 def test_only_the_newest_claims_of_the_current_channel_are_kept(watched, database):
-    def claim(channel: str, number: int) -> bool:
-        with database.session() as db:
-            return claim_message(
-                db,
-                org_id=watched.org_id,
-                connection_id=watched.connection_id,
-                channel_id=channel,
-                number=number,
-                now=NOW,
-            )
-
-    assert claim("old-channel", 90)
-    assert [claim(CHANNEL, n) for n in (5, 6, 5, 4)] == [True, True, False, False]
+    assert claim(database, watched, 90, channel="old-channel")
+    assert [claim(database, watched, n) for n in (5, 6, 5, 4)] == [True, True, False, False]
     with database.session() as db:
         kept = db.execute(select(PushMessageClaim.channel_id, PushMessageClaim.message_number))
         assert kept.all() == [(CHANNEL, 6)]

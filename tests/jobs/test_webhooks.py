@@ -30,14 +30,18 @@ def app(settings, database, calendar, clock, redis, runtime) -> Flask:
 
 @pytest.fixture
 def watched(booked, database, runtime):
-    """The booked team's connection with an open push channel."""
+    return watch(booked, database, runtime.cipher)
+
+
+def watch(team, database, cipher):
+    """The team's connection with an open push channel."""
     with database.session() as db:
-        row = db.get(CalendarConnection, booked.connection_id)
+        row = db.get(CalendarConnection, team.connection_id)
         row.channel_id = CHANNEL
         row.channel_resource_id = "resource-1"
-        row.channel_secret = runtime.cipher.encrypt(SECRET.encode())
+        row.channel_secret = cipher.encrypt(SECRET.encode())
         row.channel_expires_at = NOW + timedelta(days=7)
-    return booked
+    return team
 
 
 def google(client, number: int, *, state="exists", token=SECRET, channel=CHANNEL):
