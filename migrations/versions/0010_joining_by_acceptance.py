@@ -9,7 +9,7 @@ connection of their own, or the organisation they created or joined in the audit
 others (added, never signed in) are pending invitations: at their next sign-in they accept.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07 15:00:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import scheduler.models.base
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ it, with its read time and the spans that could not be read, so pages answer wit
 the provider on every view.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-07 14:40:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import scheduler.models.base
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@
 its row before any work, so concurrent deliveries of one message request one sync.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-07 15:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import scheduler.models.base
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
