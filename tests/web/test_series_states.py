@@ -13,11 +13,11 @@ from scheduler.models import CalendarConnection, Session
 from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.excusals import mark_excused_weeks
 from tests.web.conftest import NOW, post
-from tests.web.test_manager import book_top_slot
+from tests.web.test_manager import book_top_slot, refresh_now
 
 
 def _row(page: str, session_id: str) -> str:
-    start = page.index(f'href="/manager/sessions/{session_id}"')
+    start = page.index(f'<td><a href="/manager/sessions/{session_id}"')  # its row, not a note
     return page[start : page.index("</tr>", start)]
 
 
@@ -68,6 +68,7 @@ def test_each_week_shows_its_state_in_the_reports_words(client, make_org, calend
         now=NOW,
     )
 
+    refresh_now(client, series_url)  # the page reads the stored busy time
     page = client.get(series_url).get_data(as_text=True)
     assert "Cancelled by the manager · upcoming week" in _row(page, weeks[1].id)
     declined = _row(page, weeks[2].id)
@@ -78,6 +79,7 @@ def test_each_week_shows_its_state_in_the_reports_words(client, make_org, calend
     assert "Upcoming" in _row(page, weeks[6].id)
 
     calendar.unreadable.add("lena@acme.test")  # her calendar can no longer be read
+    refresh_now(client, series_url)
     page = client.get(series_url).get_data(as_text=True)
     assert "Not readable" in _row(page, weeks[6].id) and "lena@acme.test" in _row(page, weeks[6].id)
     assert "Cancelled by the manager · upcoming week" in _row(page, weeks[1].id)
