@@ -413,6 +413,7 @@ def test_the_form_refuses_a_debrief_of_a_cancelled_week_and_says_why(client, org
     page = answer.get_data(as_text=True)
     assert answer.status_code == 409
     assert "This 1:1 was cancelled: it cannot be debriefed. Nothing was saved." in page
+    assert "Cancelled by the manager" in page  # its state, in the reports' words
     assert "We met anyway" in page  # what was typed is still there
     with database.session() as db:
         assert db.scalar(select(func.count()).select_from(ActionItem)) == 0

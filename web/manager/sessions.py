@@ -236,9 +236,12 @@ def _session_page(
     shown = max(_min_rows(view), len(view.items)) + EXTRA_ACTION_ROWS  # one query, not per row
     while len(rows) < shown:
         rows.append(dict(blank, owner=Owner.MANAGER.value if not rows else Owner.REP.value))
+    now = services.now()
+    words = queries.week_statuses(view.series, [view.session], now)[view.session.id]
     return render_template(
         "manager/session.html",
         view=view,
+        week_words=words or view.session.outcome.capitalize(),
         agenda=agenda,
         agenda_url=services.agenda_link(view.session.organization_id, view.session.id),
         rows=rows,
