@@ -1,4 +1,4 @@
-"""Migration 0010 on a database that has people already: those who used Cadence are members,
+"""Migration 0009 on a database that has people already: those who used Cadence are members,
 those only added are pending invitations (SQLite, or PostgreSQL with DATABASE_URL)."""
 
 from __future__ import annotations

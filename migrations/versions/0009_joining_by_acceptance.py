@@ -8,7 +8,7 @@ People already there are members when they show they used Cadence: a password, a
 connection of their own, or the organisation they created or joined in the audit log. The
 others (added, never signed in) are pending invitations: at their next sign-in they accept.
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-07 15:00:00.000000
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 import scheduler.models.base
 
-revision: str = "0010"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -4,8 +4,8 @@
 it, with its read time and the spans that could not be read, so pages answer without asking
 the provider on every view.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 14:40:00.000000
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import scheduler.models.base
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,8 +3,8 @@
 ``push_message_claims``: a Google push message (channel, number) is claimed by inserting
 its row before any work, so concurrent deliveries of one message request one sync.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 15:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import scheduler.models.base
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
