@@ -65,7 +65,7 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, calendar):
+def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, calendar, clock):
     problems: list[str] = []
     page = new_page(browser, server, problems)
 
@@ -125,10 +125,14 @@ def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, c
     shot(page, "04-series-conflict")
     page.get_by_role("button", name="Move to").first.click()
     expect(page.get_by_text("Moved this week's 1:1")).to_be_visible()
-    expect(page.get_by_text("Moved this week", exact=True)).to_be_visible()
+    expect(page.get_by_text("Moved · upcoming week", exact=True)).to_be_visible()
     assert calendar.calls["move_occurrence"] == 1
 
-    # The first session's debrief: notes and three action items.
+    # The first session's debrief, once the 1:1 has begun: notes and three action items.
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    clock.now = first.scheduled_start + timedelta(minutes=25)
+    page.reload()
     page.get_by_role("link").filter(has_text="America/New_York").first.click()
     page.get_by_label("Coaching to best practices").fill("Role-played the renewal call.")
     for row, (text, owner) in enumerate(
