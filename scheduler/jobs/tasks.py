@@ -125,16 +125,30 @@ def sync_connection(rt: Runtime, org_id: str, connection_id: str, *, full: bool 
                 now=rt.clock(),
                 full=full,
             )
-            # A notification says the owner's calendar changed: their stored busy time too.
-            stored_availability.refresh_watched_owner(
-                rt.database,
-                calendar,
-                org_id=org_id,
-                connection_id=connection_id,
-                weeks=_horizon_weeks(rt, org_id),
-                now=rt.clock(),
-            )
+    # A notified calendar changed: its owner's stored busy time is read again, as a job of
+    # its own so the sync (and its lock) ends as soon as the sessions are up to date.
+    with rt.database.session() as db:
+        notified = stored_availability.watched(
+            get_in_org(db, CalendarConnection, org_id, connection_id), rt.clock()
+        )
+    if notified:
+        rt.dispatcher.enqueue(refresh_owner_availability, org_id, connection_id)
     return applied
+
+
+@job("sync", timeout=120, subject="CalendarConnection")
+def refresh_owner_availability(rt: Runtime, org_id: str, connection_id: str) -> int:
+    """Read a notified connection's owner's busy time again; returns 1 if it changed."""
+    with _calendar(rt, org_id, connection_id) as calendar:
+        changes = stored_availability.refresh_watched_owner(
+            rt.database,
+            calendar,
+            org_id=org_id,
+            connection_id=connection_id,
+            weeks=_horizon_weeks(rt, org_id),
+            now=rt.clock(),
+        )
+    return len(changes)
 
 
 def request_sync(
