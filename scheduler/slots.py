@@ -33,7 +33,12 @@ from scheduler.weekgrid import (
 
 
 class NoCommonWorkingHours(ValueError):
-    """The two people's working hours never overlap long enough for the meeting."""
+    """The two people's working hours never overlap long enough for the meeting; it keeps
+    both people's hours and the horizon so a page can show why (``scheduler.hours_gap``)."""
+
+    def __init__(self, message: str, manager: WorkingHours, rep: WorkingHours, horizon: Horizon):
+        super().__init__(message)
+        self.manager, self.rep, self.horizon = manager, rep, horizon
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,9 @@ def find_weekly_slots(
     # a start held in no week at all (a holiday every time) is no candidate either
     candidates = inside & ~always_off & ((1 << horizon.positions) - 1)
     if not candidates:
-        raise NoCommonWorkingHours(_no_overlap_message(manager, rep))
+        raise NoCommonWorkingHours(
+            _no_overlap_message(manager, rep), manager.hours, rep.hours, horizon
+        )
     pair = _PairWeeks(manager, rep, off, preferred, booked)
     return [pair.candidate(position) for position in _lowest_keys(candidates, pair.planes, limit)]
 

@@ -65,8 +65,10 @@ def propose_slots(
     first_day: date,
     own_calendars: Mapping[str, CalendarProvider] | None = None,
     limit: int = 5,
+    minutes: int | None = None,
 ) -> list[Proposal]:
-    """Ranked weekly slots for each rep with their manager.
+    """Ranked weekly slots for each rep with their manager, ``minutes`` long (the
+    organisation's meeting length unless the manager chose another).
 
     The manager's calendar is read once for the whole team (Google free/busy and Graph
     getSchedule answer for many people per call), and laid on a grid once for all pairs.
@@ -90,7 +92,7 @@ def propose_slots(
             zone=manager.zone,
             first_day=first_day,
             weeks=org.horizon_weeks,
-            duration=timedelta(minutes=org.meeting_minutes),
+            duration=timedelta(minutes=minutes or org.meeting_minutes),
         )
         holidays = {date.fromisoformat(day) for day in org.holidays}
         hours = {person.email: working_hours(person, org) for person in [manager, *reps]}

@@ -10,10 +10,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from scheduler.recurrence import WeeklySlot
+from scheduler.slots import NoCommonWorkingHours
 from scheduler.usecases.booking import AlreadyBooked
 from scheduler.usecases.proposals import propose_slots
 from web import calendar_actions, queries
-from web.forms import parse_day
+from web.forms import FieldErrors, parse_day, parse_int
+from web.hours_gap_view import gap_view
 from web.identity import signed_in
 from web.manager import bp
 from web.providers import (
@@ -23,6 +25,9 @@ from web.providers import (
     own_calendars,
 )
 from web.services import cadence
+
+# The meeting lengths a manager may choose, in minutes (the organisation's settings allow these).
+MEETING_MINUTES = (15, 120)
 
 
 def _tomorrow(zone: str) -> date:
@@ -36,10 +41,17 @@ def slots(rep_id: str) -> Any:
     member = queries.team_member(g.person, rep_id)
     rep, series = member.rep, member.series
     first_day = _tomorrow(g.person.zone)
-    candidates, problem = [], None
+    errors: FieldErrors = {}
+    minutes = parse_int(
+        request.args.get("minutes", str(queries.organization(rep.organization_id).meeting_minutes)),
+        "minutes",
+        *MEETING_MINUTES,
+        errors,
+    )
+    candidates, problem, gap = [], None, None
     # ?change=1 on a booked pair proposes a new standing time (the series page links here).
     changing = series is not None and request.args.get("change") == "1"
-    if series is None or changing:
+    if (series is None or changing) and not errors:
         try:
             connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
             with calendar_errors(connection):
@@ -51,10 +63,14 @@ def slots(rep_id: str) -> Any:
                     rep_ids=[rep.id],
                     first_day=first_day,
                     own_calendars=own_calendars(g.person.organization_id, [rep]),
+                    minutes=minutes,
                 )
             candidates = proposal.candidates
         except CalendarUnavailable as error:
             problem = str(error)
+        except NoCommonWorkingHours as error:
+            # Not an error page: why no slot exists, and what would make one possible.
+            gap = gap_view(error, g.person, rep)
     return render_template(
         "manager/slots.html",
         rep=rep,
@@ -62,8 +78,11 @@ def slots(rep_id: str) -> Any:
         changing=changing,
         candidates=candidates,
         first_day=first_day,
+        minutes=minutes,
+        errors=errors,
         problem=problem,
-    )
+        gap=gap,
+    ), (400 if errors else 200)
 
 
 @bp.post("/reps/<rep_id>/book")
