@@ -207,6 +207,33 @@ def team_open_items(manager: Person) -> list[tuple[ActionItem, Person]]:
     return [(item, rep) for item, rep in rows]
 
 
+def own_done_items(manager: Person, limit: int = 20) -> list[tuple[ActionItem, Person]]:
+    """The manager's own items done most recently (to reopen one ticked by mistake)."""
+    with cadence().database.session() as db:
+        rows = db.execute(
+            select(ActionItem, Person)
+            .join(Series, Series.id == ActionItem.series_id)
+            .join(Person, Person.id == Series.rep_id)
+            .where(
+                ActionItem.organization_id == manager.organization_id,
+                ActionItem.owner_id == manager.id,
+                ActionItem.done_at.is_not(None),
+            )
+            .order_by(ActionItem.done_at.desc())
+            .limit(limit)
+        ).all()
+    return [(item, rep) for item, rep in rows]
+
+
+def own_action_item(person: Person, item_id: str) -> ActionItem:
+    """An action item the person owns; anyone else's is not found."""
+    with cadence().database.session() as db:
+        item = get_in_org(db, ActionItem, person.organization_id, item_id)
+    if item.owner_id != person.id:
+        raise NotInOrganization(item_id)
+    return item
+
+
 def rep_sessions(rep: Person) -> list[tuple[Session, Series, Person]]:
     """The rep's sessions (all of them), newest first, each with its series and manager."""
     with cadence().database.session() as db:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -14,6 +15,7 @@ from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization, get_in_org
 from web import queries
 from web.agenda_links import AgendaLinkInvalid, check_not_expired, read_agenda_token
+from web.confirm import confirm_page, item_done_confirmation
 from web.forms import by_field
 from web.identity import signed_in
 from web.input_shapes import TalkingPointForm, read_form
@@ -86,7 +88,24 @@ def my_sessions() -> str:
 @bp.get("/me/action-items")
 @signed_in("rep")
 def my_items() -> str:
-    return render_template("rep/items.html", items=queries.rep_items(g.person))
+    return render_template(
+        "rep/items.html",
+        items=queries.rep_items(g.person),
+        today=cadence().now().astimezone(ZoneInfo(g.person.zone)).date(),
+    )
+
+
+@bp.get("/me/action-items/<item_id>/done")
+@signed_in("rep")
+def confirm_item_done(item_id: str) -> Any:
+    item = queries.own_action_item(g.person, item_id)
+    return confirm_page(
+        item_done_confirmation(
+            item,
+            action=url_for("rep.mark_item", item_id=item.id),
+            back=url_for("rep.my_items"),
+        )
+    )
 
 
 @bp.post("/me/action-items/<item_id>")
@@ -101,4 +120,5 @@ def mark_item(item_id: str) -> Response:
         done=request.form.get("done") == "1",
         now=services.now(),
     )
+    flash("Marked done." if request.form.get("done") == "1" else "Reopened.", "ok")
     return redirect(url_for("rep.my_items"))

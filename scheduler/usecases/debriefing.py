@@ -64,20 +64,26 @@ def record_debrief(
             db.add(debrief)
         debrief.notes = {title: note.strip() for title, note in draft.notes.items() if note.strip()}
         debrief.recorded_at = now
+        # An item recorded again unchanged keeps being done: correcting a note reopens nothing.
+        done_before = {}
         for replaced in db.scalars(select(ActionItem).where(ActionItem.session_id == row.id)):
+            key = (replaced.text, replaced.owner, replaced.due_date)
+            done_before[key] = replaced.done_at
             db.delete(replaced)
         for item in draft.action_items:
             assert item.due_date is not None  # validated above
             owner = Owner(item.owner)
+            text = item.text.strip()
             db.add(
                 ActionItem(
                     organization_id=org_id,
                     session_id=row.id,
                     series_id=series.id,
-                    text=item.text.strip(),
+                    text=text,
                     owner=owner,
                     owner_id=row.manager_id if owner == Owner.MANAGER else row.rep_id,
                     due_date=item.due_date,
+                    done_at=done_before.get((text, owner, item.due_date)),
                     created_at=now,
                 )
             )

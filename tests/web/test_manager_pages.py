@@ -4,10 +4,16 @@ confirmations, own action items, the first week of a change, proposals and booki
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from scheduler.models import Person
+from scheduler.debrief import ActionItemDraft, DebriefDraft
+from scheduler.models import ActionItem, Person, Session
+from scheduler.usecases.debriefing import record_debrief
+from tests.web.conftest import NOW, post, set_password, sign_in
+from tests.web.test_manager import book_top_slot
 
 
 @pytest.fixture
@@ -82,3 +88,133 @@ def test_a_short_overlap_offers_the_shorter_meeting_that_fits(client, make_org, 
     shorter = client.get(f"/manager/reps/{org.rep_ids[0]}/slots?minutes=15")
     assert shorter.status_code == 200
     assert "Book" in shorter.get_data(as_text=True)
+
+
+@pytest.fixture
+def debriefed(client, org, database):
+    """George's first 1:1 booked and debriefed: one item Patrick owns, two George owns."""
+    book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    record_debrief(
+        database,
+        org_id=org.org_id,
+        session_id=first.id,
+        manager_id=org.manager_id,
+        draft=DebriefDraft(
+            notes={},
+            action_items=(
+                ActionItemDraft("Send the pricing memo", "manager", date(2026, 11, 30)),
+                ActionItemDraft("Update the CRM", "rep", date(2026, 10, 27)),
+                ActionItemDraft("Call Initech", "rep", date(2026, 11, 30)),
+            ),
+        ),
+        now=NOW,
+    )
+    with database.session() as db:
+        items = {item.text: item for item in db.scalars(select(ActionItem))}
+    return first, items
+
+
+def test_a_manager_completes_their_own_item_after_confirming_and_reopens_it(
+    client, debriefed, database, clock
+):
+    _, items = debriefed
+    memo, crm = items["Send the pricing memo"], items["Update the CRM"]
+    page = client.get("/manager/action-items").get_data(as_text=True)
+    confirm_url = f"/manager/action-items/{memo.id}/done"
+    assert f'href="{confirm_url}"' in page
+    assert f"/manager/action-items/{crm.id}/done" not in page  # George ticks off his own
+    # the button only asks: nothing is done until the confirmation page's form is sent
+    asked = client.get(confirm_url)
+    assert asked.status_code == 200
+    question = asked.get_data(as_text=True)
+    assert "Mark this action item done?" in question and "Send the pricing memo" in question
+    assert f'action="/manager/action-items/{memo.id}"' in question
+    assert 'name="done" value="1"' in question and "No, keep it open" in question
+    with database.session() as db:
+        assert db.get(ActionItem, memo.id).done_at is None
+
+    done = post(client, f"/manager/action-items/{memo.id}", {"done": "1"}, page=confirm_url)
+    assert done.headers["Location"] == "/manager/action-items"
+    with database.session() as db:
+        assert db.get(ActionItem, memo.id).done_at == NOW
+    page = client.get("/manager/action-items").get_data(as_text=True)
+    assert "Your items done lately" in page and f"/manager/action-items/{memo.id}/done" not in page
+
+    reopened = post(client, f"/manager/action-items/{memo.id}", {"done": "0"}, page="/manager/team")
+    assert reopened.status_code == 302
+    with database.session() as db:
+        assert db.get(ActionItem, memo.id).done_at is None
+
+
+def test_a_manager_completes_an_item_from_the_session_page(client, debriefed, database):
+    session, items = debriefed
+    memo = items["Send the pricing memo"]
+    page = client.get(f"/manager/sessions/{session.id}").get_data(as_text=True)
+    assert "Action items from this 1:1" in page
+    confirm_url = f"/manager/action-items/{memo.id}/done?back=session"
+    assert f'href="{confirm_url}"' in page
+    question = client.get(confirm_url).get_data(as_text=True)
+    assert 'name="back" value="session"' in question
+    answer = post(
+        client,
+        f"/manager/action-items/{memo.id}",
+        {"done": "1", "back": "session"},
+        page=confirm_url,
+    )
+    assert answer.headers["Location"] == f"/manager/sessions/{session.id}"
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert 'class="tag ok">Done</span>' in page and "Reopen" in page
+
+
+def test_correcting_a_debrief_keeps_done_items_done(client, debriefed, database):
+    session, items = debriefed
+    memo = items["Send the pricing memo"]
+    post(client, f"/manager/action-items/{memo.id}", {"done": "1"}, page="/manager/team")
+    form = client.get(f"/manager/sessions/{session.id}").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(items-\d-(?:text|due_date))" value="([^"]*)"', form))
+    data = {**fields, "note-0": "Corrected note"}
+    for name, owner in re.findall(
+        r'name="(items-\d-owner)">\s*(?:<option value="\w+">[^<]*</option>\s*)*'
+        r'<option value="(\w+)" selected',
+        form,
+    ):
+        data[name] = owner
+    answer = post(client, f"/manager/sessions/{session.id}/debrief", data, page="/manager/team")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with database.session() as db:
+        again = db.scalar(select(ActionItem).where(ActionItem.text == "Send the pricing memo"))
+        assert again.done_at == NOW
+
+
+def test_nobody_completes_someone_elses_item_through_their_page(client, debriefed):
+    _, items = debriefed
+    crm = items["Update the CRM"]
+    assert client.get(f"/manager/action-items/{crm.id}/done").status_code == 404
+    answer = post(client, f"/manager/action-items/{crm.id}", {"done": "1"}, page="/manager/team")
+    assert answer.status_code == 404
+
+
+def test_a_rep_confirms_mark_done_and_sees_overdue_items_in_words(app, debriefed, database, clock):
+    _, items = debriefed
+    crm = items["Update the CRM"]  # due 27 October, the day after the 1:1
+    set_password(database, "george@acme.test")
+    george = app.test_client()
+    sign_in(george, "george@acme.test")
+    page = george.get("/me/action-items").get_data(as_text=True)
+    assert "Overdue" not in page
+    assert f'href="/me/action-items/{crm.id}/done"' in page
+    assert 'name="done" value="1"' not in page  # no one-click "mark done"
+    question = george.get(f"/me/action-items/{crm.id}/done").get_data(as_text=True)
+    assert "Mark this action item done?" in question
+    assert f'action="/me/action-items/{crm.id}"' in question
+    # ten days on, the open item is overdue, said in words beside its date
+    clock.now = NOW + timedelta(days=10)
+    page = george.get("/me/action-items").get_data(as_text=True)
+    row = page[page.index("Update the CRM") : page.index("</tr>", page.index("Update the CRM"))]
+    assert "Overdue" in row
+    assert "Overdue" not in page[page.index("Call Initech") :]
+    post(george, f"/me/action-items/{crm.id}", {"done": "1"}, page="/me/action-items")
+    page = george.get("/me/action-items").get_data(as_text=True)
+    assert "Overdue" not in page  # done is done, whatever its date

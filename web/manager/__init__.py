@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
-from web.manager import agenda, booking, sessions, team  # noqa: E402, F401  (routes register on bp)
+from web.manager import action_items, agenda, booking, sessions, team  # noqa: E402, F401  (routes register on bp)

@@ -159,12 +159,6 @@ def debrief(session_id: str) -> Any:
     return redirect(url_for("manager.session", session_id=session_id))
 
 
-@bp.get("/action-items")
-@signed_in("manager")
-def open_items() -> str:
-    return render_template("manager/open_items.html", items=queries.team_open_items(g.person))
-
-
 def _agenda(view: queries.SessionView) -> SessionAgenda:
     """The session's agenda as the invite shows it (its topics key the debrief notes)."""
     services = cadence()
@@ -232,4 +226,5 @@ def _session_page(
         rows=rows,
         notes=notes,
         errors=errors,
+        today=services.now().astimezone(ZoneInfo(g.person.zone)).date(),
     ), status
