@@ -132,6 +132,7 @@ def render_text(digest: Digest, base_url: str) -> str:
             f"  {row.scheduled_start:%a %d %b %H:%M} UTC  {row.manager_name} with "
             f"{row.rep_name}: {row.outcome.value}"
             + (f" by {row.cancelled_by}" if row.cancelled_by else "")
+            + (f" ({row.cancel_reason})" if row.cancel_reason else "")
             for row in digest.skipped
         ]
         if digest.skipped_total > len(digest.skipped):
@@ -168,7 +169,8 @@ def render_html(digest: Digest, base_url: str) -> Markup:
                 when=f"{row.scheduled_start:%a %d %b %H:%M} UTC", manager=row.manager_name,
                 url=_rep_url(base_url, row.rep_id, digest.week_start), rep=row.rep_name,
                 outcome=row.outcome.value + (f" by {row.cancelled_by}" if row.cancelled_by
-                                             else ""),
+                                             else "")
+                + (f" ({row.cancel_reason})" if row.cancel_reason else ""),
             )
             for row in digest.skipped
         )  # fmt: skip

@@ -218,3 +218,54 @@ def test_a_rep_confirms_mark_done_and_sees_overdue_items_in_words(app, debriefed
     post(george, f"/me/action-items/{crm.id}", {"done": "1"}, page="/me/action-items")
     page = george.get("/me/action-items").get_data(as_text=True)
     assert "Overdue" not in page  # done is done, whatever its date
+
+
+def test_cancel_this_week_asks_first_and_keeps_the_reason(client, org, calendar, database, clock):
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    series_url = answer.headers["Location"]
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    page = client.get(series_url).get_data(as_text=True)
+    confirm_url = f"/manager/sessions/{first.id}/cancel"
+    # the series page only links to the question: no form there cancels in one click
+    assert f'href="{confirm_url}"' in page
+    assert f'action="{confirm_url}"' not in page
+    question = client.get(confirm_url).get_data(as_text=True)
+    assert "Cancel this week&#39;s 1:1?" in question
+    assert f'action="{confirm_url}"' in question and 'name="reason"' in question
+    assert "No, keep it" in question
+    assert calendar.calls["cancel_occurrence"] == 0
+
+    too_long = post(client, confirm_url, {"reason": "x" * 501}, page=confirm_url)
+    assert too_long.status_code == 400
+    assert 'id="e-reason"' in too_long.get_data(as_text=True)
+    assert calendar.calls["cancel_occurrence"] == 0
+
+    done = post(client, confirm_url, {"reason": "  Customer offsite all day "}, page=confirm_url)
+    assert done.headers["Location"] == series_url
+    assert calendar.calls["cancel_occurrence"] == 1
+    with database.session() as db:
+        row = db.get(Session, first.id)
+        assert (row.cancelled, row.cancel_reason) == (True, "Customer offsite all day")
+    assert "“Customer offsite all day”" in client.get(series_url).get_data(as_text=True)
+    session_page = client.get(f"/manager/sessions/{first.id}").get_data(as_text=True)
+    assert "Cancelled: “Customer offsite all day”" in session_page
+
+    # a week later the reports' skipped list shows it, reason and all (page, JSON and CSV)
+    clock.now = NOW + timedelta(weeks=1, days=2)
+    skipped = client.get("/reports/skipped").get_data(as_text=True)
+    assert "cancelled by manager" in skipped and "“Customer offsite all day”" in skipped
+    csv = client.get("/reports/skipped.csv").get_data(as_text=True)
+    assert csv.splitlines()[0].endswith(",cancel_reason")
+    assert csv.splitlines()[1].endswith(",Customer offsite all day")
+
+
+def test_cancelling_without_a_reason_still_asks(client, org, calendar, database):
+    book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    confirm_url = f"/manager/sessions/{first.id}/cancel"
+    done = post(client, confirm_url, {"reason": ""}, page=confirm_url)
+    assert done.status_code == 302 and calendar.calls["cancel_occurrence"] == 1
+    with database.session() as db:
+        assert db.get(Session, first.id).cancel_reason == ""
