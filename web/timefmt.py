@@ -29,6 +29,11 @@ def local_day_clock(instant: datetime, zone: str) -> str:
     return f"{here:%a %H:%M} {here.tzname()}"
 
 
+def local_weekdays(instant: datetime, zone: str) -> str:
+    """The weekday a weekly meeting falls on in ``zone``: ``Mondays``."""
+    return f"{WEEKDAYS[instant.astimezone(ZoneInfo(zone)).weekday()]}s"
+
+
 def hours_minutes(length: timedelta) -> str:
     """``3 h 30 min``, ``4 h``, ``45 min``."""
     hours, minutes = divmod(int(length.total_seconds()) // 60, 60)
@@ -67,6 +72,7 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(local_day_clock, "local_day_clock")
     app.add_template_filter(hours_minutes, "hours_minutes")
+    app.add_template_filter(local_weekdays, "local_weekdays")
     app.add_template_global(weekly, "weekly")
     app.add_template_global(wall_clock_changes, "wall_clock_changes")
     app.add_template_global(WEEKDAYS, "WEEKDAYS")

@@ -66,6 +66,7 @@ def propose_slots(
     own_calendars: Mapping[str, CalendarProvider] | None = None,
     limit: int = 5,
     minutes: int | None = None,
+    weekdays_first: bool = False,
 ) -> list[Proposal]:
     """Ranked weekly slots for each rep with their manager, ``minutes`` long (the
     organisation's meeting length unless the manager chose another).
@@ -115,6 +116,7 @@ def propose_slots(
                 holidays=holidays,
                 booked=booked,
                 limit=limit,
+                weekdays_first=weekdays_first,
             ),
         )
         for rep in reps

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.debrief import ActionItemDraft, DebriefDraft
-from scheduler.models import ActionItem, Person, Session
+from scheduler.models import ActionItem, Person, Series, Session
 from scheduler.usecases.debriefing import record_debrief
 from tests.web.conftest import NOW, post, set_password, sign_in
 from tests.web.test_manager import book_top_slot
@@ -269,3 +269,90 @@ def test_cancelling_without_a_reason_still_asks(client, org, calendar, database)
     assert done.status_code == 302 and calendar.calls["cancel_occurrence"] == 1
     with database.session() as db:
         assert db.get(Session, first.id).cancel_reason == ""
+
+
+def slot_fields(page: str, action: str, index: int = 0) -> dict[str, str]:
+    """The hidden fields of the ``index``-th proposal form posting to ``action``."""
+    forms = page.split(f'action="{action}"')[1:]
+    return dict(
+        re.findall(
+            r'name="(weekday|local_time|minutes|zone|first_day)" value="([^"]*)"', forms[index]
+        )[:5]
+    )
+
+
+def test_proposals_show_the_best_of_each_weekday_first_with_the_reps_time(client, org):
+    page = client.get(f"/manager/reps/{org.rep_ids[1]}/slots").get_data(as_text=True)
+    headings = re.findall(r"<h2>(\w+)s at (\d\d:\d\d) \(America/New_York\)", page)
+    assert len(headings) == 8
+    assert sorted(day for day, _ in headings[:5]) == sorted(
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    )
+    assert headings[5:] == [("Monday", "09:15"), ("Monday", "09:30"), ("Monday", "09:45")]
+    # each card gives Lena's own time: London leaves summer time a week before New York
+    first = proposal_cards(page)[0]
+    assert "Lena's time (Europe/London): Mondays at 13:00 GMT; 14:00 GMT from Mon 02 Nov" in (
+        re.sub(r"\s+", " ", first)
+    )
+    assert 'name="minutes" value="30"' in first  # the default length
+
+
+def test_the_manager_picks_the_meeting_length_and_first_week(client, org, database):
+    rep_id = org.rep_ids[0]
+    page = client.get(f"/manager/reps/{rep_id}/slots?minutes=45&first_day=2026-11-09")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "45-minute slots over the coming weeks from Mon 09 Nov 2026" in text
+    fields = slot_fields(text, f"/manager/reps/{rep_id}/book")
+    assert (fields["minutes"], fields["first_day"]) == ("45", "2026-11-09")
+    booked = post(client, f"/manager/reps/{rep_id}/book", fields, page="/manager/team")
+    assert booked.status_code == 302
+    with database.session() as db:
+        series = db.scalar(select(Series))
+        assert (series.duration_minutes, series.first_day) == (45, date(2026, 11, 9))
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+        assert first.scheduled_start.date() >= date(2026, 11, 9)
+
+
+def test_a_first_week_in_the_past_or_a_length_out_of_bounds_is_named(client, org):
+    answer = client.get(f"/manager/reps/{org.rep_ids[0]}/slots?first_day=2026-10-01&minutes=5")
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert 'id="e-first_day"' in page and "Choose a day from Tue 20 Oct 2026" in page
+    assert 'id="e-minutes"' in page and "Enter a number from 15 to 120." in page
+    assert "Book " not in page
+    fields = {
+        "weekday": "0",
+        "local_time": "09:00",
+        "minutes": "30",
+        "zone": "America/New_York",
+        "first_day": "2026-10-12",
+    }
+    refused = post(client, f"/manager/reps/{org.rep_ids[0]}/book", fields, page="/manager/team")
+    assert refused.status_code == 400
+
+
+def test_change_the_weekly_time_from_a_chosen_week(client, org, calendar, database):
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    series_url = answer.headers["Location"]
+    old_id = series_url.rsplit("/", 1)[1]
+    page = client.get(
+        f"/manager/reps/{org.rep_ids[0]}/slots?change=1&first_day=2026-11-16"
+    ).get_data(as_text=True)
+    assert "The new time applies from" in page
+    assert "the current series ends before Mon 16 Nov 2026" in page
+    fields = slot_fields(page, f"/manager/series/{old_id}/retime", index=1)
+    assert fields["first_day"] == "2026-11-16"
+    moved = post(client, f"/manager/series/{old_id}/retime", fields, page=series_url)
+    assert moved.status_code == 302
+    new_id = moved.headers["Location"].rsplit("/", 1)[1]
+    with database.session() as db:
+        old, new = db.get(Series, old_id), db.get(Series, new_id)
+        assert old.until == date(2026, 11, 15)
+        assert date(2026, 11, 16) <= new.first_day < date(2026, 11, 23)
+        kept = db.scalars(select(Session).where(Session.series_id == old_id)).all()
+        assert [row.scheduled_start.date() for row in kept] == [
+            date(2026, 10, 26),
+            date(2026, 11, 2),
+            date(2026, 11, 9),
+        ]

@@ -28,6 +28,10 @@ from web.services import cadence
 
 # The meeting lengths a manager may choose, in minutes (the organisation's settings allow these).
 MEETING_MINUTES = (15, 120)
+# How far ahead the first week may be chosen.
+FURTHEST_FIRST_WEEK = timedelta(weeks=26)
+# The best start of each weekday, then the next best.
+PROPOSALS_SHOWN = 8
 
 
 def _tomorrow(zone: str) -> date:
@@ -35,12 +39,30 @@ def _tomorrow(zone: str) -> date:
     return cadence().now().astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
 
 
+def _first_day(text: str | None, errors: FieldErrors) -> date:
+    """The day the proposals (and a new weekly time) start from: tomorrow unless the manager
+    chose a later one; a day in the past or too far ahead is refused beside the field."""
+    earliest = _tomorrow(g.person.zone)
+    if not text:
+        return earliest
+    chosen = parse_day(text)
+    if chosen is None:
+        errors["first_day"] = "Enter a date like 2026-11-02."
+    elif not earliest <= chosen <= earliest + FURTHEST_FIRST_WEEK:
+        errors["first_day"] = (
+            f"Choose a day from {earliest:%a %d %b %Y} to "
+            f"{earliest + FURTHEST_FIRST_WEEK:%a %d %b %Y}."
+        )
+    else:
+        return chosen
+    return earliest
+
+
 @bp.get("/reps/<rep_id>/slots")
 @signed_in("manager")
 def slots(rep_id: str) -> Any:
     member = queries.team_member(g.person, rep_id)
     rep, series = member.rep, member.series
-    first_day = _tomorrow(g.person.zone)
     errors: FieldErrors = {}
     minutes = parse_int(
         request.args.get("minutes", str(queries.organization(rep.organization_id).meeting_minutes)),
@@ -48,6 +70,7 @@ def slots(rep_id: str) -> Any:
         *MEETING_MINUTES,
         errors,
     )
+    first_day = _first_day(request.args.get("first_day"), errors)
     candidates, problem, gap = [], None, None
     # ?change=1 on a booked pair proposes a new standing time (the series page links here).
     changing = series is not None and request.args.get("change") == "1"
@@ -64,6 +87,8 @@ def slots(rep_id: str) -> Any:
                     first_day=first_day,
                     own_calendars=own_calendars(g.person.organization_id, [rep]),
                     minutes=minutes,
+                    limit=PROPOSALS_SHOWN,
+                    weekdays_first=True,
                 )
             candidates = proposal.candidates
         except CalendarUnavailable as error:
@@ -78,7 +103,10 @@ def slots(rep_id: str) -> Any:
         changing=changing,
         candidates=candidates,
         first_day=first_day,
+        earliest=_tomorrow(g.person.zone),
+        latest=_tomorrow(g.person.zone) + FURTHEST_FIRST_WEEK,
         minutes=minutes,
+        minute_bounds=MEETING_MINUTES,
         errors=errors,
         problem=problem,
         gap=gap,
@@ -150,6 +178,6 @@ def _submitted_slot() -> tuple[WeeklySlot, date]:
     except (KeyError, ValueError, OSError):  # OSError: a zone name too long for a file
         abort(400)
     first_day = parse_day(form.get("first_day", ""))
-    if first_day is None or slot.zone != g.person.zone:
+    if first_day is None or slot.zone != g.person.zone or first_day < _tomorrow(slot.zone):
         abort(400)
     return slot, first_day
