@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.debrief import ActionItemDraft, DebriefDraft
-from scheduler.models import ActionItem, Person, Series, Session
+from scheduler.models import ActionItem, CalendarConnection, Person, Provider, Series, Session
 from scheduler.usecases.debriefing import record_debrief
 from tests.web.conftest import NOW, post, set_password, sign_in
 from tests.web.test_manager import book_top_slot
@@ -356,3 +356,24 @@ def test_change_the_weekly_time_from_a_chosen_week(client, org, calendar, databa
             date(2026, 11, 2),
             date(2026, 11, 9),
         ]
+
+
+@pytest.mark.parametrize(
+    ("provider", "said"),
+    [
+        (Provider.GOOGLE, "is in your calendar and Google sent George the invitation."),
+        (Provider.MICROSOFT, "is in your calendar and Outlook sent George the invitation."),
+        (
+            Provider.CALDAV,
+            "is in your calendar only, with George as an attendee. George gets an invitation"
+            " only if your CalDAV server sends them",
+        ),
+    ],
+)
+def test_the_booking_message_says_what_each_provider_did(client, org, database, provider, said):
+    with database.session() as db:
+        db.scalar(select(CalendarConnection)).provider = provider
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert f"Booked: the 1:1 with George {said}" in page
+    assert "both calendars" not in page

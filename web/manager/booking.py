@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from scheduler.models import Person, Provider
 from scheduler.recurrence import WeeklySlot
 from scheduler.slots import NoCommonWorkingHours
 from scheduler.usecases.booking import AlreadyBooked
@@ -22,6 +23,7 @@ from web.providers import (
     CalendarUnavailable,
     calendar_errors,
     manager_calendar,
+    manager_connection,
     own_calendars,
 )
 from web.services import cadence
@@ -126,7 +128,7 @@ def book(rep_id: str) -> Response:
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.slots", rep_id=rep.id))
-    flash(f"Booked: the 1:1 with {rep.name or rep.email} is in both calendars.", "ok")
+    flash(f"Booked: {_where_it_went(rep)}", "ok")
     return redirect(url_for("manager.series", series_id=series_id))
 
 
@@ -142,7 +144,8 @@ def retime(series_id: str) -> Response:
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.series", series_id=series.id))
-    flash("The weekly 1:1 has a new time; both calendars are updated.", "ok")
+    rep = queries.my_rep(g.person, series.rep_id)
+    flash(f"The weekly 1:1 has a new time: {_where_it_went(rep)}", "ok")
     return redirect(url_for("manager.series", series_id=continuation))
 
 
@@ -163,6 +166,22 @@ def end(series_id: str) -> Response:
         return redirect(url_for("manager.series", series_id=series.id))
     flash(f"The weekly 1:1 ends before {from_day.strftime('%a %d %b %Y')}.", "ok")
     return redirect(url_for("manager.team"))
+
+
+def _where_it_went(rep: Person) -> str:
+    """What booking really did, which depends on the manager's calendar: Google and Outlook
+    send the rep an invitation; a CalDAV server only stores the event in the manager's
+    calendar (servers with CalDAV scheduling email the attendee, Radicale does not)."""
+    name = rep.name or rep.email
+    connection = manager_connection(g.person.organization_id, g.person.id)
+    if connection is not None and connection.provider == Provider.CALDAV:
+        return (
+            f"the 1:1 with {name} is in your calendar only, with {name} as an attendee. "
+            f"{name} gets an invitation only if your CalDAV server sends them; otherwise tell "
+            f"{name} yourself (each session page has the agenda link for them)."
+        )
+    provider = "Outlook" if connection and connection.provider == Provider.MICROSOFT else "Google"
+    return f"the 1:1 with {name} is in your calendar and {provider} sent {name} the invitation."
 
 
 def _submitted_slot() -> tuple[WeeklySlot, date]:
