@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from flask import render_template
 
-from scheduler.models import ActionItem
 from web.forms import FieldErrors
 
 
@@ -32,22 +31,3 @@ def confirm_page(
     return render_template(
         "confirm.html", confirm=confirmation, errors=errors or {}, reason=reason
     ), (400 if errors else 200)
-
-
-def item_done_confirmation(
-    item: ActionItem, *, action: str, back: str, fields: Mapping[str, str] | None = None
-) -> Confirmation:
-    """Before an action item is marked done (by its owner, manager or rep); ``fields`` are
-    more hidden fields for the action."""
-    return Confirmation(
-        title="Mark this action item done?",
-        details=(
-            f"“{item.text}”, due {item.due_date:%a %d %b %Y}.",
-            "It leaves the open items carried to the next agendas; you can reopen it later.",
-        ),
-        action=action,
-        button="Yes, mark it done",
-        back=back,
-        back_label="No, keep it open",
-        fields={"done": "1", **(fields or {})},
-    )

@@ -10,15 +10,16 @@ from werkzeug.wrappers import Response
 
 from scheduler.models import Person, Session
 from scheduler.usecases.agendas import session_agenda
-from scheduler.usecases.debriefing import add_talking_point, complete_action_item
+from scheduler.usecases.debriefing import add_talking_point
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization, get_in_org
 from web import queries
 from web.agenda_links import AgendaLinkInvalid, check_not_expired, read_agenda_token
-from web.confirm import confirm_page, item_done_confirmation
+from web.confirm import confirm_page
 from web.forms import by_field
 from web.identity import signed_in
 from web.input_shapes import TalkingPointForm, read_form
+from web.item_marks import item_done_confirmation, mark_from_form
 from web.services import cadence
 
 bp = Blueprint("rep", __name__)
@@ -111,14 +112,5 @@ def confirm_item_done(item_id: str) -> Any:
 @bp.post("/me/action-items/<item_id>")
 @signed_in("rep")
 def mark_item(item_id: str) -> Response:
-    services = cadence()
-    complete_action_item(
-        services.database,
-        org_id=g.person.organization_id,
-        item_id=item_id,
-        person_id=g.person.id,
-        done=request.form.get("done") == "1",
-        now=services.now(),
-    )
-    flash("Marked done." if request.form.get("done") == "1" else "Reopened.", "ok")
+    mark_from_form(queries.own_action_item(g.person, item_id))
     return redirect(url_for("rep.my_items"))

@@ -90,10 +90,10 @@ def test_a_short_overlap_offers_the_shorter_meeting_that_fits(client, make_org, 
     assert "Book" in shorter.get_data(as_text=True)
 
 
-@pytest.fixture
-def debriefed(client, org, database):
-    """George's first 1:1 booked and debriefed: one item Patrick owns, two George owns."""
-    book_top_slot(client, org.rep_ids[0])
+def book_and_debrief(client, org, database, items: tuple[tuple[str, str, date], ...]):  # type: ignore[no-untyped-def]
+    """Book George's 1:1 and debrief its first week with ``items`` (text, owner, due);
+    returns the first session, the series page's URL and the items by text."""
+    answer, _ = book_top_slot(client, org.rep_ids[0])
     with database.session() as db:
         first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
     record_debrief(
@@ -101,18 +101,27 @@ def debriefed(client, org, database):
         org_id=org.org_id,
         session_id=first.id,
         manager_id=org.manager_id,
-        draft=DebriefDraft(
-            notes={},
-            action_items=(
-                ActionItemDraft("Send the pricing memo", "manager", date(2026, 11, 30)),
-                ActionItemDraft("Update the CRM", "rep", date(2026, 10, 27)),
-                ActionItemDraft("Call Initech", "rep", date(2026, 11, 30)),
-            ),
-        ),
+        draft=DebriefDraft(notes={}, action_items=tuple(ActionItemDraft(*i) for i in items)),
         now=NOW,
     )
     with database.session() as db:
-        items = {item.text: item for item in db.scalars(select(ActionItem))}
+        by_text = {item.text: item for item in db.scalars(select(ActionItem))}
+    return first, answer.headers["Location"], by_text
+
+
+@pytest.fixture
+def debriefed(client, org, database):
+    """George's first 1:1 booked and debriefed: one item Patrick owns, two George owns."""
+    first, _, items = book_and_debrief(
+        client,
+        org,
+        database,
+        (
+            ("Send the pricing memo", "manager", date(2026, 11, 30)),
+            ("Update the CRM", "rep", date(2026, 10, 27)),
+            ("Call Initech", "rep", date(2026, 11, 30)),
+        ),
+    )
     return first, items
 
 

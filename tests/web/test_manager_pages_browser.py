@@ -14,12 +14,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from scheduler.debrief import ActionItemDraft, DebriefDraft
-from scheduler.models import ActionItem, Person, Session
-from scheduler.usecases.debriefing import record_debrief
+from scheduler.models import ActionItem, Person
 from tests.web.conftest import NOW, PASSWORD, set_password
 from tests.web.test_browser import browser, server, shot  # noqa: F401 (fixtures)
-from tests.web.test_manager import book_top_slot
+from tests.web.test_manager_pages import book_and_debrief
 
 
 @pytest.fixture
@@ -92,25 +90,16 @@ def test_own_items_done_and_a_week_cancelled_without_javascript(
     problems,
 ):
     org = make_org(client)
-    answer, _ = book_top_slot(client, org.rep_ids[0])
-    series_url = answer.headers["Location"]
-    with database.session() as db:
-        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
-    record_debrief(
+    first, series_url, _ = book_and_debrief(
+        client,
+        org,
         database,
-        org_id=org.org_id,
-        session_id=first.id,
-        manager_id=org.manager_id,
-        draft=DebriefDraft(
-            notes={},
-            action_items=(
-                ActionItemDraft("Send the pricing memo", "manager", date(2026, 10, 28)),
-                ActionItemDraft("Book the QBR room", "manager", date(2026, 11, 20)),
-                ActionItemDraft("Update the CRM", "rep", date(2026, 10, 27)),
-                ActionItemDraft("Call Initech", "rep", date(2026, 11, 30)),
-            ),
+        (
+            ("Send the pricing memo", "manager", date(2026, 10, 28)),
+            ("Book the QBR room", "manager", date(2026, 11, 20)),
+            ("Update the CRM", "rep", date(2026, 10, 27)),
+            ("Call Initech", "rep", date(2026, 11, 30)),
         ),
-        now=NOW,
     )
     clock.now = NOW + timedelta(days=10)  # Thursday 29 October: two items are overdue
     with signed_in(browser, server, problems, org.manager_email, script=False) as page:

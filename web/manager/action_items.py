@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from scheduler.models import ActionItem
-from scheduler.usecases.debriefing import complete_action_item
 from web import queries
-from web.confirm import confirm_page, item_done_confirmation
+from web.confirm import confirm_page
 from web.identity import signed_in
+from web.item_marks import item_done_confirmation, mark_from_form
 from web.manager import bp
 from web.services import cadence
 
@@ -54,15 +54,5 @@ def confirm_item_done(item_id: str) -> Any:
 @signed_in("manager")
 def mark_item(item_id: str) -> Response:
     item = queries.own_action_item(g.person, item_id)
-    done = request.form.get("done") == "1"
-    services = cadence()
-    complete_action_item(
-        services.database,
-        org_id=g.person.organization_id,
-        item_id=item.id,
-        person_id=g.person.id,
-        done=done,
-        now=services.now(),
-    )
-    flash(f"{'Done' if done else 'Reopened'}: {item.text}", "ok")
+    mark_from_form(item)
     return redirect(_back(item))
