@@ -37,7 +37,12 @@ class RateLimited(ProviderError):
 
 
 class Transient(ProviderError):
-    """A failure worth retrying later: 5xx, timeouts, connection resets."""
+    """A failure worth retrying later: 5xx, timeouts, connection resets; ``retry_after``
+    seconds if the provider said when (a 503 with ``Retry-After``)."""
+
+    def __init__(self, message: str = "transient failure", retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NotFound(ProviderError):

@@ -43,3 +43,37 @@ class PersonAvailability:
     busy: tuple[Busy, ...] = ()
     unknown: tuple[Interval, ...] = ()
     working_hours: WorkingHours | None = None
+
+
+@dataclass(frozen=True)
+class BusyChange:
+    """How one person's calendar changed between two reads of the same window.
+
+    ``added`` is busy time the new read has and the old one had not (where a new conflict
+    can come from); ``newly_unknown`` is time that was readable and no longer is.
+    """
+
+    email: str
+    added: tuple[Busy, ...] = ()
+    removed: tuple[Busy, ...] = ()
+    newly_unknown: tuple[Interval, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.newly_unknown)
+
+
+def busy_change(old: PersonAvailability | None, new: PersonAvailability) -> BusyChange:
+    """What changed from ``old`` (``None``: never read, so everything is new) to ``new``."""
+    before = set(old.busy) if old else set()
+    after = set(new.busy)
+    unknown_before = set(old.unknown) if old else set()
+    return BusyChange(
+        new.email,
+        added=tuple(sorted((b for b in new.busy if b not in before), key=_start)),
+        removed=tuple(sorted((b for b in before if b not in after), key=_start)),
+        newly_unknown=tuple(sorted(u for u in set(new.unknown) if u not in unknown_before)),
+    )
+
+
+def _start(busy: Busy) -> tuple[Interval, str]:
+    return busy.interval, busy.label

@@ -30,6 +30,9 @@ class OccurrenceConflict:
     occurrence: Interval
     clashes: tuple[Clash, ...]
     alternatives: tuple[Interval, ...]
+    # Whose calendar could not be read at that time (never taken for free): the week is
+    # listed even without a clash, so its page can say so.
+    unreadable: tuple[str, ...] = ()
 
 
 def find_conflicts(
@@ -72,9 +75,11 @@ def find_conflicts(
         occurrence = slot.occurrence_on(day)
         start, end = int(occurrence.start.timestamp()), int(occurrence.end.timestamp())
         clashes = tuple(Clash(g.email, busy) for g in grids for busy in g.clashes(start, end))
-        if clashes:
-            moves = _alternatives(grids, week, slot, from_day, alternatives)
-            conflicts.append(OccurrenceConflict(day, occurrence, clashes, moves))
+        at = 1 << horizon.position(slot.weekday, slot.local_time)
+        unreadable = tuple(g.email for g in grids if g.unknown[week] & at)
+        if clashes or unreadable:
+            moves = _alternatives(grids, week, slot, from_day, alternatives) if clashes else ()
+            conflicts.append(OccurrenceConflict(day, occurrence, clashes, moves, unreadable))
     return conflicts
 
 

@@ -44,7 +44,7 @@ def rotate_stored_secrets(database, cipher: TokenCipher) -> int:  # type: ignore
     """Re-encrypt every stored secret with the newest key; returns how many were rewritten."""
     from sqlalchemy import select
 
-    from scheduler.models import CalendarConnection
+    from scheduler.models import CalendarConnection, HeldConsent
 
     rewritten = 0
     with database.session() as session:
@@ -54,6 +54,9 @@ def rotate_stored_secrets(database, cipher: TokenCipher) -> int:  # type: ignore
                 if value:
                     setattr(connection, column, cipher.rotate(value))
                     rewritten += 1
+        for consent in session.scalars(select(HeldConsent)):  # a grant awaiting its person
+            consent.token_blob = cipher.rotate(consent.token_blob)
+            rewritten += 1
     return rewritten
 
 

@@ -30,12 +30,14 @@ class ActionItemDraft:
     """An action item as typed into the debrief form, before validation.
 
     ``owner`` is the raw form value ("manager" or "rep"); ``due_date`` is ``None`` when the
-    field was left empty.
+    field was left empty. ``item_id`` names the recorded item this row edits (``None``: a new
+    item), so an edit keeps the item, and the rep's done mark on it.
     """
 
     text: str
     owner: str
     due_date: date | None
+    item_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/cadence.db"
@@ -60,6 +61,62 @@ class MicrosoftSettings:
 
 
 @dataclass(frozen=True)
+class RateRule:
+    """How often one action may be tried per account (the email given) and per client
+    address, in the ``limits`` notation ("10 per 15 minutes")."""
+
+    action: str
+    per_account: str
+    per_address: str
+
+
+# web/rate_limits.py enforces these; CADENCE_RATE_LIMITS overrides any of them.
+DEFAULT_RATE_RULES = (
+    RateRule("signin", "10 per 15 minutes", "50 per 15 minutes"),
+    RateRule("signup", "5 per hour", "20 per hour"),
+    RateRule("password_reset", "5 per hour", "20 per hour"),
+    RateRule("verification_resend", "3 per hour", "20 per hour"),
+)
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    rules: tuple[RateRule, ...] = DEFAULT_RATE_RULES
+    # Counters live in Redis under this prefix when REDIS_URL is set (in memory otherwise).
+    key_prefix: str = "cadence-limits"
+    # Proxies in front of Cadence that append the client's address to X-Forwarded-For:
+    # only that many hops are believed, so a client cannot name its own address.
+    trusted_proxies: int = 0
+
+    def rule(self, action: str) -> RateRule:
+        return next(rule for rule in self.rules if rule.action == action)
+
+
+def rate_rules_from(text: str, problems: dict[str, str]) -> tuple[RateRule, ...]:
+    """The default rules with those of ``CADENCE_RATE_LIMITS`` in their place:
+    ``signin=10 per 15 minutes|50 per 15 minutes; signup=...`` (per account|per address)."""
+    from limits import parse
+
+    rules = {rule.action: rule for rule in DEFAULT_RATE_RULES}
+    for entry in filter(None, (part.strip() for part in text.split(";"))):
+        action, _, amounts = entry.partition("=")
+        per_account, _, per_address = amounts.partition("|")
+        try:
+            if action.strip() not in rules:
+                raise ValueError(action)
+            parse(per_account)
+            parse(per_address)
+        except ValueError:
+            problems["CADENCE_RATE_LIMITS"] = (
+                "each entry is action=<per account>|<per address>, e.g. "
+                "signin=10 per 15 minutes|50 per 15 minutes; actions: " + ", ".join(rules)
+            )
+            continue
+        rules[action.strip()] = RateRule(action.strip(), per_account.strip(), per_address.strip())
+    return tuple(rules.values())
+
+
+@dataclass(frozen=True)
 class Settings:
     secret_key: str
     token_keys: tuple[str, ...]
@@ -70,11 +127,25 @@ class Settings:
     smtp_url: str | None = None
     # How long before a 1:1 its invite gets the refreshed agenda (open items carried over).
     agenda_lead_hours: int = 24
+    # How often the stored busy time of people no change notification speaks for (reps read
+    # through free/busy, calendars without push) is read again, in minutes.
+    availability_refresh_minutes: int = 30
     # CalDAV servers (origins, as ``origin_of`` spells them) allowed on loopback or private
     # addresses and over http: self-hosted servers, the demo's Radicale. Empty: none.
     caldav_private_origins: frozenset[str] = frozenset()
     google: GoogleSettings = field(default_factory=GoogleSettings)
     microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+
+    @property
+    def availability_refresh(self) -> timedelta:
+        return timedelta(minutes=self.availability_refresh_minutes)
+
+    @property
+    def availability_max_age(self) -> timedelta:
+        """How old stored busy time may be before a page reads it again: the refresh
+        interval, plus the periodic pass's own 5 minutes and as many again of slack."""
+        return self.availability_refresh + timedelta(minutes=10)
 
     @property
     def inline_jobs(self) -> bool:
@@ -121,6 +192,12 @@ class Settings:
         if not lead.isdigit() or not 1 <= int(lead) <= 24 * 7:
             problems["CADENCE_AGENDA_LEAD_HOURS"] = "must be a whole number of hours, 1 to 168"
 
+        refresh = get("CADENCE_AVAILABILITY_REFRESH_MINUTES", "30") or "30"
+        if not refresh.isdigit() or not 5 <= int(refresh) <= 24 * 60:
+            problems["CADENCE_AVAILABILITY_REFRESH_MINUTES"] = (
+                "must be a whole number of minutes, 5 to 1440"
+            )
+
         demo = (get("CADENCE_DEMO", "0") or "0").lower()
         if demo not in ("0", "1", "true", "false", "yes", "no"):
             problems["CADENCE_DEMO"] = "must be 1 or 0"
@@ -161,6 +238,11 @@ class Settings:
         if urlsplit(microsoft.authority).scheme != "https":
             problems["MS_AUTHORITY"] = "must be an https URL (MSAL refuses anything else)"
 
+        rate_rules = rate_rules_from(get("CADENCE_RATE_LIMITS", "") or "", problems)
+        proxies = get("CADENCE_TRUSTED_PROXIES", "0") or "0"
+        if not proxies.isdigit() or int(proxies) > 5:
+            problems["CADENCE_TRUSTED_PROXIES"] = "must be the number of proxies in front, 0 to 5"
+
         if problems:
             raise SettingsError(problems)
         assert secret_key is not None
@@ -173,9 +255,11 @@ class Settings:
             demo=demo in ("1", "true", "yes"),
             smtp_url=get("SMTP_URL"),
             agenda_lead_hours=int(lead),
+            availability_refresh_minutes=int(refresh),
             caldav_private_origins=frozenset(caldav_private_origins),
             google=google,
             microsoft=microsoft,
+            rate_limits=RateLimitSettings(rules=rate_rules, trusted_proxies=int(proxies)),
         )
 
 

@@ -15,6 +15,7 @@ from scheduler.usecases.agendas import manager_template
 from scheduler.usecases.api_tokens import is_live, issue_token, revoke_token
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.job_failures import recent_job_failures
+from scheduler.usecases.joining import membership
 from scheduler.usecases.organisation import (
     LIMITS,
     OrganizationSettings,
@@ -44,14 +45,17 @@ def _people_page(errors: FieldErrors | None = None, form: dict[str, str] | None 
     org_id = g.person.organization_id
     people = queries.people(org_id)
     base = cadence().settings.base_url
+    standing = {p.id: membership(p) for p in people}
     invitations = {
         p.id: f"{base}{url_for('auth.signup', invite=invitation_token(org_id, p.id))}"
         for p in people
-        if not p.password_hash and p.active
+        if standing[p.id] == "invited" and p.active
     }
     return render_template(
         "admin/people.html",
         people=people,
+        by_id={p.id: p for p in people},
+        standing=standing,
         invitations=invitations,
         errors=errors or {},
         form=form or {"zone": g.person.zone},

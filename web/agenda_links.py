@@ -20,6 +20,15 @@ class AgendaLinkInvalid(Exception):
     """The token is forged, malformed, or its session is too long past."""
 
 
+class AgendaLinkExpired(AgendaLinkInvalid):
+    """A genuine link whose session is more than ``LINK_LIFETIME`` past: the page says so
+    (410) and where the agenda still is, instead of pretending the link never existed."""
+
+    def __init__(self, expired_at: datetime):
+        super().__init__("expired")
+        self.expired_at = expired_at
+
+
 def _serializer(secret_key: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=_SALT)
 
@@ -42,8 +51,9 @@ def read_agenda_token(secret_key: str, token: str) -> tuple[str, str]:
 
 
 def check_not_expired(session_start: datetime, now: datetime) -> None:
+    """``AgendaLinkExpired`` once ``LINK_LIFETIME`` has passed since the session started."""
     if now > session_start + LINK_LIFETIME:
-        raise AgendaLinkInvalid("expired")
+        raise AgendaLinkExpired(session_start + LINK_LIFETIME)
 
 
 def agenda_link_builder(secret_key: str, base_url: str) -> AgendaLink:

@@ -19,7 +19,7 @@ from scheduler.models import ActionItem, Person, Series, Session
 from scheduler.recurrence import WeeklySlot
 from scheduler.usecases.api_tokens import person_for_token
 from scheduler.usecases.booking import AlreadyBooked
-from scheduler.usecases.debriefing import complete_action_item, record_debrief
+from scheduler.usecases.debriefing import DebriefRefused, complete_action_item, record_debrief
 from scheduler.usecases.directory import InvalidInput, add_rep
 from web import api_queries, calendar_actions
 from web.api_json import action_item_json, person_json, series_json, session_json
@@ -222,17 +222,21 @@ def debrief(session_id: str) -> Response:
     draft = DebriefDraft(
         notes=dict(body.notes),
         action_items=tuple(
-            ActionItemDraft(item.text, item.owner, item.due_date) for item in body.action_items
+            ActionItemDraft(item.text, item.owner, item.due_date, item.id)
+            for item in body.action_items
         ),
     )
-    record_debrief(
-        cadence().database,
-        org_id=g.person.organization_id,
-        session_id=row.id,
-        manager_id=g.person.id,
-        draft=draft,
-        now=cadence().now(),
-    )
+    try:
+        record_debrief(
+            cadence().database,
+            org_id=g.person.organization_id,
+            session_id=row.id,
+            manager_id=g.person.id,
+            draft=draft,
+            now=cadence().now(),
+        )
+    except DebriefRefused as refused:
+        raise ApiProblem(409, str(refused)) from refused
     items_now = api_queries.listing(ActionItem, g.person, ActionItem.session_id == row.id)
     return jsonify(data=[action_item_json(i) for i in items_now])
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from scheduler.models import ActionItem, Person, Series, Session
+from scheduler.usecases.joining import membership
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -33,6 +34,7 @@ def person_json(person: Person) -> dict[str, Any]:
         ],
         "manager_id": person.manager_id,
         "active": person.active,
+        "membership": membership(person),
     }
 
 

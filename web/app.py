@@ -16,6 +16,7 @@ from web import (
     auth,
     errors,
     forms,
+    joining,
     manager,
     own_time,
     rep,
@@ -29,6 +30,7 @@ from web.agenda_links import agenda_link_builder
 from web.identity import load_signed_in_person
 from web.input_guard import nul_fields
 from web.providers import reconnect_needed
+from web.rate_limits import init_rate_limits
 from web.services import Clock, ProviderFactory, Services
 
 
@@ -57,6 +59,7 @@ def create_app(
         agenda_link=agenda_link_builder(settings.secret_key, settings.base_url),
     )
     security.init_security(app, https=settings.base_url.startswith("https://"))
+    init_rate_limits(app, settings)
     errors.init_errors(app)
     timefmt.register(app)
     forms.register(app)
@@ -80,6 +83,7 @@ def create_app(
 
     for blueprint in (
         auth.bp,
+        joining.bp,
         own_time.bp,
         manager.bp,
         rep.bp,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -21,17 +20,14 @@ from integrations.caldav import (
 from integrations.factory import caldav_outbound
 from integrations.outbound import OutboundRefused
 from scheduler.models import Provider
-from scheduler.usecases.accounts import (
-    Invitation,
-    join_by_consent,
-    people_with_email,
-    sign_up,
-)
+from scheduler.usecases.accounts import Invitation, sign_up
 from scheduler.usecases.connections import disconnect, save_connection
 from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.held_consents import Consent
+from scheduler.usecases.joining import members_with_email
 from web import queries
 from web.consent_zone import keep_consent_zone, read_consent_zone
-from web.forms import FieldErrors, by_field
+from web.forms import FieldErrors, by_field, safe_next
 from web.identity import (
     MIN_PASSWORD_CHARS,
     hash_password,
@@ -42,7 +38,9 @@ from web.identity import (
     signed_in,
 )
 from web.input_shapes import CalDAVForm, SignUpForm, read_form
+from web.joining import enter
 from web.oauth import ConsentFlow, SignInFailed, consent_flow
+from web.rate_limits import rate_limited
 from web.services import cadence
 
 bp = Blueprint("auth", __name__)
@@ -70,13 +68,6 @@ def _invitation(token: str) -> Invitation | None:
     return Invitation(str(org_id), str(person_id))
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: ``next`` must never send someone to another host."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target if not urlsplit(target).netloc else None
-
-
 @bp.get("/")
 def home() -> Response:
     if g.person is None:
@@ -85,13 +76,14 @@ def home() -> Response:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@rate_limited("signin")
 def signin() -> Any:
     errors: FieldErrors = {}
     email = request.form.get("email", "")
     if request.method == "POST":
         password = request.form.get("password", "")
         with cadence().database.session() as db:
-            candidates = people_with_email(db, email) if email.strip() else []
+            candidates = members_with_email(db, email) if email.strip() else []
         hashes = [p.password_hash for p in candidates] or [None]  # None still costs one verify
         matches = [password_matches(stored, password) for stored in hashes]
         person = next((p for p, ok in zip(candidates, matches, strict=False) if ok), None)
@@ -100,13 +92,14 @@ def signin() -> Any:
             errors["password"] = "That email and password do not match an account."
         else:
             sign_in(person)
-            return redirect(_safe_next(request.args.get("next")) or home_for(person))
+            return redirect(safe_next(request.args.get("next")) or home_for(person))
     return render_template(
         "auth/signin.html", errors=errors, email=email, providers=_providers()
     ), (400 if errors else 200)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@rate_limited("signup")
 def signup() -> Any:
     invite = request.values.get("invite", "")
     invitation = _invitation(invite)
@@ -189,7 +182,8 @@ def consent_start(provider: str) -> Response:
 
 @bp.get("/auth/<provider>/callback")
 def consent_callback(provider: str) -> Response:
-    """Finish the consent: sign the person in and, for managers, store the calendar grant."""
+    """Finish the consent: connect the signed-in person's calendar, or sign someone in (a
+    member at once; anyone else chooses an organisation first: web/joining.py)."""
     flow = _flow_or_404(provider)
     started = session.pop(_CONSENT_KEY, None)
     if not started or started.get("provider") != provider:
@@ -204,26 +198,22 @@ def consent_callback(provider: str) -> Response:
         return redirect(url_for("auth.account" if g.person else "auth.signin"))
     services = cadence()
     zone = read_consent_zone(Provider(provider), result.grant)
-    person = g.person or join_by_consent(
-        services.database, email=result.email, name=result.name, zone=zone.zone, now=services.now()
+    if g.person is None:  # signing in: which organisation is the person's to choose
+        return enter(Consent(Provider(provider), result.email, result.name, result.grant, zone))
+    zone_said = keep_consent_zone(g.person, zone)
+    save_connection(
+        services.database,
+        services.cipher,
+        org_id=g.person.organization_id,
+        person_id=g.person.id,
+        provider=Provider(provider),
+        account_email=result.email,
+        grant=result.grant,
+        now=services.now(),
     )
-    zone_said = keep_consent_zone(person, zone)
-    if person.is_manager or g.person is not None:
-        save_connection(
-            services.database,
-            services.cipher,
-            org_id=person.organization_id,
-            person_id=person.id,
-            provider=Provider(provider),
-            account_email=result.email,
-            grant=result.grant,
-            now=services.now(),
-        )
-        flash(f"Your {provider.title()} calendar ({result.email}) is connected.", "ok")
-    if g.person is None:
-        sign_in(person)
+    flash(f"Your {provider.title()} calendar ({result.email}) is connected.", "ok")
     flash(*zone_said)
-    return redirect(home_for(person))
+    return redirect(home_for(g.person))
 
 
 def _flow(provider: str) -> ConsentFlow | None:

@@ -14,6 +14,7 @@ MESSAGES = {
     403: ("Not yours to see", "Your role does not include this page."),
     404: ("Nothing here", "There is no such page, or it is not in your organisation."),
     405: ("Not allowed", "That action is not available here."),
+    429: ("Too many attempts", "Please wait a few minutes and try again."),
     503: ("Cadence is briefly unavailable", "Our database is not answering. Try again shortly."),
     500: ("Something went wrong", "It has been logged. Try again, or go back home."),
 }

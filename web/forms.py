@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 
@@ -29,6 +30,13 @@ def dom_id(name: str) -> str:
 def flag(form: dict[str, str] | object, name: str) -> bool:
     """A checkbox's value: present means ticked."""
     return name in form  # type: ignore[operator]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths: ``next`` must never send someone to another host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target if not urlsplit(target).netloc else None
 
 
 def parse_day(text: str) -> date | None:

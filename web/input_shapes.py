@@ -144,6 +144,10 @@ class NewSeries(Shape):
 
 
 class DebriefItem(Shape):
+    id: ShortValue | None = Field(
+        default=None,
+        description="The recorded item this edits (keeps its done mark); omit for a new one.",
+    )
     text: ActionItemText
     owner: Literal["manager", "rep"] = Field(description="manager or rep.")
     due_date: date = Field(description="A date like 2026-11-02.")
@@ -153,7 +157,9 @@ class Debrief(Shape):
     notes: dict[TopicTitle, NoteText] = Field(
         default_factory=dict, description="An object of topic title -> note text."
     )
-    action_items: list[DebriefItem] = Field(description="A list of {text, owner, due_date}.")
+    action_items: list[DebriefItem] = Field(
+        description="A list of {id?, text, owner, due_date}; recorded items left out are deleted."
+    )
 
 
 class ActionItemChange(Shape):

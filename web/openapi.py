@@ -52,7 +52,7 @@ def _operation(
         "401": "Not authenticated",
         "403": "Not allowed for this role",
         "404": "Not found in your organisation",
-        "409": "Conflicts with what exists (already booked, calendar unavailable)",
+        "409": "Conflicts with what exists (booked already, calendar unavailable, 1:1 not held)",
         "422": "Invalid input; fields names each field at fault",
         **(explain or {}),
     }
@@ -363,7 +363,7 @@ REPORT_PATHS: dict[str, Any] = {
 
 SCHEMAS: dict[str, Any] = {
     "Person": _object(
-        ["id", "email", "name", "zone", "roles", "manager_id", "active"],
+        ["id", "email", "name", "zone", "roles", "manager_id", "active", "membership"],
         id=_ID,
         email={"type": "string"},
         name={"type": "string"},
@@ -371,6 +371,10 @@ SCHEMAS: dict[str, Any] = {
         roles={"type": "array", "items": {"enum": ["admin", "manager", "rep"]}},
         manager_id=_nullable(_ID),
         active={"type": "boolean"},
+        membership={
+            "enum": ["member", "invited", "declined"],
+            "description": "member: accepted; invited: added, not yet answered; declined",
+        },
     ),
     "Series": _object(
         [
@@ -544,7 +548,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     _answer("The session's action items", many["ActionItem"]),
                     body=_ref("Debrief"),
                     parameters=[_path_id("session_id")],
-                    errors=("400", "401", "403", "404", "422"),
+                    errors=("400", "401", "403", "404", "409", "422"),
                 )
             },
             "/action-items": {

@@ -67,13 +67,20 @@ def manager_connection(org_id: str, manager_id: str) -> CalendarConnection | Non
     return chosen[0] if chosen else None
 
 
-def manager_calendar(org_id: str, manager_id: str) -> tuple[CalendarConnection, CalendarProvider]:
-    """The manager's connection and its calendar; ``NoCalendar`` when there is none usable."""
+def manager_calendar_row(org_id: str, manager_id: str) -> CalendarConnection:
+    """The manager's usable connection, without opening its calendar (pages answered from
+    the stored busy time need none); ``NoCalendar`` when there is none usable."""
     connection = manager_connection(org_id, manager_id)
     if connection is None:
         raise NoCalendar("Connect your calendar first.")
     if connection.status == ConnectionStatus.RECONNECT_REQUIRED:
         raise NoCalendar("Your calendar connection needs reconnecting.")
+    return connection
+
+
+def manager_calendar(org_id: str, manager_id: str) -> tuple[CalendarConnection, CalendarProvider]:
+    """The manager's connection and its calendar; ``NoCalendar`` when there is none usable."""
+    connection = manager_calendar_row(org_id, manager_id)
     return connection, cadence().providers(connection)
 
 

@@ -7,7 +7,7 @@ itself. Anything outside the viewer's organisation or role is ``NotInOrganizatio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session as DbSession
@@ -25,9 +25,12 @@ from scheduler.models import (
     Session,
     TalkingPoint,
 )
+from scheduler.outcomes import week_state
 from scheduler.usecases.directory import normalise_email
 from scheduler.usecases.scope import NotInOrganization, get_in_org
+from scheduler.usecases.sessions import session_facts
 from web.services import cadence
+from web.week_status import week_status
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,30 @@ def series_page(
         ).all()
     assert rep is not None
     return series, rep, list(sessions)
+
+
+def week_statuses(series: Series, sessions: list[Session], now: datetime) -> dict[str, str | None]:
+    """Each session's state in the reports' words as of ``now`` (``web.week_status``)."""
+    with cadence().database.session() as db:
+        org = db.get(Organization, series.organization_id)
+        assert org is not None
+        counts = dict(
+            db.execute(
+                select(ActionItem.session_id, func.count())
+                .where(ActionItem.session_id.in_([row.id for row in sessions]))
+                .group_by(ActionItem.session_id)
+            ).all()
+        )
+    grace = timedelta(hours=org.grace_hours)
+    return {
+        row.id: week_status(
+            week_state(
+                session_facts(row, series, org, counts.get(row.id, 0)), now=now, grace=grace
+            ),
+            row.cancelled_by,
+        )
+        for row in sessions
+    }
 
 
 def managed_session(db: DbSession, manager: Person, session_id: str) -> Session:

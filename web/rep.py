@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from scheduler.models import Person, Session
@@ -14,7 +24,13 @@ from scheduler.usecases.debriefing import add_talking_point
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization, get_in_org
 from web import queries
-from web.agenda_links import AgendaLinkInvalid, check_not_expired, read_agenda_token
+from web.agenda_links import (
+    LINK_LIFETIME,
+    AgendaLinkExpired,
+    AgendaLinkInvalid,
+    check_not_expired,
+    read_agenda_token,
+)
 from web.confirm import confirm_page
 from web.forms import by_field
 from web.identity import signed_in
@@ -26,16 +42,38 @@ bp = Blueprint("rep", __name__)
 
 
 def _linked_session(token: str) -> Session:
-    """The one session a link was signed for, while the link is fresh; else 404."""
+    """The one session a link was signed for, while the link is fresh; 410 once it expired,
+    404 when forged or foreign (the two look alike)."""
     services = cadence()
     try:
         org_id, session_id = read_agenda_token(services.settings.secret_key, token)
         with services.database.session() as db:
             row = get_in_org(db, Session, org_id, session_id)
         check_not_expired(row.current_start or row.scheduled_start, services.now())
+    except AgendaLinkExpired as expired:
+        abort(_expired_page(row, expired))
     except (AgendaLinkInvalid, NotInOrganization):
         abort(404)
     return row
+
+
+def _expired_page(row: Session, expired: AgendaLinkExpired) -> Response:
+    """Gone, not missing: the signature proves the reader once had the invite, so the page
+    names the 1:1 (on the reader's clock, else the rep's) and where its agenda still is."""
+    with cadence().database.session() as db:
+        manager, rep = db.get(Person, row.manager_id), db.get(Person, row.rep_id)
+    assert manager is not None and rep is not None
+    zone = g.person.zone if g.person else rep.zone
+    page = render_template(
+        "rep/agenda_expired.html",
+        start=row.current_start or row.scheduled_start,
+        expired_at=expired.expired_at,
+        lifetime_days=LINK_LIFETIME.days,
+        manager=manager,
+        rep=rep,
+        zone=zone,
+    )
+    return make_response(page, 410)
 
 
 @bp.route("/agenda/<token>", methods=["GET", "POST"])

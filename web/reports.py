@@ -166,6 +166,15 @@ def _stopped_page(manager_id: str | None) -> tuple[int, StoppedPage]:
         return org.stopped_after_weeks, page
 
 
+def _zones(db: Any, org_id: str, rows: Any) -> dict[str, str]:
+    """Each manager's and rep's zone in report rows: their clock is shown beside the viewer's."""
+    ids = {row.manager_id for row in rows} | {row.rep_id for row in rows}
+    found = db.execute(
+        select(Person.id, Person.zone).where(Person.organization_id == org_id, Person.id.in_(ids))
+    )
+    return {person_id: zone for person_id, zone in found}
+
+
 def _url_args(args: MultiDict[str, str]) -> dict[str, Any]:
     """Query arguments as ``url_for`` keywords, a repeated argument as a list."""
     return args.to_dict(flat=False)
@@ -231,11 +240,13 @@ def skipped() -> str:
             page = skipped_sessions(
                 db, scope, narrowing, cursor=request.args.get("cursor") or None, limit=_limit()
             )
+            zones = _zones(db, scope.org_id, page.rows)
     except BadCursor as error:
         raise BadQuery(BROKEN_PAGE_LINK) from error
     return render_template(
         "reports/skipped.html",
         page=page,
+        zones=zones,
         scope=scope,
         chosen=request.args.getlist("outcome"),
         outcomes=sorted(o.value for o in OUTCOMES_NOT_HELD),
@@ -285,9 +296,13 @@ def digest() -> str:
         value = weekly_digest(
             db, g.person.organization_id, g.person.id, now=cadence().now(), week=week
         )
-    assert value is not None  # _viewer_scope let only admins and managers through
+        assert value is not None  # _viewer_scope let only admins and managers through
+        zones = _zones(db, value.org_id, value.skipped)
     return render_template(
-        "reports/digest.html", digest=value, previous_week=value.week_start - timedelta(weeks=1)
+        "reports/digest.html",
+        digest=value,
+        zones=zones,
+        previous_week=value.week_start - timedelta(weeks=1),
     )
 
 

@@ -43,6 +43,14 @@ def hours_minutes(length: timedelta) -> str:
     return " ".join(parts)
 
 
+def beside(instant: datetime, zone: str, viewer_zone: str) -> str:
+    """The same instant on someone else's clock, shown beside the viewer's: ``14:00 GMT``, or
+    ``Tue 02:00 IST`` when it falls on another day there than on the viewer's clock."""
+    there, here = instant.astimezone(ZoneInfo(zone)), instant.astimezone(ZoneInfo(viewer_zone))
+    day = f"{there:%a} " if there.date() != here.date() else ""
+    return f"{day}{there:%H:%M} {there.tzname()}"
+
+
 def local_date(instant: datetime, zone: str) -> str:
     """The day on the viewer's wall clock: ``Mon 02 Nov 2026``."""
     return f"{instant.astimezone(ZoneInfo(zone)):%a %d %b %Y}"
@@ -73,6 +81,7 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
     app.add_template_filter(local_day_clock, "local_day_clock")
     app.add_template_filter(hours_minutes, "hours_minutes")
     app.add_template_filter(local_weekdays, "local_weekdays")
+    app.add_template_filter(beside, "beside")
     app.add_template_global(weekly, "weekly")
     app.add_template_global(wall_clock_changes, "wall_clock_changes")
     app.add_template_global(WEEKDAYS, "WEEKDAYS")

@@ -1,15 +1,17 @@
 """Calendar push notifications (Google channels, Graph subscriptions) land here.
 
-Each handler checks the notification with the adapter's own verify function, enqueues a sync
-of the connection and answers at once (Graph wants 2xx within 3 s; Google backs off on slow
-answers). Duplicated, replayed, out-of-order and forged notifications are harmless: forged
-ones are refused before anything is done, and the rest at most ask for a sync that is
-already queued. The blueprint is CSRF-exempt: providers authenticate with channel secrets.
+Each handler checks the notification with the adapter's own verify function, queues a sync
+of the connection and answers at once, in every mode (Graph wants 2xx within 3 s; Google
+backs off on slow answers): with Redis the sync goes to RQ, embedded to the process's
+background thread. Duplicated, replayed, out-of-order and forged notifications are
+harmless: forged ones are refused before anything is done, a Google message is claimed
+before any work (in Redis, or embedded in the database: concurrent deliveries of it make
+one sync), and the rest at most ask for a sync that is already queued. The blueprint is
+CSRF-exempt: providers authenticate with channel secrets.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from typing import Any
 
@@ -32,6 +34,7 @@ from scheduler.jobs.dispatch import RQDispatcher
 from scheduler.jobs.periodic import EmbeddedTimer
 from scheduler.jobs.runtime import Runtime
 from scheduler.usecases.push_channels import connection_for_channel, stored_channel
+from scheduler.usecases.push_messages import claim_message, release_message
 from web.services import cadence
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -80,46 +83,47 @@ def google() -> Response:
     if verdict.verdict is Verdict.REJECTED:
         return Response(status=403)
     number = verdict.message_number
-    if verdict.verdict is Verdict.SYNC and not _MESSAGES.acted_on(channel_id, number):
-        tasks.request_sync(pipeline(), org_id, connection_id)
-        # Recorded only once the sync is requested: if that failed (503), Google's redelivery
-        # of this very number must not read as a replay.
-        _MESSAGES.record(channel_id, number)
+    if verdict.verdict is not Verdict.SYNC:
+        return Response(status=204)
+    if number is None:
+        tasks.request_sync(pipeline(), org_id, connection_id, answer_first=True)
+        return Response(status=204)
+    if _claim(org_id, connection_id, channel_id, number):
+        try:
+            tasks.request_sync(pipeline(), org_id, connection_id, answer_first=True)
+        except Exception:
+            # Not requested (Redis down: 503): Google's redelivery of this very number must
+            # not read as a replay.
+            _release(org_id, channel_id, number)
+            raise
     return Response(status=204)
 
 
-class _MessageNumbers:
-    """The highest Google message number acted on per channel: in Redis when jobs are, else
-    in this process (the embedded default is one process). Anything not above it is a
-    replay or arrived late, and a later sync has read its change already."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._local: dict[str, int] = {}
-
-    def acted_on(self, channel_id: str, number: int | None) -> bool:
-        if number is None:
-            return False
-        dispatcher = pipeline().dispatcher
-        if isinstance(dispatcher, RQDispatcher):
-            highest = coalesce.highest_message(dispatcher, channel_id)
-        else:
-            with self._lock:
-                highest = self._local.get(channel_id)
-        return highest is not None and number <= highest
-
-    def record(self, channel_id: str, number: int | None) -> None:
-        if number is None:
-            return
-        dispatcher = pipeline().dispatcher
-        if isinstance(dispatcher, RQDispatcher):
-            coalesce.record_message(dispatcher, channel_id, number)
-        else:
-            with self._lock:
-                self._local[channel_id] = max(number, self._local.get(channel_id, number))
+def _claim(org_id: str, connection_id: str, channel_id: str, number: int) -> bool:
+    """Claim Google message ``number`` before any work: in Redis when jobs are there (one
+    script call), else in the database (the embedded default, any number of processes)."""
+    dispatcher = pipeline().dispatcher
+    if isinstance(dispatcher, RQDispatcher):
+        return coalesce.claim_message(dispatcher, channel_id, number)
+    services = cadence()
+    with services.database.session() as db:
+        return claim_message(
+            db,
+            org_id=org_id,
+            connection_id=connection_id,
+            channel_id=channel_id,
+            number=number,
+            now=services.clock(),
+        )
 
 
-_MESSAGES = _MessageNumbers()
+def _release(org_id: str, channel_id: str, number: int) -> None:
+    dispatcher = pipeline().dispatcher
+    if isinstance(dispatcher, RQDispatcher):
+        coalesce.release_message(dispatcher, channel_id, number)
+        return
+    with cadence().database.session() as db:
+        release_message(db, org_id=org_id, channel_id=channel_id, number=number)
 
 
 # ---------------------------------------------------------------------------- Microsoft Graph
@@ -157,10 +161,10 @@ def microsoft() -> Response | tuple[str, int, dict[str, str]]:
 def _follow(org_id: str, connection_id: str, action: NotificationAction) -> None:
     runtime = pipeline()
     if action in (NotificationAction.RENEW, NotificationAction.RECREATE):
-        runtime.dispatcher.enqueue(tasks.keep_channel_open, org_id, connection_id, force=True)
+        runtime.dispatcher.enqueue_later(tasks.keep_channel_open, org_id, connection_id, force=True)
     full = action in (NotificationAction.FULL_RESYNC, NotificationAction.RECREATE)
     if action is not NotificationAction.RENEW:
-        tasks.request_sync(runtime, org_id, connection_id, full=full)
+        tasks.request_sync(runtime, org_id, connection_id, full=full, answer_first=True)
 
 
 # ---------------------------------------------------------------------------- shared

@@ -9,7 +9,8 @@ its TLS trust from ``GoogleSettings.ca_bundle`` handed to httplib2 explicitly (h
 Error mapping (https://developers.google.com/calendar/api/guides/errors):
 401, 403 ``insufficientPermissions`` and ``invalid_grant`` -> ``ReconnectRequired``;
 429 and 403 ``rateLimitExceeded`` / ``userRateLimitExceeded`` -> ``RateLimited``;
-5xx, timeouts, resets -> ``Transient``; 404 / 410 -> ``NotFound`` (410 as ``Gone``);
+5xx, timeouts, resets -> ``Transient``; both carry the answer's ``Retry-After``, which the
+retry policy waits instead of its own backoff; 404 / 410 -> ``NotFound`` (410 as ``Gone``);
 409 -> ``Conflict``.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urljoin
 
@@ -37,7 +39,7 @@ from integrations.base import (
     Transient,
 )
 from integrations.google.auth import credentials_from_blob, token_blob
-from integrations.retry import RetryPolicy
+from integrations.retry import RetryPolicy, retry_after_seconds
 from scheduler.settings import GoogleSettings
 
 if TYPE_CHECKING:
@@ -144,7 +146,7 @@ def translate_http_error(error: HttpError) -> ProviderError:
     if status == 429 or (status == 403 and reason in _RATE_LIMIT_REASONS):
         return RateLimited(message, retry_after=_retry_after(error))
     if status >= 500:
-        return Transient(f"Google Calendar {status}: {message}")
+        return Transient(f"Google Calendar {status}: {message}", retry_after=_retry_after(error))
     if status == 410:
         return Gone(message)
     if status == 404:
@@ -170,8 +172,4 @@ def _reason(error: HttpError) -> tuple[str, str]:
 
 
 def _retry_after(error: HttpError) -> float | None:
-    value = error.resp.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None  # an HTTP-date: fall back to the policy's backoff
+    return retry_after_seconds(error.resp.get("retry-after"), now=datetime.now(UTC))

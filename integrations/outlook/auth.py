@@ -4,13 +4,20 @@ The web app calls ``start_connect`` (keep the returned flow in the user's sessio
 browser to ``flow["auth_uri"]``) and ``finish_connect`` on the callback; the returned
 ``token_blob`` (MSAL's serialized cache: refresh token, account) goes into the connection's
 ``TokenStore``. ``TokenSource`` then reads that blob for every Graph call.
+
+One MSAL application serves a whole process per app registration (``shared_client``):
+building one fetches the authority's OpenID metadata, which per request cost two calls per
+page. Each connection keeps its own token cache with its grant; the shared application works
+on the cache of the connection it is called for (``_ConnectionCaches``).
 """
 
 from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,21 +61,91 @@ def http_session(settings: MicrosoftSettings) -> requests.Session:
 
 
 def build_client(
-    settings: MicrosoftSettings,
-    session: requests.Session,
-    cache: msal.SerializableTokenCache | None = None,
+    settings: MicrosoftSettings, session: requests.Session
 ) -> msal.ConfidentialClientApplication:
-    """An MSAL app for ``settings``; instance discovery only against the public cloud."""
+    """An MSAL app for ``settings`` (fetches the authority's metadata once); instance
+    discovery only against the public cloud. Its token cache is the connection's in use."""
     return msal.ConfidentialClientApplication(
         settings.client_id,
         client_credential=settings.client_secret,
         authority=settings.authority,
-        token_cache=cache,
+        token_cache=_ConnectionCaches(),
         http_client=session,
         # The discovery endpoint lives in the public cloud: sovereign clouds and local
         # emulators must not call it (PROVIDERS.md, MSAL).
         instance_discovery=None if settings.public_cloud else False,
     )
+
+
+_cache_in_use: ContextVar[msal.SerializableTokenCache | None] = ContextVar(
+    "msal_cache_in_use", default=None
+)
+
+
+class _ConnectionCaches(msal.SerializableTokenCache):  # type: ignore[misc]
+    """The shared application's token cache: every read and write goes to the cache of the
+    connection the current call is for (``_using``), so one application serves them all.
+
+    MSAL keeps a cache's entries in ``_cache`` and flags writes in ``has_state_changed``;
+    both are routed. Outside ``_using`` there is no cache to use, which is a bug.
+    """
+
+    @staticmethod
+    def _current() -> msal.SerializableTokenCache:
+        cache = _cache_in_use.get()
+        if cache is None:
+            raise RuntimeError("the shared MSAL application was used outside _using(cache)")
+        return cache
+
+    @property
+    def _cache(self) -> dict[str, Any]:
+        entries: dict[str, Any] = self._current()._cache
+        return entries
+
+    @_cache.setter
+    def _cache(self, value: dict[str, Any]) -> None:
+        # msal's __init__ sets an empty dict; entries live in the connection's cache.
+        if _cache_in_use.get() is not None:
+            self._current()._cache = value
+
+    @property
+    def has_state_changed(self) -> bool:
+        changed: bool = self._current().has_state_changed
+        return changed
+
+    @has_state_changed.setter
+    def has_state_changed(self, value: bool) -> None:
+        if _cache_in_use.get() is not None:
+            self._current().has_state_changed = value
+
+
+@contextmanager
+def _using(cache: msal.SerializableTokenCache) -> Iterator[None]:
+    """Run the shared application on ``cache`` (this thread only)."""
+    token = _cache_in_use.set(cache)
+    try:
+        yield
+    finally:
+        _cache_in_use.reset(token)
+
+
+_clients: dict[MicrosoftSettings, msal.ConfidentialClientApplication] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(settings: MicrosoftSettings) -> msal.ConfidentialClientApplication:
+    """This process's MSAL application for the app registration in ``settings`` (authority
+    and client; a changed secret or CA bundle builds another). A failed metadata fetch
+    raises ``Transient`` and is tried again on the next call."""
+    with _clients_lock:
+        client = _clients.get(settings)
+        if client is None:
+            try:
+                client = build_client(settings, http_session(settings))
+            except (requests.RequestException, ValueError) as error:
+                raise Transient(f"Microsoft sign-in metadata unavailable: {error}") from error
+            _clients[settings] = client
+        return client
 
 
 def start_connect(
@@ -77,7 +154,6 @@ def start_connect(
     *,
     login_hint: str | None = None,
     response_mode: str = "query",
-    session: requests.Session | None = None,
 ) -> dict[str, Any]:
     """Begin sign-in: a flow dict to keep in the user's session; send them to ``auth_uri``.
 
@@ -85,8 +161,8 @@ def start_connect(
     cross-site POST, which carries no ``SameSite=Lax`` session cookie and so loses the flow.
     ``"query"`` keeps the session; the code stays bound to this flow by PKCE, state and nonce.
     """
-    client = build_client(settings, session or http_session(settings))
-    with warnings.catch_warnings():
+    client = shared_client(settings)
+    with warnings.catch_warnings(), _using(msal.SerializableTokenCache()):
         warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
         flow: dict[str, Any] = client.initiate_auth_code_flow(
             list(SCOPES),
@@ -102,14 +178,13 @@ def finish_connect(
     settings: MicrosoftSettings,
     flow: Mapping[str, Any],
     callback_args: Mapping[str, str],
-    *,
-    session: requests.Session | None = None,
 ) -> ConnectedAccount:
     """Redeem the callback's code; who signed in and the cache blob to store for them."""
     cache = msal.SerializableTokenCache()
-    client = build_client(settings, session or http_session(settings), cache)
+    client = shared_client(settings)
     try:
-        result = client.acquire_token_by_auth_code_flow(dict(flow), dict(callback_args))
+        with _using(cache):
+            result = client.acquire_token_by_auth_code_flow(dict(flow), dict(callback_args))
     except ValueError as error:  # MSAL: state mismatch or a flow used twice
         raise ConnectFailed(str(error)) from error
     if "error" in result:
@@ -126,20 +201,17 @@ class TokenSource:
 
     Every call goes through ``acquire_token_silent`` (a cached token, or a refresh), and a
     refreshed cache is written back to the store. A grant that is gone raises
-    ``ReconnectRequired``; a token endpoint that is down raises ``Transient``.
+    ``ReconnectRequired``; a token endpoint that is down raises ``Transient``. The MSAL
+    application is the process's shared one; the cache is this connection's own.
     """
 
-    def __init__(
-        self, settings: MicrosoftSettings, store: TokenStore, session: requests.Session
-    ) -> None:
+    def __init__(self, settings: MicrosoftSettings, store: TokenStore) -> None:
         self._store = store
         self._cache = msal.SerializableTokenCache()
         blob = store.load()
         if blob:
             self._cache.deserialize(blob.decode())
         self._settings = settings
-        self._session = session
-        self._client: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
 
     @property
@@ -157,17 +229,13 @@ class TokenSource:
 
     def access_token(self, *, force_refresh: bool = False) -> str:
         """A valid access token; ``force_refresh`` after Graph refused the cached one."""
-        with self._lock:
-            if self._client is None:
-                try:
-                    self._client = build_client(self._settings, self._session, self._cache)
-                except (requests.RequestException, ValueError) as error:
-                    raise Transient(f"Microsoft sign-in metadata unavailable: {error}") from error
-            accounts = self._client.get_accounts()
+        client = shared_client(self._settings)
+        with self._lock, _using(self._cache):
+            accounts = client.get_accounts()
             if not accounts:
                 raise ReconnectRequired("no Microsoft account is connected")
             try:
-                result = self._client.acquire_token_silent_with_error(
+                result = client.acquire_token_silent_with_error(
                     list(TOKEN_SCOPES), accounts[0], force_refresh=force_refresh
                 )
             except requests.RequestException as error:

@@ -65,7 +65,7 @@ class OutlookCalendar:
         clock: Callable[[], datetime] = _utc_now,
     ):
         session = session or http_session(settings)
-        self.tokens = TokenSource(settings, store, session)
+        self.tokens = TokenSource(settings, store)
         self.graph = GraphClient(
             settings.graph_url,
             self.tokens,

@@ -3,17 +3,21 @@
 Every request carries a fresh token from ``TokenSource``, runs under the shared
 ``RetryPolicy`` (Graph's ``Retry-After`` wins over backoff), and holds one of the mailbox's
 slots while it is on the wire: Graph throttles an app at about 4 concurrent requests per
-mailbox (learn.microsoft.com/graph/throttling-limits, "Outlook service limits").
+mailbox (learn.microsoft.com/graph/throttling-limits, "Outlook service limits"). The
+requests inside one ``$batch`` count too (Graph runs the independent ones at once and
+answers the fifth 429 ``MailboxConcurrency``): a batch holds at most 4 independent requests,
+and as many slots as it runs at once.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +31,7 @@ from integrations.base import (
     Transient,
 )
 from integrations.outlook.auth import TokenSource
-from integrations.retry import RetryPolicy
+from integrations.retry import RetryPolicy, retry_after_seconds
 
 MAILBOX_CONCURRENCY = 4
 BATCH_LIMIT = 20  # learn.microsoft.com/graph/json-batching
@@ -51,21 +55,29 @@ class SyncReset(ProviderError):
 
 
 class MailboxLimiter:
-    """At most ``limit`` requests in flight per mailbox, across every adapter in a process."""
+    """At most ``limit`` requests in flight per mailbox, across every adapter in a process;
+    a ``$batch`` takes as many slots as it runs requests at once."""
 
     def __init__(self, limit: int = MAILBOX_CONCURRENCY):
         self._limit = limit
-        self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._lock = threading.Lock()
+        self._busy: Counter[str] = Counter()
+        self._freed = threading.Condition()
 
     @contextmanager
-    def slot(self, mailbox: str) -> Iterator[None]:
-        with self._lock:
-            semaphore = self._slots.setdefault(
-                mailbox.lower(), threading.BoundedSemaphore(self._limit)
-            )
-        with semaphore:
+    def slot(self, mailbox: str, weight: int = 1) -> Iterator[None]:
+        key, weight = mailbox.lower(), min(max(weight, 1), self._limit)
+        with self._freed:
+            # All slots at once, or none: two batches each holding some could never finish.
+            self._freed.wait_for(lambda: self._busy[key] + weight <= self._limit)
+            self._busy[key] += weight
+        try:
             yield
+        finally:
+            with self._freed:
+                self._busy[key] -= weight
+                if not self._busy[key]:
+                    del self._busy[key]
+                self._freed.notify_all()
 
 
 SHARED_LIMITER = MailboxLimiter()
@@ -83,19 +95,39 @@ class BatchRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+def concurrency(requests_: Sequence[BatchRequest]) -> int:
+    """How many of ``requests_`` Graph runs at once in one ``$batch``: the most at one depth
+    of their ``dependsOn`` chains (a request waits for those it depends on in the batch)."""
+    depth: dict[str, int] = {}
+    for request in requests_:
+        depth[request.id] = 1 + max(
+            (depth[d] for d in request.depends_on if d in depth), default=-1
+        )
+    return max(Counter(depth.values()).values(), default=0)
+
+
+def batches(
+    requests_: Sequence[BatchRequest],
+    *,
+    width: int = MAILBOX_CONCURRENCY,
+    size: int = BATCH_LIMIT,
+) -> Iterator[list[BatchRequest]]:
+    """``requests_`` in order, cut into ``$batch`` bodies of at most ``size`` requests of
+    which at most ``width`` run at once (dependencies come before their dependents)."""
+    chunk: list[BatchRequest] = []
+    for request in requests_:
+        if chunk and (len(chunk) == size or concurrency([*chunk, request]) > width):
+            yield chunk
+            chunk = []
+        chunk.append(request)
+    if chunk:
+        yield chunk
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
+    return retry_after_seconds(value, now=datetime.now(UTC))
 
 
 def error_for(status: int, headers: Mapping[str, str], body: Any) -> ProviderError | None:
@@ -107,7 +139,7 @@ def error_for(status: int, headers: Mapping[str, str], body: Any) -> ProviderErr
     if status in _THROTTLED:
         return RateLimited(f"{status} {code}: {message}", retry_after(headers))
     if status >= 500:
-        return Transient(f"{status} {code}: {message}")
+        return Transient(f"{status} {code}: {message}", retry_after(headers))
     if status == 401:
         return ReconnectRequired(f"Graph refused the token: {code}")
     if status == 404:
@@ -174,15 +206,15 @@ class GraphClient:
             yield page
 
     def batch(self, requests_: Sequence[BatchRequest]) -> dict[str, tuple[int, Any]]:
-        """Send ``requests_`` in ``$batch`` chunks of 20: id -> (status, body).
+        """Send ``requests_`` in ``$batch`` bodies (``batches``: at most 4 independent
+        requests each, Graph's per-mailbox concurrency): id -> (status, body).
 
         Sub-requests are throttled one by one (json-batching docs): the throttled and
         failed ones are sent again under the retry policy; others keep their answer, errors
         included, for the caller to judge with ``error_for``.
         """
         answers: dict[str, tuple[int, Any]] = {}
-        for start in range(0, len(requests_), BATCH_LIMIT):
-            pending = list(requests_[start : start + BATCH_LIMIT])
+        for pending in batches(requests_):
 
             def one_round() -> None:
                 nonlocal pending
@@ -236,7 +268,7 @@ class GraphClient:
                 for r in pending
             ]
         }
-        reply = self._send("POST", "/$batch", None, payload, {})
+        reply = self._send("POST", "/$batch", None, payload, {}, weight=concurrency(pending))
         return {
             item["id"]: (item["status"], item.get("headers") or {}, item.get("body"))
             for item in reply["responses"]
@@ -249,13 +281,16 @@ class GraphClient:
         params: Mapping[str, str] | None,
         body: Any,
         headers: Mapping[str, str],
+        *,
+        weight: int = 1,
     ) -> Any:
         target = url if urlsplit(url).scheme else f"{self._root}{url}"
-        response = self._attempt(method, target, params, body, headers, force_refresh=False)
+        attempt = partial(self._attempt, method, target, params, body, headers, weight=weight)
+        response = attempt(force_refresh=False)
         if response.status_code == 401:
             # The cached token may have been revoked early: one forced refresh tells a
             # stale token (retry works) from a revoked grant (ReconnectRequired).
-            response = self._attempt(method, target, params, body, headers, force_refresh=True)
+            response = attempt(force_refresh=True)
         payload = response.json() if response.content else None
         error = error_for(response.status_code, response.headers, payload)
         if error is not None:
@@ -271,9 +306,10 @@ class GraphClient:
         headers: Mapping[str, str],
         *,
         force_refresh: bool,
+        weight: int,
     ) -> requests.Response:
         token = self._tokens.access_token(force_refresh=force_refresh)
-        with self._limiter.slot(self._tokens.email):
+        with self._limiter.slot(self._tokens.email, weight):
             try:
                 return self._session.request(
                     method,

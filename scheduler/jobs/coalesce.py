@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scheduler.jobs.dispatch import RQDispatcher
@@ -117,24 +117,33 @@ def release_lock(dispatcher: RQDispatcher, lock: str, token: str) -> None:
         dispatcher.redis.eval(_RELEASE, 1, lock, token)
 
 
-_RAISE_TO = """
+# Claim a Google message: raise the channel's highest claimed number to ARGV[1], atomically,
+# only if it is higher; 1 if it was.
+_CLAIM = """
 local previous = tonumber(redis.call('get', KEYS[1]) or '-1')
-if tonumber(ARGV[1]) > previous then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+if tonumber(ARGV[1]) <= previous then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+_UNCLAIM = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
 """
 # A channel lives at most a week (Google); its numbers are kept a day longer.
 _MESSAGE_TTL = 8 * 24 * 3600
 
 
-def highest_message(dispatcher: RQDispatcher, channel_id: str) -> int | None:
-    """The highest Google message number acted on for a channel, if any."""
-    # redis-py types a synchronous client's replies as possibly awaitable.
-    value = cast(
-        "bytes | None", dispatcher.redis.get(dispatcher.key("channel-message", channel_id))
-    )
-    return int(value) if value is not None else None
-
-
-def record_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> None:
-    """Remember ``number`` as acted on (only ever raises the stored highest)."""
+def claim_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> bool:
+    """Whether this delivery of Google message ``number`` is the one to act on: one Redis
+    script raises the channel's highest claimed number, so of concurrent deliveries exactly
+    one gets True, and a number not above one claimed before (a replay) gets False."""
     key = dispatcher.key("channel-message", channel_id)
-    dispatcher.redis.eval(_RAISE_TO, 1, key, str(number), str(_MESSAGE_TTL))
+    return bool(dispatcher.redis.eval(_CLAIM, 1, key, str(number), str(_MESSAGE_TTL)))
+
+
+def release_message(dispatcher: RQDispatcher, channel_id: str, number: int) -> None:
+    """Give a claim back if nothing claimed past it since (its sync could not be queued)."""
+    with suppress(Exception):  # Redis is what failed: the key then holds no claim to undo
+        dispatcher.redis.eval(
+            _UNCLAIM, 1, dispatcher.key("channel-message", channel_id), str(number)
+        )

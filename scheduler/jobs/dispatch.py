@@ -1,7 +1,10 @@
 """Where jobs go: onto RQ queues in Redis, or — the embedded default — run right away.
 
-Both dispatchers take the same call, ``enqueue(job_function, *ids, **keywords)``, so use
-cases and web handlers never know which one they have.
+Both dispatchers take the same calls, so use cases and web handlers never know which one
+they have: ``enqueue(job_function, *ids, **keywords)``, and ``enqueue_later`` for callers
+that must answer first (webhooks), with an optional coalescing ``name``. With Redis both go
+to RQ; embedded, ``enqueue`` runs the job in the caller's thread (a page that asked for it
+shows its result) and ``enqueue_later`` hands it to the in-process ``BackgroundQueue``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scheduler.jobs import coalesce
+from scheduler.jobs.background import BackgroundQueue
 from scheduler.jobs.registry import declared
 from scheduler.jobs.runtime import Runtime
 
@@ -32,15 +37,33 @@ class Dispatcher(Protocol):
         """Run ``function`` (declared with ``@job``) with ``args`` now or on a worker."""
         ...
 
+    def enqueue_later(
+        self, function: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any
+    ) -> bool:
+        """Run ``function`` after the caller has answered; while a job ``name`` is waiting,
+        adds nothing and returns False."""
+        ...
+
 
 class InlineDispatcher:
-    """No Redis: a job runs in the caller's thread; its failure is recorded, not raised.
+    """No Redis: a job runs in the caller's thread, or (``enqueue_later``) on this process's
+    background thread; its failure is recorded, not raised.
 
     Nothing is retried inline; the periodic reconciliation catches up with what failed.
     """
 
     def __init__(self, runtime: Runtime):
         self._runtime = runtime
+        self.background = BackgroundQueue()
+
+    def enqueue_later(
+        self, function: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any
+    ) -> bool:
+        return self.background.submit(name, lambda: self.enqueue(function, *args, **kwargs))
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait (at most ``timeout`` seconds) for the background jobs; whether they ran."""
+        return self.background.drain(timeout)
 
     def enqueue(
         self, function: Callable[..., Any], *args: Any, job_id: str | None = None, **kwargs: Any
@@ -70,6 +93,14 @@ class RQDispatcher:
     def key(self, *parts: str) -> str:
         """A Redis key of Cadence's own (coalescing flags, locks, semaphores)."""
         return ":".join(("cadence", self.namespace.rstrip(":") or "main", *parts))
+
+    def enqueue_later(
+        self, function: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any
+    ) -> bool:
+        if name is None:
+            self.enqueue(function, *args, **kwargs)
+            return True
+        return coalesce.request_once(self, name, lambda: self.enqueue(function, *args, **kwargs))
 
     def enqueue(
         self, function: Callable[..., Any], *args: Any, job_id: str | None = None, **kwargs: Any

@@ -38,6 +38,8 @@ PERIODIC: tuple[Periodic, ...] = (
         "bookings.finish_interrupted", timedelta(minutes=5), tasks.finish_interrupted_bookings
     ),
     Periodic("sync.poll_unwatched", timedelta(minutes=5), tasks.poll_unwatched),
+    # Picks the connections whose stored busy time is older than the refresh setting.
+    Periodic("availability.refresh_stale", timedelta(minutes=5), tasks.refresh_stale_availability),
     Periodic("agendas.refresh_due", timedelta(minutes=15), tasks.refresh_due_agendas),
     Periodic("sessions.excuse", timedelta(hours=6), tasks.excuse_all),
     Periodic("sessions.reclassify", timedelta(hours=1), tasks.reclassify_sessions),

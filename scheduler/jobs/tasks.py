@@ -17,14 +17,22 @@ from sqlalchemy.orm import Session as DbSession
 from integrations.base import CalendarProvider
 from integrations.factory import push_channels
 from scheduler.jobs import coalesce
-from scheduler.jobs.dispatch import RQDispatcher
+from scheduler.jobs.dispatch import InlineDispatcher, RQDispatcher
 from scheduler.jobs.mailbox import mailbox_slot
 from scheduler.jobs.registry import job
 from scheduler.jobs.runtime import Runtime
-from scheduler.models import CalendarConnection, Provider, Series, Session
+from scheduler.models import CalendarConnection, Organization, Provider, Series, Session
 from scheduler.recurrence import WeeklySlot
 from scheduler.reports import mail
-from scheduler.usecases import booking, calendar_sync, excusals, pending_bookings, upkeep, weeks
+from scheduler.usecases import (
+    booking,
+    calendar_sync,
+    excusals,
+    pending_bookings,
+    stored_availability,
+    upkeep,
+    weeks,
+)
 from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
@@ -117,22 +125,33 @@ def sync_connection(rt: Runtime, org_id: str, connection_id: str, *, full: bool 
                 now=rt.clock(),
                 full=full,
             )
+            # A notification says the owner's calendar changed: their stored busy time too.
+            stored_availability.refresh_watched_owner(
+                rt.database,
+                calendar,
+                org_id=org_id,
+                connection_id=connection_id,
+                weeks=_horizon_weeks(rt, org_id),
+                now=rt.clock(),
+            )
     return applied
 
 
-def request_sync(rt: Runtime, org_id: str, connection_id: str, *, full: bool = False) -> bool:
+def request_sync(
+    rt: Runtime, org_id: str, connection_id: str, *, full: bool = False, answer_first: bool = False
+) -> bool:
     """Ask for a sync of the connection; a burst of asks while one is queued adds nothing.
 
-    Returns whether a job was enqueued (inline: run).
+    With Redis the sync always runs on a worker. Embedded, it runs now (the page or job that
+    asked sees its result), unless the caller must ``answer_first`` (a webhook): then it
+    runs on the process's background thread. Returns whether a job was queued (or run).
     """
     dispatcher = rt.dispatcher
-    if not isinstance(dispatcher, RQDispatcher):
+    if isinstance(dispatcher, InlineDispatcher) and not answer_first:
         dispatcher.enqueue(sync_connection, org_id, connection_id, full=full)
         return True
-    return coalesce.request_once(
-        dispatcher,
-        _sync_name(connection_id, full),
-        lambda: dispatcher.enqueue(sync_connection, org_id, connection_id, full=full),
+    return dispatcher.enqueue_later(
+        sync_connection, org_id, connection_id, name=_sync_name(connection_id, full), full=full
     )
 
 
@@ -174,18 +193,42 @@ def extend_horizon(rt: Runtime, org_id: str, series_id: str) -> int:
 
 @job("periodic", timeout=120, subject="Series")
 def report_conflicts(rt: Runtime, org_id: str, series_id: str) -> int:
-    connection_id = _series_connection(rt, org_id, series_id)
+    """Tell the manager about coming weeks that collide, from the stored busy time (read
+    again first only where it is stale)."""
     now = rt.clock()
+    with rt.database.session() as db:
+        manager_id = get_in_org(db, Series, org_id, series_id).manager_id
+    return upkeep.report_conflicts(
+        rt.database,
+        _stored(rt, org_id, manager_id),
+        org_id=org_id,
+        series_id=series_id,
+        today=now.date(),
+        weeks=rt.tuning.conflict_weeks,
+        now=now,
+    )
+
+
+@job("periodic", timeout=120, subject="CalendarConnection")
+def refresh_availability(rt: Runtime, org_id: str, connection_id: str) -> int:
+    """Read again the busy time of the people only a periodic read keeps current through
+    this connection (one free/busy read); returns how many people's time changed."""
+    now = rt.clock()
+    with rt.database.session() as db:
+        reader = stored_availability.periodically_read(db, now).get(connection_id)
+    if reader is None or reader.connection.organization_id != org_id:
+        return 0
     with _calendar(rt, org_id, connection_id) as calendar:
-        return upkeep.report_conflicts(
+        changes = stored_availability.refresh_busy_time(
             rt.database,
             calendar,
             org_id=org_id,
-            series_id=series_id,
-            today=now.date(),
-            weeks=rt.tuning.conflict_weeks,
+            connection_id=connection_id,
+            people=reader.people,
+            weeks=_horizon_weeks(rt, org_id),
             now=now,
         )
+    return len(changes)
 
 
 @job("periodic", timeout=180, subject="Person")
@@ -231,6 +274,18 @@ def reconcile_all(rt: Runtime) -> int:
 def poll_unwatched(rt: Runtime) -> int:
     """Every few minutes: an incremental sync of each connection without push (CalDAV)."""
     return _fan_out(rt, upkeep.unwatched_connections, partial(request_sync, rt))
+
+
+@job("periodic", timeout=300, retries=0)
+def refresh_stale_availability(rt: Runtime) -> int:
+    """Every few minutes: each connection whose periodically read people's stored busy time
+    is older than the refresh interval reads it again."""
+    now, every = rt.clock(), rt.settings.availability_refresh
+    return _fan_out(
+        rt,
+        lambda db: stored_availability.due_for_refresh(db, now, every),
+        _enqueue(rt, refresh_availability),
+    )
 
 
 @job("periodic", timeout=300, retries=0)
@@ -309,6 +364,25 @@ def _fan_out(
 def _enqueue(rt: Runtime, each: Callable[..., object]) -> Callable[..., object]:
     """Start ``each`` as its own job for one row of ids."""
     return partial(rt.dispatcher.enqueue, each)
+
+
+def _horizon_weeks(rt: Runtime, org_id: str) -> int:
+    with rt.database.session() as db:
+        org = db.get(Organization, org_id)
+    return org.horizon_weeks if org is not None else 13
+
+
+def _stored(rt: Runtime, org_id: str, manager_id: str) -> stored_availability.StoredAvailability:
+    """The manager's team's stored busy time, read again where stale."""
+    return stored_availability.StoredAvailability(
+        rt.database,
+        rt.calendar,
+        org_id=org_id,
+        manager_id=manager_id,
+        now=rt.clock(),
+        max_age=rt.settings.availability_max_age,
+        weeks=_horizon_weeks(rt, org_id),
+    )
 
 
 def _series_connection(rt: Runtime, org_id: str, series_id: str) -> str:

@@ -2,8 +2,15 @@
 
 from scheduler.debrief import Owner
 from scheduler.models.access import ApiToken
+from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
-from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
+from scheduler.models.calendar import (
+    CalendarConnection,
+    ConnectionStatus,
+    Provider,
+    PushMessageClaim,
+)
+from scheduler.models.consents import HeldConsent
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,
@@ -27,15 +34,18 @@ __all__ = [
     "ConnectionStatus",
     "Debrief",
     "DigestDelivery",
+    "HeldConsent",
     "ManagerItemWeek",
     "ManagerWeek",
     "Organization",
     "Owner",
     "Person",
     "Provider",
+    "PushMessageClaim",
     "Series",
     "SeriesStatus",
     "Session",
+    "StoredBusyTime",
     "TalkingPoint",
     "UTCDateTime",
     "new_id",

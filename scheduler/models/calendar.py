@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler import text_limits
@@ -46,3 +46,24 @@ class CalendarConnection(OrgScoped, Base):
     channel_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     channel_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PushMessageClaim(Base):
+    """A Google push message acted on: its channel and number, claimed before any work.
+
+    The primary key makes the claim atomic: of concurrent deliveries of one message (Google
+    sends again when an answer is slow) exactly one inserts the row and requests the sync.
+    Only the newest claims of a connection's current channel are kept.
+    """
+
+    __tablename__ = "push_message_claims"
+
+    channel_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("calendar_connections.id", ondelete="CASCADE"), index=True
+    )
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)

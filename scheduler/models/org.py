@@ -55,6 +55,11 @@ class Person(OrgScoped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Joining (scheduler/usecases/joining.py): a row someone else added is an invitation until
+    # the person accepts it (joined_at) or declines it (declined_at); only a member signs in.
+    invited_by_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A rep's cadence with their current manager, as the stopped-cadence report reads it:
     # derived from the pair's series and sessions, kept current after every flush by
     # scheduler.reports.cadence_facts (never set by hand). Deferred: only reports read them.

@@ -4,8 +4,9 @@ A pair is a rep and their current manager. Three facts decide whether it has sto
 (scheduler.reports.cadences), and each would otherwise be an index probe per rep at
 every look at the report (16,000 reps in bench/reports.py):
 
-- ``cadence_first_start``: the pair's first scheduled 1:1 (a pair booked last week is not
-  stopped, it has not started);
+- ``cadence_first_start``: the first scheduled 1:1 of the pair's live series, or of the
+  series it continues (a new standing time keeps the cadence); a pair booked last week is
+  not stopped, it has not started, even if an earlier series of theirs was deleted;
 - ``cadence_booked_through``: the last day a live series books (``date.max``: no end), or
   ``None`` when no series of the pair is live;
 - ``cadence_last_held_at``: the pair's last held 1:1.
@@ -24,8 +25,9 @@ from datetime import date
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Date, Update, and_, func, literal, select, update
+from sqlalchemy import Connection, Date, Update, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import aliased
 
 from scheduler.models import LIVE_SERIES, Person, Series, Session
 from scheduler.outcomes import SessionOutcome
@@ -36,7 +38,7 @@ OPEN_ENDED = date.max  # cadence_booked_through of a series with no last day
 # The columns whose change can change a pair's facts.
 _INPUTS: dict[type, tuple[str, ...]] = {
     Session: ("rep_id", "manager_id", "scheduled_start", "outcome"),
-    Series: ("rep_id", "manager_id", "status", "until"),
+    Series: ("rep_id", "manager_id", "status", "until", "previous_series_id"),
 }
 _CHUNK = 500  # reps per UPDATE: well under every driver's bound-parameter limit
 
@@ -50,9 +52,21 @@ def _facts() -> dict[str, Any]:
         Series.status.in_(LIVE_SERIES),
     )
     last_day = func.coalesce(Series.until, literal(OPEN_ENDED, Date()))
+    # The series the pair's cadence is judged by: the live one and the one it continues.
+    live = aliased(Series, name="live")
+    judged = select(live.id).where(
+        live.rep_id == Person.id,
+        live.manager_id == Person.manager_id,
+        live.status.in_(LIVE_SERIES),
+    )
+    continued = select(live.previous_series_id).where(
+        live.rep_id == Person.id,
+        live.manager_id == Person.manager_id,
+        live.status.in_(LIVE_SERIES),
+    )
     return {
         "cadence_first_start": select(func.min(Session.scheduled_start))
-        .where(pair_session)
+        .where(pair_session, or_(Session.series_id.in_(judged), Session.series_id.in_(continued)))
         .scalar_subquery(),
         "cadence_booked_through": select(func.max(last_day)).where(live_series).scalar_subquery(),
         "cadence_last_held_at": select(func.max(Session.scheduled_start))

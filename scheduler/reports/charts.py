@@ -5,6 +5,7 @@ same figures in a table beside them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from markupsafe import Markup
@@ -38,12 +39,15 @@ OUTCOME_MARKS: dict[SessionOutcome, tuple[str, str]] = {
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: Markup) -> Markup:
+    # Named by its title, described by its figures. The ids come from the title: with fixed
+    # ids, every chart on a page took the first chart's name.
+    key = "chart-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "untitled")
     return Markup(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}"'
-        ' height="{h}" role="img" aria-labelledby="t d" font-family="sans-serif"'
-        ' font-size="12"><title id="t">{title}</title><desc id="d">{desc}</desc>'
-        "{defs}{body}</svg>"
-    ).format(w=width, h=height, title=title, desc=desc, defs=_DEFS, body=body)
+        ' height="{h}" role="img" aria-labelledby="{key}-t" aria-describedby="{key}-d"'
+        ' font-family="sans-serif" font-size="12"><title id="{key}-t">{title}</title>'
+        '<desc id="{key}-d">{desc}</desc>{defs}{body}</svg>'
+    ).format(w=width, h=height, key=key, title=title, desc=desc, defs=_DEFS, body=body)
 
 
 def score_bars(

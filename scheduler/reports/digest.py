@@ -6,16 +6,18 @@ An admin's digest covers the organisation; a manager's covers the 1:1s they run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.intervals import utc
-from scheduler.models import Person
+from scheduler.models import DigestDelivery, Organization, Person, Session
 from scheduler.recurrence import week_start
 from scheduler.reports.cadences import StoppedCadence, StopReason, count_stopped, stopped_page
 from scheduler.reports.overview import SessionCounts
@@ -28,9 +30,82 @@ from scheduler.usecases.scope import get_in_org
 DIGEST_ROWS = 100
 
 
-def digest_week(now: datetime) -> date:
-    """The week a digest sent at ``now`` is about: the last complete one."""
-    return week_start(utc(now).date()) - timedelta(weeks=1)
+# How far back a recipient's unsent weeks are looked for (an outage longer than a quarter
+# loses the oldest): one agenda period.
+DIGEST_LOOKBACK_WEEKS = 13
+
+
+def digest_week(now: datetime, zone: str = "UTC") -> date:
+    """The last complete week at ``now`` in ``zone`` (the recipient's own): its Monday."""
+    return week_start(utc(now).astimezone(ZoneInfo(zone)).date()) - timedelta(weeks=1)
+
+
+def digest_weeks_due(
+    *,
+    now: datetime,
+    zone: str,
+    last_sent: date | None,
+    latest_ends: Mapping[date, datetime | None],
+    grace: timedelta,
+) -> list[date]:
+    """The weeks whose digest is due for one recipient at ``now``, oldest first.
+
+    The candidates run from the week after the last one sent (only the last complete week
+    in the recipient's ``zone`` for a first digest) to that last complete week. A week is
+    due once every session in it is past its grace period: ``latest_ends[week]`` is the
+    latest end (moved or not) of its sessions in the recipient's scope, ``None`` for none.
+    The first week not yet due stops the list, so no week is sent after a later one and
+    none is ever left out of every digest.
+    """
+    last = digest_week(now, zone)
+    first = (
+        last
+        if last_sent is None
+        else max(last_sent + timedelta(weeks=1), last - timedelta(weeks=DIGEST_LOOKBACK_WEEKS - 1))
+    )
+    due = []
+    week = first
+    while week <= last:
+        latest = latest_ends.get(week)
+        if latest is not None and utc(now) < latest + grace:
+            break
+        due.append(week)
+        week += timedelta(weeks=1)
+    return due
+
+
+def due_digest_weeks(db: DbSession, org_id: str, person_id: str, *, now: datetime) -> list[date]:
+    """``digest_weeks_due`` for one person, from what is stored: their zone, their last
+    digest sent, and the latest end of each candidate week's sessions in their scope."""
+    person = get_in_org(db, Person, org_id, person_id)
+    org = db.get(Organization, org_id)
+    assert org is not None
+    last_sent = db.scalar(
+        select(func.max(DigestDelivery.week_start)).where(
+            DigestDelivery.organization_id == org_id, DigestDelivery.person_id == person.id
+        )
+    )
+    last = digest_week(now, person.zone)
+    scope = ReportScope(
+        org_id,
+        last - timedelta(weeks=DIGEST_LOOKBACK_WEEKS - 1),
+        last,
+        None if person.is_admin else person.id,
+    )
+    ends = func.max(func.coalesce(Session.current_end, Session.scheduled_end))
+    latest_ends = {
+        week: latest
+        for week, latest in db.execute(
+            select(Session.week_start, ends).where(scope.sessions()).group_by(Session.week_start)
+        )
+    }
+    return digest_weeks_due(
+        now=now,
+        zone=person.zone,
+        last_sent=last_sent,
+        latest_ends=latest_ends,
+        grace=timedelta(hours=org.grace_hours),
+    )
 
 
 @dataclass(frozen=True)
@@ -39,6 +114,7 @@ class Digest:
     person_id: str
     name: str
     email: str
+    zone: str  # the recipient's: every time in the digest is on their clock
     week_start: date
     manager_id: str | None  # ``None``: the whole organisation (an admin's digest)
     counts: SessionCounts
@@ -75,7 +151,8 @@ class Digest:
 def weekly_digest(
     db: DbSession, org_id: str, person_id: str, *, now: datetime, week: date | None = None
 ) -> Digest | None:
-    """``person_id``'s digest of ``week`` (default: the last complete week before ``now``).
+    """``person_id``'s digest of ``week`` (default: the last complete week before ``now`` in
+    the person's zone).
 
     ``None`` for someone who is neither an admin nor a manager: they get no digest.
     Raises ``NotInOrganization`` for a person of another organisation.
@@ -84,7 +161,7 @@ def weekly_digest(
     if not (person.is_admin or person.is_manager):
         return None
     manager_id = None if person.is_admin else person.id
-    week = week_start(week) if week else digest_week(now)
+    week = week_start(week) if week else digest_week(now, person.zone)
     scope = ReportScope(org_id, week, week, manager_id)
     counts = db.execute(select(*session_counts_columns()).where(scope.sessions())).one()
     return Digest(
@@ -92,6 +169,7 @@ def weekly_digest(
         person_id=person.id,
         name=person.name,
         email=person.email,
+        zone=person.zone,
         week_start=week,
         manager_id=manager_id,
         counts=SessionCounts(**counts._mapping),
@@ -99,6 +177,12 @@ def weekly_digest(
         stopped=stopped_page(db, org_id, now=now, manager_id=manager_id, limit=DIGEST_ROWS).rows,
         stopped_total=count_stopped(db, org_id, now=now, manager_id=manager_id),
     )
+
+
+def _when(instant: datetime, zone: str) -> str:
+    """``Tue 13 Oct 11:00 EDT``: a skipped 1:1 on the recipient's clock, never bare UTC."""
+    here = instant.astimezone(ZoneInfo(zone))
+    return f"{here:%a %d %b %H:%M} {here.tzname()}"
 
 
 def _rep_url(base_url: str, rep_id: str, week: date) -> str:
@@ -127,9 +211,9 @@ def render_text(digest: Digest, base_url: str) -> str:
         "",
     ]  # fmt: skip
     if digest.skipped:
-        lines.append("Skipped:")
+        lines.append(f"Skipped (times in {digest.zone}):")
         lines += [
-            f"  {row.scheduled_start:%a %d %b %H:%M} UTC  {row.manager_name} with "
+            f"  {_when(row.scheduled_start, digest.zone)}  {row.manager_name} with "
             f"{row.rep_name}: {row.outcome.value}"
             + (f" by {row.cancelled_by}" if row.cancelled_by else "")
             + (f" ({row.cancel_reason})" if row.cancel_reason else "")
@@ -166,7 +250,7 @@ def render_html(digest: Digest, base_url: str) -> Markup:
         rows = Markup("").join(
             Markup('<tr><td>{when}</td><td>{manager}</td><td><a href="{url}">{rep}</a></td>'
                    "<td>{outcome}</td></tr>").format(
-                when=f"{row.scheduled_start:%a %d %b %H:%M} UTC", manager=row.manager_name,
+                when=_when(row.scheduled_start, digest.zone), manager=row.manager_name,
                 url=_rep_url(base_url, row.rep_id, digest.week_start), rep=row.rep_name,
                 outcome=row.outcome.value + (f" by {row.cancelled_by}" if row.cancelled_by
                                              else "")
@@ -176,9 +260,9 @@ def render_html(digest: Digest, base_url: str) -> Markup:
         )  # fmt: skip
         parts.append(
             Markup(
-                "<h2>Skipped</h2><table><thead><tr><th>When</th><th>Manager</th><th>Rep</th>"
-                "<th>Outcome</th></tr></thead><tbody>{}</tbody></table>"
-            ).format(rows)
+                "<h2>Skipped</h2><table><thead><tr><th>When ({zone})</th><th>Manager</th>"
+                "<th>Rep</th><th>Outcome</th></tr></thead><tbody>{}</tbody></table>"
+            ).format(rows, zone=digest.zone)
         )
     if digest.stopped:
         items = Markup("").join(
@@ -213,6 +297,8 @@ __all__ = [
     "Digest",
     "digest_recipients",
     "digest_week",
+    "digest_weeks_due",
+    "due_digest_weeks",
     "render_html",
     "render_text",
     "weekly_digest",

@@ -26,7 +26,7 @@ from scheduler.models import DigestDelivery, Organization
 from scheduler.reports.digest import (
     Digest,
     digest_recipients,
-    digest_week,
+    due_digest_weeks,
     render_html,
     render_text,
     weekly_digest,
@@ -120,15 +120,19 @@ def send_weekly_digests(
         send = SmtpServer.from_url(settings.smtp_url).send
     server_sender = SmtpServer.from_url(settings.smtp_url).sender if settings.smtp_url else None
     sender = server_sender or f"cadence@{urlsplit(settings.base_url).hostname}"
-    week = digest_week(now)
     with database.session() as db:
         recipients = digest_recipients(db, org_id)
+        # Each person's due weeks: their own zone's last complete week, once it has settled.
+        due = {
+            person_id: due_digest_weeks(db, org_id, person_id, now=now) for person_id in recipients
+        }
     sent, failures = 0, []
     for person_id in recipients:
         try:
-            if _send_one(database, send, org_id, person_id, now=now, week=week, sender=sender,
-                         base_url=settings.base_url):  # fmt: skip
-                sent += 1
+            for week in due[person_id]:
+                if _send_one(database, send, org_id, person_id, now=now, week=week, sender=sender,
+                             base_url=settings.base_url):  # fmt: skip
+                    sent += 1
         except (smtplib.SMTPException, OSError) as error:
             failures.append(error)
     if failures:
@@ -177,7 +181,7 @@ def _send_one(
             )
             if already is not None:
                 return False
-            digest = weekly_digest(db, org_id, person_id, now=now)
+            digest = weekly_digest(db, org_id, person_id, now=now, week=week)
             if digest is None:
                 return False
             message = digest_message(digest, sender=sender, base_url=base_url)

@@ -1,9 +1,11 @@
 """Signing up and joining: who may have an account in which organisation.
 
-A person joins an organisation three ways: they start a new one (and are its admin), an
-admin added them (an invitation: the row exists without a password), or their email's
-domain is the organisation's ``join_domain``. Passwords arrive already hashed: hashing is the
-web layer's concern, deciding who may join is this module's.
+A person joins an organisation three ways: they start a new one (and are its admin), they
+accept an invitation (someone added their address: the row exists, not yet joined), or they
+accept an organisation whose ``join_domain`` is their email's domain. Accepting by a Google or
+Microsoft sign-in is ``scheduler.usecases.joining``'s; this module holds password sign-up,
+where following an invitation link and signing up is the acceptance. Passwords arrive already
+hashed: hashing is the web layer's concern, deciding who may join is this module's.
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ def sign_up(
     address = normalise_email(email)
     with database.session() as db:
         if invitation is not None:
-            return _join(db, invitation.org_id, address, name, zone, password_hash, invitation, now)
+            return join_as_member(
+                db, invitation.org_id, address, name, zone, password_hash, invitation, now
+            )
         org = _domain_org(db, address)
         if org is not None:
             if any(person.password_hash for person in people_with_email(db, address)):
@@ -103,18 +107,35 @@ def sign_up(
                         )
                     ]
                 )
-            return _join(db, org.id, address, name, zone, password_hash, None, now)
+            return join_as_member(db, org.id, address, name, zone, password_hash, None, now)
     if not organization_name.strip():
         raise InvalidInput(
             [FieldError("organization", "Name your organisation, or ask your admin to add you.")]
         )
-    _, person_id = create_organization(
+    return found_organization(
         database,
         name=organization_name,
-        admin_email=address,
-        admin_name=name,
-        zone=zone or "UTC",
+        email=address,
+        person_name=name,
+        zone=zone,
+        password_hash=password_hash,
         now=now,
+    )
+
+
+def found_organization(
+    database: Database,
+    *,
+    name: str,
+    email: str,
+    person_name: str,
+    zone: str | None,
+    password_hash: str | None,
+    now: datetime,
+) -> Person:
+    """A new organisation named ``name`` whose founder (its admin, a member) is returned."""
+    _, person_id = create_organization(
+        database, name=name, admin_email=email, admin_name=person_name, zone=zone or "UTC", now=now
     )
     with database.session() as db:
         person = db.get(Person, person_id)
@@ -123,7 +144,7 @@ def sign_up(
         return person
 
 
-def _join(
+def join_as_member(
     db: DbSession,
     org_id: str,
     address: str,
@@ -133,6 +154,8 @@ def _join(
     invitation: Invitation | None,
     now: datetime,
 ) -> Person:
+    """``address`` a member of ``org_id``: their invitation row (``invitation`` from a link)
+    accepted, or a new row for someone the organisation's join domain admits."""
     person = person_in_org(db, org_id, address)
     if person is not None and person.password_hash:
         raise InvalidInput([FieldError("email", "This email has an account: sign in instead.")])
@@ -149,35 +172,10 @@ def _join(
     person.zone = zone or person.zone
     person.password_hash = password_hash
     person.active = True
+    person.joined_at, person.declined_at = now, None
     db.flush()
     audit(db, org_id=org_id, actor_id=person.id, action="person.joined", subject=person, now=now)
     return person
-
-
-def join_by_consent(
-    database: Database, *, email: str, name: str, zone: str | None, now: datetime
-) -> Person:
-    """The person a verified Google or Microsoft account signs in as: the existing one, a new
-    member of the organisation owning the email's domain, or the admin of a new organisation.
-
-    ``zone`` is the provider's (``None`` if it named none: see ``sign_up``); an existing
-    person's zone is kept current by ``person_time.keep_zone_current``."""
-    with database.session() as db:
-        existing = people_with_email(db, email)
-        if existing:
-            return existing[0]
-    domain = normalise_email(email).rpartition("@")[2]
-    return sign_up(
-        database,
-        email=email,
-        name=name,
-        zone=zone,
-        password_hash=None,
-        organization_name=domain,
-        invitation=None,
-        now=now,
-        email_verified=True,
-    )
 
 
 def invite_person(
@@ -211,6 +209,7 @@ def invite_person(
             is_admin=admin,
             is_manager=manager,
             is_rep=rep,
+            invited_by_id=actor_id,
             created_at=now,
         )
         db.add(person)

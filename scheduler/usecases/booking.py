@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import AgendaDocument, CalendarProvider, SeriesRef, SeriesSpec
 from scheduler.db import Database
+from scheduler.field_errors import FieldError
 from scheduler.models import LIVE_SERIES, Organization, Person, Series, SeriesStatus, Session
 from scheduler.recurrence import WeeklySlot, local_instant
 from scheduler.usecases.agendas import (
@@ -26,6 +27,7 @@ from scheduler.usecases.agendas import (
     session_document,
     template_to_rows,
 )
+from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import audit, get_in_org
 from scheduler.usecases.sessions import materialise_sessions, series_slot
 
@@ -141,6 +143,7 @@ def _reserve(
                     if series_slot(live) != slot or live.first_day != starts_on:
                         raise AlreadyBooked(live.id)
                     return live.id
+                _refuse_the_past(slot, starts_on, now)
                 org = db.get(Organization, org_id)
                 assert org is not None
                 series = Series(
@@ -168,6 +171,15 @@ def _reserve(
         except IntegrityError:
             continue
     raise AssertionError("the pair's live series vanished while it was being booked")
+
+
+def _refuse_the_past(slot: WeeklySlot, starts_on: date, now: datetime) -> None:
+    """A series whose first 1:1 has already begun would record weeks that never were booked
+    (history cannot be fabricated): refused, naming the first day."""
+    if slot.occurrence_on(starts_on).start <= now:
+        raise InvalidInput(
+            [FieldError("first_day", "The first 1:1 would be in the past: choose a later day.")]
+        )
 
 
 def _live_series(db: DbSession, org_id: str, manager_id: str, rep_id: str) -> Series | None:
@@ -293,6 +305,7 @@ def change_series_time(
             )
         )
     if continuation is None:
+        _refuse_the_past(slot, slot.first_on_or_after(from_day), now)  # before ending the old
         end_series(
             database,
             provider,

@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
 from scheduler import text_limits
 from scheduler.db import Database
@@ -20,12 +21,18 @@ from scheduler.models import (
     Session,
     TalkingPoint,
 )
+from scheduler.outcomes import debrief_refusal
 from scheduler.usecases.agendas import locked_topics
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization, audit, get_in_org
-from scheduler.usecases.sessions import reclassify
+from scheduler.usecases.sessions import reclassify, session_facts
 
 MAX_TALKING_POINT_CHARS = text_limits.TALKING_POINT
+
+
+class DebriefRefused(Exception):
+    """The week cannot be debriefed (not started, cancelled, declined or stopped): the
+    message says why; nothing was saved."""
 
 
 def record_debrief(
@@ -39,8 +46,13 @@ def record_debrief(
 ) -> str:
     """Record the debrief of a session and its action items; returns the debrief's id.
 
-    Raises ``InvalidInput`` with every problem at once; nothing is stored then. Recording again
-    replaces the earlier notes and items (a manager correcting a typo).
+    Recording again edits the earlier notes and items in place (a manager correcting a
+    typo): an item keeps its identity, done mark and completion date when its row names it
+    (``item_id``) or, for a row that names none, has the same text and owner; items no row
+    keeps are deleted and the others added.
+
+    Raises ``DebriefRefused`` for a week that did not take place (or has not yet), and
+    ``InvalidInput`` with every problem at once; nothing is stored then.
     """
     with database.session() as db:
         row = get_in_org(db, Session, org_id, session_id)
@@ -49,6 +61,9 @@ def record_debrief(
         series = get_in_org(db, Series, org_id, row.series_id)
         org = db.get(Organization, org_id)
         assert org is not None
+        refusal = debrief_refusal(session_facts(row, series, org, 0), now=now)
+        if refusal is not None:
+            raise DebriefRefused(refusal)
         day = (row.current_start or row.scheduled_start).astimezone(ZoneInfo(series.zone)).date()
         errors = validate_debrief(
             draft,
@@ -64,35 +79,56 @@ def record_debrief(
             db.add(debrief)
         debrief.notes = {title: note.strip() for title, note in draft.notes.items() if note.strip()}
         debrief.recorded_at = now
-        # An item recorded again unchanged keeps being done: correcting a note reopens nothing.
-        done_before = {}
-        for replaced in db.scalars(select(ActionItem).where(ActionItem.session_id == row.id)):
-            key = (replaced.text, replaced.owner, replaced.due_date)
-            done_before[key] = replaced.done_at
-            db.delete(replaced)
-        for item in draft.action_items:
-            assert item.due_date is not None  # validated above
-            owner = Owner(item.owner)
-            text = item.text.strip()
-            db.add(
-                ActionItem(
-                    organization_id=org_id,
-                    session_id=row.id,
-                    series_id=series.id,
-                    text=text,
-                    owner=owner,
-                    owner_id=row.manager_id if owner == Owner.MANAGER else row.rep_id,
-                    due_date=item.due_date,
-                    done_at=done_before.get((text, owner, item.due_date)),
-                    created_at=now,
-                )
-            )
+        _keep_items(db, row, series, draft, now)
         db.flush()
         reclassify(db, [row], now=now)
         audit(
             db, org_id=org_id, actor_id=manager_id, action="debrief.recorded", subject=row, now=now
         )
         return debrief.id
+
+
+def _keep_items(
+    db: DbSession, row: Session, series: Series, draft: DebriefDraft, now: datetime
+) -> None:
+    """The session's items become the draft's: matched ones edited, the rest added or deleted."""
+    recorded = {
+        item.id: item
+        for item in db.scalars(select(ActionItem).where(ActionItem.session_id == row.id))
+    }
+    matched: list[ActionItem | None] = []
+    for item in draft.action_items:
+        matched.append(recorded.pop(item.item_id, None) if item.item_id else None)
+    for index, item in enumerate(draft.action_items):
+        if matched[index] is None and not item.item_id:
+            # An API client that does not send ids: the same text and owner is the same item.
+            same = next(
+                (
+                    old
+                    for old in recorded.values()
+                    if old.text == item.text.strip() and old.owner.value == item.owner
+                ),
+                None,
+            )
+            if same is not None:
+                matched[index] = recorded.pop(same.id)
+    for gone in recorded.values():
+        db.delete(gone)
+    for item, kept in zip(draft.action_items, matched, strict=True):
+        assert item.due_date is not None  # validated before
+        owner = Owner(item.owner)
+        if kept is None:
+            kept = ActionItem(
+                organization_id=row.organization_id,
+                session_id=row.id,
+                series_id=series.id,
+                created_at=now,
+            )
+            db.add(kept)
+        kept.text = item.text.strip()
+        kept.owner = owner
+        kept.owner_id = row.manager_id if owner == Owner.MANAGER else row.rep_id
+        kept.due_date = item.due_date
 
 
 def complete_action_item(

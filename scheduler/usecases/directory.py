@@ -86,6 +86,7 @@ def create_organization(
             is_admin=True,
             is_manager=True,
             created_at=now,
+            joined_at=now,  # creating the organisation is joining it
         )
         db.add(admin)
         db.flush()
@@ -139,7 +140,10 @@ def _put_on_team(db: DbSession, org_id: str, addition: RepAddition, now: datetim
         raise InvalidInput([FieldError("email", "A manager cannot be their own rep.")])
     rep = person_in_org(db, org_id, address)
     if rep is None:
-        rep = Person(organization_id=org_id, email=address, created_at=now)
+        # An invitation: the rep joins when they accept it (scheduler/usecases/joining.py).
+        rep = Person(
+            organization_id=org_id, email=address, invited_by_id=manager.id, created_at=now
+        )
         db.add(rep)
     rep.name = addition.name.strip() or rep.name
     rep.zone = addition.zone

@@ -15,9 +15,9 @@ from scheduler.db import Database
 from scheduler.intervals import BusyKind, Interval
 from scheduler.models import Organization, Person, Series, Session
 from scheduler.recurrence import local_instant
-from scheduler.usecases.proposals import read_availability
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.sessions import reclassify
+from scheduler.usecases.stored_availability import read_availability
 
 
 def excuse_reason(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from integrations.base import AccountZone, ProviderError
 from scheduler.availability import WorkingHours
@@ -29,6 +30,28 @@ class ZoneReading:
     zone: str | None
     working_hours: WorkingHours | None = None
     problem: str = ""
+
+    def to_shape(self) -> dict[str, Any]:
+        """As JSON, to keep while the person chooses an organisation (a held consent)."""
+        hours = self.working_hours
+        return {
+            "source": self.source,
+            "zone": self.zone,
+            "problem": self.problem,
+            "hours": None
+            if hours is None
+            else {"zone": hours.zone, "days": hours_shape(hours.days)},
+        }
+
+    @classmethod
+    def from_shape(cls, shape: Mapping[str, Any]) -> ZoneReading:
+        hours = shape.get("hours")
+        return cls(
+            source=str(shape["source"]),
+            zone=shape.get("zone"),
+            working_hours=None if hours is None else hours_from_shape(hours["zone"], hours["days"]),
+            problem=str(shape.get("problem", "")),
+        )
 
 
 def read_zone(source: str, read: Callable[[], AccountZone | None]) -> ZoneReading:

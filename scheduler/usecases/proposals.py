@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from integrations.base import CalendarProvider
-from scheduler.availability import PersonAvailability, WorkingHours
+from scheduler.availability import WorkingHours
 from scheduler.db import Database
 from scheduler.intervals import Interval
 from scheduler.models import LIVE_SERIES, Organization, Person, Series
@@ -18,6 +17,7 @@ from scheduler.recurrence import local_instant
 from scheduler.slots import SlotCandidate, find_weekly_slots
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.sessions import series_slot
+from scheduler.usecases.stored_availability import AvailabilityReader
 from scheduler.weekgrid import Horizon, build_calendar_grid
 from scheduler.working_time import hours_from_shape
 
@@ -25,28 +25,6 @@ from scheduler.working_time import hours_from_shape
 def working_hours(person: Person, org: Organization) -> WorkingHours:
     """A person's working hours in their own zone: theirs, the organisation's, or 9 to 5."""
     return hours_from_shape(person.zone, person.working_hours or org.working_hours)
-
-
-def read_availability(
-    manager_calendar: CalendarProvider,
-    emails: Sequence[str],
-    window: Interval,
-    own_calendars: Mapping[str, CalendarProvider] | None = None,
-) -> dict[str, PersonAvailability]:
-    """Everyone's availability over ``window``: one read through the manager's connection,
-    plus one per person who connected their own calendar (which then speaks for them).
-
-    Anyone no calendar answered for is unknown over the window, never free.
-    """
-    own_calendars = own_calendars or {}
-    through_manager = [email for email in emails if email not in own_calendars]
-    seen = dict(manager_calendar.free_busy(through_manager, window)) if through_manager else {}
-    for email, calendar in own_calendars.items():
-        if email in emails:
-            seen.update(calendar.free_busy([email], window))
-    return {
-        email: seen.get(email) or PersonAvailability(email, unknown=(window,)) for email in emails
-    }
 
 
 @dataclass(frozen=True)
@@ -57,13 +35,12 @@ class Proposal:
 
 def propose_slots(
     database: Database,
-    manager_calendar: CalendarProvider,
+    read: AvailabilityReader,
     *,
     org_id: str,
     manager_id: str,
     rep_ids: Sequence[str],
     first_day: date,
-    own_calendars: Mapping[str, CalendarProvider] | None = None,
     limit: int = 5,
     minutes: int | None = None,
     weekdays_first: bool = False,
@@ -71,8 +48,9 @@ def propose_slots(
     """Ranked weekly slots for each rep with their manager, ``minutes`` long (the
     organisation's meeting length unless the manager chose another).
 
-    The manager's calendar is read once for the whole team (Google free/busy and Graph
-    getSchedule answer for many people per call), and laid on a grid once for all pairs.
+    Everyone's availability is asked of ``read`` once for the whole team (stored, or one
+    free/busy read: Google and Graph answer for many people per call), and each calendar is
+    laid on a grid once for all pairs.
     """
     with database.session() as db:
         org = db.get(Organization, org_id)
@@ -105,7 +83,7 @@ def propose_slots(
         local_instant(first_day + timedelta(weeks=horizon.weeks, days=1), time(0), ZoneInfo(zone)),
     )
     emails = [manager.email, *(rep.email for rep in reps)]
-    seen = read_availability(manager_calendar, emails, window, own_calendars)
+    seen = read(emails, window)
     grids = {email: build_calendar_grid(seen[email], hours[email], horizon) for email in emails}
     return [
         Proposal(

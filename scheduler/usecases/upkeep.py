@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
-from integrations.base import CalendarProvider
 from scheduler.db import Database
 from scheduler.models import (
     AuditEntry,
@@ -29,6 +28,7 @@ from scheduler.models.base import OrgScoped
 from scheduler.outcomes import SessionOutcome
 from scheduler.usecases.scope import audit
 from scheduler.usecases.sessions import materialise_sessions, reclassify
+from scheduler.usecases.stored_availability import AvailabilityReader
 from scheduler.usecases.weeks import upcoming_conflicts
 
 Pair = tuple[str, str]
@@ -123,20 +123,35 @@ def sessions_needing_agenda(db: DbSession, *, now: datetime, lead: timedelta) ->
 
 
 def reclassify_past_sessions(database: Database, *, now: datetime, batch: int = 500) -> int:
-    """Store the outcome of every still-``upcoming`` session that has ended (the grace period
-    decides whether it stays upcoming); returns how many were looked at."""
-    with database.session() as db:
-        rows = list(
-            db.scalars(
-                select(Session)
-                .where(
-                    Session.outcome == str(SessionOutcome.UPCOMING), Session.scheduled_end <= now
+    """Store the outcome of every still-``upcoming`` session whose time (scheduled or moved)
+    has ended: a week known cancelled, declined, rescheduled or stopped since before its time
+    counts from then, an intact one after the grace period (``scheduler.outcomes``). Returns
+    how many were looked at.
+
+    Batches go by id, each row once per run, so weeks still in their grace period (looked at
+    again next run) never hold back the ones behind them.
+    """
+    looked_at, after = 0, ""
+    while True:
+        with database.session() as db:
+            rows = list(
+                db.scalars(
+                    select(Session)
+                    .where(
+                        Session.outcome == str(SessionOutcome.UPCOMING),
+                        or_(Session.scheduled_end <= now, Session.current_end <= now),
+                        Session.id > after,
+                    )
+                    .order_by(Session.id)
+                    .limit(batch)
                 )
-                .limit(batch)
             )
-        )
-        reclassify(db, rows, now=now)
-        return len(rows)
+            reclassify(db, rows, now=now)
+            last = rows[-1].id if rows else after
+        looked_at += len(rows)
+        if len(rows) < batch:
+            return looked_at
+        after = last
 
 
 def extend_horizon(database: Database, *, org_id: str, series_id: str, now: datetime) -> int:
@@ -154,7 +169,7 @@ def extend_horizon(database: Database, *, org_id: str, series_id: str, now: date
 
 def report_conflicts(
     database: Database,
-    provider: CalendarProvider,
+    read: AvailabilityReader,
     *,
     org_id: str,
     series_id: str,
@@ -165,13 +180,15 @@ def report_conflicts(
     """Tell the manager about each coming week that collides with other busy time, once per
     week; returns how many new notices were written."""
     found = upcoming_conflicts(
-        database, provider, org_id=org_id, series_id=series_id, today=today, weeks=weeks
+        database, read, org_id=org_id, series_id=series_id, today=today, weeks=weeks
     )
     written = 0
     with database.session() as db:
         series = db.get(Series, series_id)
         assert series is not None
         for item in found:
+            if not item.conflict.clashes:
+                continue  # only unreadable: nothing to move away from
             row = db.get(Session, item.session_id)
             assert row is not None
             written += _notify_once(

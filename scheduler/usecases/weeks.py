@@ -3,7 +3,6 @@ refreshing its agenda."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,9 +19,10 @@ from scheduler.recurrence import local_instant, week_start
 from scheduler.usecases.agendas import AgendaLink, session_document
 from scheduler.usecases.booking import series_ref, series_spec
 from scheduler.usecases.directory import InvalidInput
-from scheduler.usecases.proposals import read_availability, working_hours
+from scheduler.usecases.proposals import working_hours
 from scheduler.usecases.scope import audit, get_in_org
 from scheduler.usecases.sessions import reclassify, series_slot
+from scheduler.usecases.stored_availability import AvailabilityReader
 
 
 def move_session(
@@ -150,18 +150,18 @@ class SessionConflict:
 
 def upcoming_conflicts(
     database: Database,
-    provider: CalendarProvider,
+    read: AvailabilityReader,
     *,
     org_id: str,
     series_id: str,
     today: date,
     weeks: int = 4,
-    own_calendars: Mapping[str, CalendarProvider] | None = None,
 ) -> list[SessionConflict]:
     """The next ``weeks`` of a series that collide with either person's other busy time.
 
-    One read of the manager's calendar covers both people (plus the rep's own calendar, if
-    connected). Weeks already cancelled or moved are left out: the manager dealt with them.
+    Both people's availability is asked of ``read`` once (the stored busy time, or one read
+    of the manager's calendar plus the rep's own). Weeks already cancelled or moved are left
+    out: the manager dealt with them.
     """
     with database.session() as db:
         series = get_in_org(db, Series, org_id, series_id)
@@ -185,7 +185,7 @@ def upcoming_conflicts(
         local_instant(week_start(today), time(0), slot.tz),
         local_instant(week_start(today) + timedelta(weeks=weeks + 1), time(0), slot.tz),
     )
-    seen = read_availability(provider, [manager.email, rep.email], window, own_calendars)
+    seen = read([manager.email, rep.email], window)
     found = find_conflicts(
         slot,
         first_day,

@@ -21,7 +21,9 @@ from scheduler.intervals import BusyKind, Interval
 from scheduler.models import ActionItem, CalendarConnection, Person, Series, SeriesStatus, Session
 from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.connections import ConnectionTokenStore
+from scheduler.usecases.joining import membership
 from scheduler.usecases.proposals import propose_slots
+from scheduler.usecases.stored_availability import live_reader
 from web.demo.people import BY_KEY, MANAGERS, REPS, planned_outcomes, radicale_users
 from web.demo.radicale import RadicaleServer, running_radicale
 from web.demo.seed import CANCEL_REASONS, HalfSeeded, Seeded, history_start, seed
@@ -148,6 +150,8 @@ def test_people_roles_and_zones(demo: Demo):
     # Managers and reps alike connected their own calendar: everyone's busy time is known.
     assert len(connections) == len(people) == 16
     assert {connection.provider.value for connection in connections} == {"caldav"}
+    # Everyone in the story accepted their invitation long ago: members, none pending.
+    assert {membership(person) for person in people} == {"member"}
 
 
 def test_series_are_in_the_managers_radicale_calendars(demo: Demo):
@@ -203,12 +207,11 @@ def test_proposals_for_a_rep_avoid_both_calendars(demo: Demo):
     try:
         (proposal,) = propose_slots(
             demo.database,
-            maria_calendar,
+            live_reader(maria_calendar, {finn.email: finn_calendar}),
             org_id=demo.seeded.org_id,
             manager_id=demo.seeded.person_ids["maria"],
             rep_ids=[demo.seeded.person_ids["finn"]],
             first_day=THIS_MONDAY + timedelta(weeks=1),
-            own_calendars={finn.email: finn_calendar},
         )
     finally:
         maria_calendar.close()

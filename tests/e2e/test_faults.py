@@ -111,7 +111,7 @@ def test_a_sync_cut_short_by_a_worker_crash_completes_on_another_worker(stack_fa
     def synced() -> bool:
         job = sync.fetch_job(job_id)
         done = job is not None and job.get_status() == JobStatus.FINISHED
-        return done and stack.sessions()[0].outcome == "declined"
+        return done and stack.sessions()[0].rep_response == "declined"
 
     took = wait_until(synced, timeout=30)
     tuning = FAST_RECOVERY
@@ -157,7 +157,7 @@ def test_a_worker_and_the_webhook_carry_on_after_redis_comes_back(stack):
         "declined",
         original_start=week1.scheduled_start,
     )
-    wait_until(lambda: stack.sessions()[0].outcome == "declined", timeout=15)
+    wait_until(lambda: stack.sessions()[0].rep_response == "declined", timeout=15)
     assert stack.google.deliveries[-1].status == 204
 
 

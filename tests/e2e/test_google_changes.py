@@ -20,7 +20,7 @@ def test_a_decline_shows_as_declined_within_two_seconds(watched_google):
         REP, MANAGER, series.provider_event_id, "declined", original_start=week.scheduled_start
     )
 
-    took = wait_until(lambda: stack.sessions()[0].outcome == "declined", timeout=2)
+    took = wait_until(lambda: stack.sessions()[0].rep_response == "declined", timeout=2)
     assert took < 2
     assert stack.sessions()[3].outcome == "upcoming"
 
@@ -41,4 +41,4 @@ def test_a_cancelled_occurrence_flows_back(watched_google):
 
     stack.google.cancel_occurrence(MANAGER, series.provider_event_id, week.scheduled_start)
 
-    wait_until(lambda: stack.sessions()[2].outcome == "cancelled", timeout=2)
+    wait_until(lambda: stack.sessions()[2].cancelled, timeout=2)

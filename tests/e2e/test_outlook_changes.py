@@ -16,7 +16,7 @@ def test_a_decline_shows_as_declined_within_two_seconds(watched_outlook):
 
     stack.graph.decline_occurrence(REP, series.provider_event_id, week.scheduled_start)
 
-    wait_until(lambda: stack.sessions()[0].outcome == "declined", timeout=2)
+    wait_until(lambda: stack.sessions()[0].rep_response == "declined", timeout=2)
 
 
 def test_a_cancellation_flows_back(watched_outlook):
@@ -25,7 +25,7 @@ def test_a_cancellation_flows_back(watched_outlook):
 
     stack.graph.cancel_occurrence(series.provider_event_id, week.scheduled_start)
 
-    wait_until(lambda: stack.sessions()[1].outcome == "cancelled", timeout=2)
+    wait_until(lambda: stack.sessions()[1].cancelled, timeout=2)
 
 
 def test_a_moved_occurrence_flows_back(watched_outlook):

@@ -233,8 +233,8 @@ class GoogleEmulator:
         self._owns_ca = ca is None
         self.client_id, self.client_secret = client_id, client_secret
         self.hang_seconds = hang_seconds
-        # Seconds in the Retry-After header of injected 429s.
-        self.retry_after = 0
+        # The Retry-After header of injected 429s and 503s: seconds, or an HTTP date (str).
+        self.retry_after: float | str = 0
         # Google may return fewer items than maxResults; a small cap forces pagination.
         self.max_page_size = 2500
         # Google promises no order in events.list (an exception may come before its master):
@@ -554,7 +554,7 @@ class GoogleEmulator:
             self._stopping.wait(self.hang_seconds)
             return Response(hang_up=True)
         response = _INJECTED[int(failure.status)].response()
-        if failure.status == 429:
+        if failure.status in (429, 503):
             response.headers["Retry-After"] = str(self.retry_after)
         return response
 

@@ -283,6 +283,7 @@ class GraphEmulator:
         self.calls.clear()
         self.max_in_flight.clear()
         self.identity.token_requests = 0
+        self.identity.metadata_requests = 0
 
     def _exception(
         self, master_id: str, original_start: datetime
@@ -314,14 +315,7 @@ class GraphEmulator:
         try:
             time.sleep(self.latency)
             if crowded:
-                status, body, headers = _error(
-                    GraphError(
-                        429,
-                        "ApplicationThrottled",
-                        "MailboxConcurrency limit hit",
-                        {"Retry-After": "1"},
-                    )
-                )
+                status, body, headers = _error(_mailbox_concurrency())
             else:
                 args = {name: values[-1] for name, values in request.query.items()}
                 status, body, headers = self._dispatch(
@@ -414,32 +408,68 @@ class GraphEmulator:
     def _batch(
         self, body: dict, mailbox: str, headers: dict[str, str], scopes: frozenset[str]
     ) -> dict[str, Any]:
-        """Run each request of a ``$batch`` on its own: each is throttled on its own too."""
+        """Run each request of a ``$batch`` on its own: each is throttled on its own too.
+
+        Graph runs a batch's independent requests at once, and they count against the
+        mailbox's 4 concurrent requests with whatever else is in flight for it: past that,
+        429 ``MailboxConcurrency``. A request waits for those it ``dependsOn`` (a failed
+        dependency gives 424), so chained requests run one after another.
+        """
         requests_ = body.get("requests") or []
         if len(requests_) > BATCH_LIMIT:
             raise GraphError(400, "BadRequest", f"At most {BATCH_LIMIT} requests in a batch.")
+        with self._lock:
+            others = self._in_flight[mailbox] - 1  # this $batch itself is no mailbox request
+        depth: dict[str, int] = {}
+        statuses: dict[str, int] = {}
+        running: Counter[int] = Counter()  # requests served at once, per depth of the chains
         responses = []
         for sub in requests_:
             if not sub.get("url", "").startswith("/"):
                 raise GraphError(400, "BadRequest", "Batch request urls are relative: /me/...")
-            raw = json.dumps(sub["body"]).encode() if "body" in sub else b""
-            sub_headers = {**headers, **{k.lower(): v for k, v in sub.get("headers", {}).items()}}
+            needs = [d for d in sub.get("dependsOn") or [] if d in depth]
+            depth[sub["id"]] = level = 1 + max((depth[d] for d in needs), default=-1)
             url = urlsplit(sub["url"])
-            status, result, extra = self._dispatch(
-                sub["method"],
-                url.path,
-                dict(parse_qsl(url.query)),
-                raw,
-                sub_headers,
-                mailbox,
-                scopes,
-            )
+            if any(statuses[d] >= 400 for d in needs):
+                status, result, extra = _error(
+                    GraphError(424, "FailedDependency", "A dependency failed.")
+                )
+            elif others + running[level] >= MAILBOX_CONCURRENCY:
+                status, result, extra = _error(_mailbox_concurrency())
+            else:
+                running[level] += 1
+                with self._lock:
+                    self.max_in_flight[mailbox] = max(
+                        self.max_in_flight[mailbox], others + running[level]
+                    )
+                raw = json.dumps(sub["body"]).encode() if "body" in sub else b""
+                sub_headers = {
+                    **headers,
+                    **{k.lower(): v for k, v in sub.get("headers", {}).items()},
+                }
+                status, result, extra = self._dispatch(
+                    sub["method"],
+                    url.path,
+                    dict(parse_qsl(url.query)),
+                    raw,
+                    sub_headers,
+                    mailbox,
+                    scopes,
+                )
+            statuses[sub["id"]] = status
             self._record(sub["method"], url.path, mailbox, status, in_batch=True)
             response = {"id": sub["id"], "status": status, "headers": extra}
             if result is not None:
                 response["body"] = result
             responses.append(response)
         return {"responses": responses}
+
+
+def _mailbox_concurrency() -> GraphError:
+    """Graph's answer to a fifth concurrent request for one mailbox."""
+    return GraphError(
+        429, "ApplicationThrottled", "MailboxConcurrency limit hit", {"Retry-After": "1"}
+    )
 
 
 def _error(error: GraphError) -> tuple[int, Any, dict[str, str]]:

@@ -55,6 +55,7 @@ class Identity:
     # access token -> (mailbox, expiry, delegated scopes it carries)
     access_tokens: dict[str, tuple[str, float, frozenset[str]]] = field(default_factory=dict)
     token_requests: int = 0
+    metadata_requests: int = 0  # OpenID discovery documents served (MSAL fetches one per app)
     _codes: dict[str, _Grant] = field(default_factory=dict)
     _refresh: dict[str, _Grant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -96,6 +97,8 @@ class Identity:
             return None
         rest = request.path[len(prefix) :]
         if rest == "v2.0/.well-known/openid-configuration":
+            with self._lock:
+                self.metadata_requests += 1
             return Response.json(200, self._openid_configuration())
         if rest == "oauth2/v2.0/authorize":
             return self._authorize(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -291,6 +292,26 @@ def test_retry_after_is_honoured_for_429(emulator, calendar, sleeps):
 
     assert sleeps == [7.0, 7.0]
     assert emulator.calls == {"freebusy.query": 3}
+
+
+def test_retry_after_on_a_503_wins_over_the_backoff(emulator, calendar, sleeps):
+    emulator.retry_after = 4
+    emulator.fail_next(2, 503)
+
+    calendar.free_busy([REPS[0]], MARCH)
+
+    assert sleeps == [4.0, 4.0]  # not the policy's millisecond backoff
+    assert emulator.calls == {"freebusy.query": 3}
+
+
+def test_retry_after_as_an_http_date_is_honoured(emulator, calendar, sleeps):
+    emulator.retry_after = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    emulator.fail_next(1, 503)
+
+    calendar.free_busy([REPS[0]], MARCH)
+
+    [waited] = sleeps
+    assert 15 <= waited <= 20
 
 
 def test_403_rate_limit_is_retried_then_raised_as_rate_limited(emulator, calendar, sleeps):

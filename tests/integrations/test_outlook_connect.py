@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -11,12 +13,15 @@ import pytest
 import requests
 
 from integrations.base import ReconnectRequired
-from integrations.outlook import ConnectFailed, finish_connect, start_connect
+from integrations.outlook import ConnectFailed, OutlookCalendar, finish_connect, start_connect
 from integrations.outlook.auth import TokenSource, build_client, http_session
+from scheduler.intervals import Interval
 from scheduler.settings import MicrosoftSettings
 from tests.emulators.graph import GraphEmulator
 from tests.fakes import MemoryTokenStore
-from tests.integrations.outlook_support import MANAGER, REDIRECT_URI, settings_for
+from tests.integrations.outlook_support import MANAGER, REDIRECT_URI, REPS, settings_for, sign_in
+
+WEEK = Interval(datetime(2026, 12, 7, tzinfo=UTC), datetime(2026, 12, 14, tzinfo=UTC))
 
 pytest_plugins = ("tests.integrations.outlook_fixtures",)
 
@@ -49,7 +54,7 @@ def test_connect_once_returns_who_signed_in_and_a_cache_that_calls_graph(
 
     assert (account.email, account.name) == (MANAGER, "Maria Manager")
     store = MemoryTokenStore(account.token_blob)
-    tokens = TokenSource(settings, store, http_session(settings))
+    tokens = TokenSource(settings, store)
     assert tokens.email == MANAGER
     me = requests.get(
         f"{graph.graph_url}/me",
@@ -102,7 +107,7 @@ def test_a_token_graph_refuses_is_refreshed_and_the_new_cache_is_saved(
     graph: GraphEmulator, store: MemoryTokenStore
 ) -> None:
     settings = settings_for(graph)
-    tokens = TokenSource(settings, store, http_session(settings))
+    tokens = TokenSource(settings, store)
     first = tokens.access_token()
     graph.identity.token_requests = 0
     assert tokens.access_token() == first  # cached: no token request
@@ -112,7 +117,7 @@ def test_a_token_graph_refuses_is_refreshed_and_the_new_cache_is_saved(
 
     assert second != first and graph.identity.token_requests == 1
     assert store.saves == 1  # the rotated refresh token reached the store
-    again = TokenSource(settings, store, http_session(settings))
+    again = TokenSource(settings, store)
     assert again.access_token() == second  # a new worker reads the saved cache
 
 
@@ -122,9 +127,9 @@ def test_revoked_or_missing_grants_are_reconnect_required(
     settings = settings_for(graph)
     graph.revoke(MANAGER)
     with pytest.raises(ReconnectRequired, match="invalid_grant"):
-        TokenSource(settings, store, http_session(settings)).access_token(force_refresh=True)
+        TokenSource(settings, store).access_token(force_refresh=True)
     with pytest.raises(ReconnectRequired):
-        TokenSource(settings, MemoryTokenStore(), http_session(settings)).access_token()
+        TokenSource(settings, MemoryTokenStore()).access_token()
 
 
 def test_the_ca_bundle_setting_beats_requests_ca_bundle_in_the_environment(
@@ -145,3 +150,50 @@ def test_only_the_public_cloud_uses_instance_discovery(graph: GraphEmulator) -> 
     client = build_client(settings_for(graph), http_session(settings_for(graph)))
     assert isinstance(client, msal.ConfidentialClientApplication)
     assert client.authority.token_endpoint.startswith(graph.authority)
+
+
+def test_one_msal_application_per_process_no_metadata_fetch_per_request(
+    graph: GraphEmulator,
+) -> None:
+    """Each page or job opens the calendar anew; only the first one in a process may fetch
+    the authority's OpenID metadata, and each connection still uses its own grant."""
+    maria = MemoryTokenStore(sign_in(graph, MANAGER))
+    rep = MemoryTokenStore(sign_in(graph, REPS[0]))
+    settings = settings_for(graph)
+    assert graph.identity.metadata_requests <= 1  # the sign-ins built the one application
+
+    OutlookCalendar(settings, maria).free_busy([REPS[1]], WEEK)  # the first page
+    graph.reset_counts()
+    OutlookCalendar(settings, maria).free_busy([REPS[1]], WEEK)  # the second page
+    OutlookCalendar(settings, rep).free_busy([REPS[1]], WEEK)  # another connection
+
+    assert graph.identity.metadata_requests == 0
+    assert graph.identity.token_requests == 0  # both access tokens came cached with the grant
+    assert [c.mailbox for c in graph.calls] == [MANAGER, REPS[0]]
+
+
+def test_connections_sharing_the_application_keep_their_own_token_caches(
+    graph: GraphEmulator,
+) -> None:
+    """Refreshes rotate refresh tokens: each must land in its own connection's store, also
+    when the connections refresh at the same time from several threads."""
+    stores = {email: MemoryTokenStore(sign_in(graph, email)) for email in (MANAGER, *REPS[:3])}
+    settings = settings_for(graph)
+    graph.expire_access_tokens()
+    graph.reset_counts()
+
+    def two_calls(email: str) -> list[str | None]:
+        calendar = OutlookCalendar(settings, stores[email])
+        calendar.free_busy([REPS[4]], WEEK)
+        calendar.tokens.access_token(force_refresh=True)  # rotates the refresh token again
+        return [calendar.graph.call("GET", "/me")["mail"], calendar.tokens.email]
+
+    with ThreadPoolExecutor(4) as pool:
+        seen = dict(zip(stores, pool.map(two_calls, stores), strict=True))
+
+    assert seen == {email: [email, email] for email in stores}
+    assert graph.identity.token_requests == 8 and graph.identity.metadata_requests == 0
+    for email, store in stores.items():  # the stored cache holds the newest refresh token
+        assert store.saves == 2
+        assert OutlookCalendar(settings, store).tokens.access_token(force_refresh=True)
+        assert sum(1 for c in graph.calls if c.mailbox == email) == 2

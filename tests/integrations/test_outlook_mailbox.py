@@ -13,7 +13,7 @@ import requests
 
 from integrations.base import AccountZone, AccountZoneReader, ProviderError
 from integrations.outlook import OutlookCalendar
-from integrations.outlook.auth import build_client, http_session
+from integrations.outlook.auth import http_session
 from integrations.outlook.mailbox import account_zone
 from scheduler.availability import WorkingHours
 from scheduler.intervals import Interval
@@ -36,7 +36,14 @@ def consent_with(graph: GraphEmulator, email: str, scopes: list[str]) -> bytes:
     """A grant consented to ``scopes`` only (as Cadence asked before MailboxSettings.Read)."""
     settings = settings_for(graph)
     cache = msal.SerializableTokenCache()
-    client = build_client(settings, http_session(settings), cache)
+    client = msal.ConfidentialClientApplication(  # an app of its own: an older Cadence
+        settings.client_id,
+        client_credential=settings.client_secret,
+        authority=settings.authority,
+        token_cache=cache,
+        http_client=http_session(settings),
+        instance_discovery=False,
+    )
     with warnings.catch_warnings():  # MSAL recommends form_post; see outlook.auth
         warnings.simplefilter("ignore", UserWarning)
         flow = client.initiate_auth_code_flow(scopes, redirect_uri=REDIRECT_URI)

@@ -52,6 +52,24 @@ def test_the_first_sync_pages_through_the_horizon_and_reads_the_series_once(
     assert graph.count() == 1  # one delta call; the master is remembered in the cursor
 
 
+def test_a_first_sync_of_nine_series_keeps_each_batch_within_the_mailbox_limit(
+    graph: GraphEmulator, calendar: OutlookCalendar
+) -> None:
+    """Nine masters to read: Graph runs a batch's independent requests at once and answers
+    the fifth for one mailbox 429 MailboxConcurrency, so they go 4 + 4 + 1."""
+    for n in range(9):
+        calendar.create_series(series_spec(REPS[n % len(REPS)], series_id=f"series-{n}"))
+    graph.reset_counts()
+
+    result = calendar.changes(None)
+
+    assert result.full_sync
+    in_batch = [c for c in graph.calls if c.in_batch]
+    assert len(in_batch) == 9 and all(c.status == 200 for c in in_batch)  # none throttled
+    assert graph.count("POST", "/$batch") == 3
+    assert graph.max_in_flight[MANAGER] <= 4
+
+
 def test_a_declined_occurrence(
     graph: GraphEmulator, calendar: OutlookCalendar, synced: Synced
 ) -> None:

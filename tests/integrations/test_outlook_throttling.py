@@ -10,7 +10,13 @@ import pytest
 
 from integrations.base import NotFound, RateLimited, Transient
 from integrations.outlook import OutlookCalendar
-from integrations.outlook.graph import BatchRequest, GraphRequestError, MailboxLimiter
+from integrations.outlook.graph import (
+    BatchRequest,
+    GraphRequestError,
+    MailboxLimiter,
+    batches,
+    concurrency,
+)
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
 from tests.emulators.graph import GraphEmulator
@@ -96,9 +102,47 @@ def test_a_throttled_request_inside_a_batch_is_sent_again_alone(
     )
     assert {status for status, _ in answers.values()} == {404}
     assert len(answers) == 25
-    assert graph.count("POST", "/$batch") == 3  # 20 + 5, then the throttled one again
+    assert graph.count("POST", "/$batch") == 8  # 6 x 4 + 1, then the throttled one again
     assert graph.count("GET", "/me/events/missing-2", in_batch=True) == 2
     assert sleeps.waited == [0.2]
+
+
+def test_a_batch_runs_at_most_four_independent_requests_for_one_mailbox(
+    graph: GraphEmulator, calendar: OutlookCalendar, sleeps: Sleeps
+) -> None:
+    answers = calendar.graph.batch(
+        [BatchRequest(f"r{n}", "GET", f"/me/events/missing-{n}") for n in range(9)]
+    )
+    assert {status for status, _ in answers.values()} == {404}  # none throttled
+    assert graph.count("POST", "/$batch") == 3  # 4 + 4 + 1
+    assert graph.max_in_flight[MANAGER] == 4 and sleeps.waited == []
+
+
+def test_chained_requests_share_a_batch_since_they_run_one_after_another() -> None:
+    chain = [BatchRequest("a", "GET", "/me")] + [
+        BatchRequest(f"c{n}", "GET", "/me", depends_on=(f"c{n - 1}" if n else "a",))
+        for n in range(10)
+    ]
+    assert concurrency(chain) == 1
+    assert [len(b) for b in batches(chain)] == [11]
+    wide = [BatchRequest(f"w{n}", "GET", "/me") for n in range(6)] + [
+        BatchRequest(f"d{n}", "GET", "/me", depends_on=(f"w{n}",)) for n in range(6)
+    ]
+    assert [concurrency(b) for b in batches(wide)] == [4, 4, 4]
+
+
+def test_the_emulator_throttles_the_fifth_independent_request_of_a_batch(
+    graph: GraphEmulator, calendar: OutlookCalendar
+) -> None:
+    """What the old single 9-request batch met: Graph's MailboxConcurrency inside $batch."""
+    requests_ = [
+        {"id": str(n), "method": "GET", "url": f"/me/events/missing-{n}"} for n in range(6)
+    ]
+    requests_.append({"id": "6", "method": "GET", "url": "/me", "dependsOn": ["0"]})
+    answer = calendar.graph.call("POST", "/$batch", json={"requests": requests_})
+    statuses = [r["status"] for r in answer["responses"]]
+    assert statuses == [404, 404, 404, 404, 429, 429, 424]
+    assert answer["responses"][4]["headers"]["Retry-After"] == "1"
 
 
 def test_server_errors_and_timeouts_are_transient_and_retried(

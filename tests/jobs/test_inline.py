@@ -17,7 +17,8 @@ def test_without_redis_a_sync_request_runs_at_once(inline, booked, calendar, dat
     assert isinstance(inline.dispatcher, InlineDispatcher)
     rep_declines_week1(database, calendar, booked)
     assert tasks.request_sync(inline, booked.org_id, booked.connection_id)
-    assert series_sessions(database, booked.series_ids[0])[0].outcome == "declined"
+    week1 = series_sessions(database, booked.series_ids[0])[0]
+    assert (week1.rep_response, week1.outcome) == ("declined", "upcoming")  # not yet its time
 
 
 def test_an_inline_failure_is_recorded_and_not_raised_to_the_caller(

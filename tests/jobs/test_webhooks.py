@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 
+from scheduler.jobs import coalesce
 from scheduler.models import CalendarConnection
 from tests.jobs.conftest import NOW, drain, queued
 from web.app import create_app
@@ -27,14 +30,18 @@ def app(settings, database, calendar, clock, redis, runtime) -> Flask:
 
 @pytest.fixture
 def watched(booked, database, runtime):
-    """The booked team's connection with an open push channel."""
+    return watch(booked, database, runtime.cipher)
+
+
+def watch(team, database, cipher):
+    """The team's connection with an open push channel."""
     with database.session() as db:
-        row = db.get(CalendarConnection, booked.connection_id)
+        row = db.get(CalendarConnection, team.connection_id)
         row.channel_id = CHANNEL
         row.channel_resource_id = "resource-1"
-        row.channel_secret = runtime.cipher.encrypt(SECRET.encode())
+        row.channel_secret = cipher.encrypt(SECRET.encode())
         row.channel_expires_at = NOW + timedelta(days=7)
-    return booked
+    return team
 
 
 def google(client, number: int, *, state="exists", token=SECRET, channel=CHANNEL):
@@ -183,3 +190,17 @@ def test_a_notification_refused_for_want_of_redis_is_acted_on_when_redelivered(
     monkeypatch.setattr(tasks, "request_sync", real)
     assert google(client, 7).status_code == 204  # Google's redelivery of the same message
     assert queued(runtime) == 1
+
+
+def test_with_redis_a_message_is_claimed_by_exactly_one_of_many_threads(runtime):
+    """Concurrent deliveries of one Google message: one Redis script call decides."""
+    start = threading.Barrier(8)
+
+    def claim(_: int) -> bool:
+        start.wait(5)
+        return coalesce.claim_message(runtime.dispatcher, CHANNEL, 42)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(claim, range(8))) == [False] * 7 + [True]
+    assert not coalesce.claim_message(runtime.dispatcher, CHANNEL, 41)  # arrived late
+    assert coalesce.claim_message(runtime.dispatcher, CHANNEL, 43)

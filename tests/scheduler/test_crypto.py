@@ -5,6 +5,8 @@ from cryptography.fernet import Fernet
 
 from scheduler.crypto import SecretUnreadable, TokenCipher, rotate_stored_secrets
 from scheduler.models import CalendarConnection, Organization, Person, Provider
+from scheduler.usecases.held_consents import Consent, held, hold
+from scheduler.usecases.person_time import ZoneReading
 
 
 def test_round_trip_and_ciphertext_hides_the_secret():
@@ -49,3 +51,16 @@ def test_rotation_rewrites_stored_secrets_so_the_old_key_can_go(database):
         connection = session.query(CalendarConnection).one()
         assert only_new.decrypt(connection.token_blob) == b"grant"
         assert only_new.decrypt(connection.channel_secret) == b"channel-token"
+
+
+def test_rotation_rewrites_a_grant_held_while_its_person_chooses(database):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    consent = Consent(
+        Provider.GOOGLE, "vic@acme.test", "Vic", b"grant", ZoneReading("Google", None)
+    )
+    held_id = hold(database, TokenCipher([old]), consent, now=now)
+
+    assert rotate_stored_secrets(database, TokenCipher([new, old])) == 1
+
+    assert held(database, TokenCipher([new]), held_id, now=now) == consent

@@ -12,6 +12,7 @@ from scheduler.outcomes import (
     SessionOutcome,
     classify_session,
     consistency_score,
+    week_state,
 )
 
 Out = SessionOutcome
@@ -39,7 +40,7 @@ def facts(**changes):
     [
         # 1. stopped outranks everything, even a debrief
         (facts(series_stopped=True, action_items=3), LONG_AFTER, Out.STOPPED),
-        (facts(series_stopped=True), at(1, 0), Out.STOPPED),
+        (facts(series_stopped=True), LONG_AFTER, Out.STOPPED),
         # 2. a debrief with the minimum proves it was held, wherever it moved
         (facts(action_items=3), LONG_AFTER, Out.HELD),
         (facts(action_items=3), at(10, 13, 15), Out.HELD),
@@ -52,15 +53,15 @@ def facts(**changes):
         (facts(action_items=3, minimum_action_items=4), LONG_AFTER, Out.UNDOCUMENTED),
         # 3. excused outranks cancelled and declined
         (facts(excused=True, cancelled=True, rep_declined=True), LONG_AFTER, Out.EXCUSED),
-        (facts(excused=True), at(1, 0), Out.EXCUSED),
+        (facts(excused=True), LONG_AFTER, Out.EXCUSED),
         # 4. cancelled, by whoever, outranks moved and declined
         (facts(cancelled=True, cancelled_by=CancelledBy.REP), LONG_AFTER, Out.CANCELLED),
-        (facts(cancelled=True, current=NEXT_WEEK, rep_declined=True), at(1, 0), Out.CANCELLED),
+        (facts(cancelled=True, current=NEXT_WEEK, rep_declined=True), LONG_AFTER, Out.CANCELLED),
         # 5. moved to another ISO week
         (facts(current=NEXT_WEEK), LONG_AFTER, Out.RESCHEDULED),
-        (facts(current=NEXT_WEEK, rep_declined=True), at(1, 0), Out.RESCHEDULED),
+        (facts(current=NEXT_WEEK, rep_declined=True), LONG_AFTER, Out.RESCHEDULED),
         # 6. declined and not moved; a moved occurrence's old decline does not count
-        (facts(rep_declined=True), at(1, 0), Out.DECLINED),
+        (facts(rep_declined=True), LONG_AFTER, Out.DECLINED),
         (facts(rep_declined=True, current=SCHEDULED), LONG_AFTER, Out.DECLINED),
         (facts(rep_declined=True, current=SAME_WEEK), LONG_AFTER, Out.MOVED),
         # 7. upcoming until (current) end + grace, exclusive
@@ -77,6 +78,30 @@ def facts(**changes):
 )
 def test_classify_session_rules_in_precedence(case, now, expected):
     assert classify_session(case, now=now, grace=GRACE) is expected
+
+
+@pytest.mark.parametrize(
+    ("case", "known", "counts_from"),
+    [
+        (facts(series_stopped=True), Out.STOPPED, SCHEDULED.end),
+        (facts(excused=True), Out.EXCUSED, SCHEDULED.end),
+        (facts(cancelled=True, cancelled_by=CancelledBy.MANAGER), Out.CANCELLED, SCHEDULED.end),
+        (facts(cancelled=True, current=NEXT_WEEK), Out.CANCELLED, NEXT_WEEK.end),
+        (facts(current=NEXT_WEEK), Out.RESCHEDULED, NEXT_WEEK.end),
+        (facts(rep_declined=True), Out.DECLINED, SCHEDULED.end),
+        (facts(current=SAME_WEEK), Out.MOVED, SAME_WEEK.end + GRACE),
+        (BASE, Out.UNDOCUMENTED, SCHEDULED.end + GRACE),
+        (facts(action_items=3, current=NEXT_WEEK), Out.HELD, NEXT_WEEK.start),
+    ],
+)
+def test_nothing_counts_before_its_time_but_what_is_known_shows(case, known, counts_from):
+    """A week cancelled, declined, rescheduled or stopped ahead of time is upcoming in every
+    count until its (moved) time has passed; what is known of it is there for pages."""
+    before = week_state(case, now=counts_from - timedelta(microseconds=1), grace=GRACE)
+    assert before.outcome is Out.UPCOMING and before.upcoming
+    assert before.known is known and before.counts_from == counts_from
+    after = week_state(case, now=counts_from, grace=GRACE)
+    assert after.outcome is known and not after.upcoming
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from scheduler.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from scheduler.settings import DEFAULT_DATABASE_URL, RateRule, Settings, SettingsError
 
 KEY = Fernet.generate_key().decode()
 GOOD = {"CADENCE_SECRET_KEY": "s" * 40, "CADENCE_TOKEN_KEYS": KEY}
@@ -84,3 +84,45 @@ def test_a_private_caldav_origin_must_be_an_http_url(value):
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({**GOOD, "CADENCE_CALDAV_PRIVATE_ORIGINS": value})
     assert set(caught.value.problems) == {"CADENCE_CALDAV_PRIVATE_ORIGINS"}
+
+
+def test_rate_limits_default_and_may_be_overridden_per_action():
+    default = Settings.from_env(GOOD).rate_limits
+    assert default.rule("signin") == RateRule("signin", "10 per 15 minutes", "50 per 15 minutes")
+    assert default.trusted_proxies == 0
+    changed = Settings.from_env(
+        {
+            **GOOD,
+            "CADENCE_RATE_LIMITS": "signin=5 per 10 minutes|200 per hour; signup=2/hour|9/day",
+            "CADENCE_TRUSTED_PROXIES": "1",
+        }
+    ).rate_limits
+    assert changed.rule("signin") == RateRule("signin", "5 per 10 minutes", "200 per hour")
+    assert changed.rule("signup") == RateRule("signup", "2/hour", "9/day")
+    assert changed.rule("password_reset") == default.rule("password_reset")
+    assert changed.trusted_proxies == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CADENCE_RATE_LIMITS", "signin=often|50 per hour"),
+        ("CADENCE_RATE_LIMITS", "login=5 per hour|50 per hour"),
+        ("CADENCE_RATE_LIMITS", "signin=5 per hour"),
+        ("CADENCE_TRUSTED_PROXIES", "many"),
+    ],
+)
+def test_a_malformed_rate_limit_setting_is_named(name, value):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**GOOD, name: value})
+    assert set(caught.value.problems) == {name}
+
+
+def test_availability_refresh_defaults_to_half_an_hour_and_is_checked():
+    assert Settings.from_env(GOOD).availability_refresh_minutes == 30
+    tuned = Settings.from_env({**GOOD, "CADENCE_AVAILABILITY_REFRESH_MINUTES": "15"})
+    assert tuned.availability_refresh_minutes == 15
+    for wrong in ("0", "2", "half an hour", "100000"):
+        with pytest.raises(SettingsError) as caught:
+            Settings.from_env({**GOOD, "CADENCE_AVAILABILITY_REFRESH_MINUTES": wrong})
+        assert set(caught.value.problems) == {"CADENCE_AVAILABILITY_REFRESH_MINUTES"}

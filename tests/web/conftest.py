@@ -147,7 +147,8 @@ def make_org(app: Flask, database, settings) -> Callable[..., Org]:
 
 
 def set_password(database, email: str) -> None:
-    """Give an invited person the test password, as if they had signed up."""
+    """Give an invited person the test password, as if they had signed up (and so joined)."""
     with database.session() as db:
         for person in db.scalars(select(Person).where(Person.email == email)):
             person.password_hash = hash_password(PASSWORD)
+            person.joined_at = person.joined_at or NOW

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from scheduler.models import ApiToken, Person, Session
+from scheduler.models import ActionItem, ApiToken, Person, Session
 from tests.web.conftest import NOW, csrf_token, post, set_password, sign_in
 from tests.web.test_manager import book_top_slot
 
@@ -118,11 +118,12 @@ def test_booking_by_api_is_idempotent_and_a_second_slot_conflicts(app, org, toke
     assert len(sessions.get_json()["data"]) >= 13
 
 
-def test_debrief_and_action_items_by_api(app, client, org, token, database):
+def test_debrief_and_action_items_by_api(app, client, org, token, database, clock):
     book_top_slot(client, org.rep_ids[0])
     with database.session() as db:
         first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
     script = app.test_client()
+    clock.now = first.scheduled_start
     short = script.put(
         f"/api/v1/sessions/{first.id}/debrief",
         json={"action_items": [{"text": "x", "owner": "rep", "due_date": "2026-11-30"}]},
@@ -191,3 +192,90 @@ def test_a_nul_character_is_refused_by_field_on_every_database(client, org, toke
     assert "Remove the NUL character from: name" in page.get_data(as_text=True)
     with database.session() as db:
         assert db.scalar(select(Person).where(Person.email == "ann@acme.test")) is None
+
+
+def test_booking_a_first_day_in_the_past_is_refused_naming_first_day(app, org, token, calendar):
+    # NOW is Monday 19 October 2026, 09:00 in New York: last Tuesday, and this morning's
+    # 08:00, would both put the first 1:1 in the past.
+    script = app.test_client()
+    body = {"rep_id": org.rep_ids[0], "weekday": 1, "local_time": "10:00"}
+    for first_day, weekday, clock in (("2026-10-13", 1, "10:00"), ("2026-10-19", 0, "08:00")):
+        answer = script.post(
+            "/api/v1/series",
+            json=dict(body, first_day=first_day, weekday=weekday, local_time=clock),
+            headers=bearer(token),
+        )
+        assert answer.status_code == 422, answer.get_json()
+        assert [f["field"] for f in answer.get_json()["error"]["fields"]] == ["first_day"]
+    assert calendar.calls["create_series"] == 0
+    assert script.get("/api/v1/series", headers=bearer(token)).get_json()["data"] == []
+    later_today = script.post(
+        "/api/v1/series",
+        json=dict(body, first_day="2026-10-19", weekday=0, local_time="10:00"),
+        headers=bearer(token),
+    )
+    assert later_today.status_code == 201
+
+
+def test_a_debrief_of_a_1to1_that_did_not_take_place_is_409(
+    app, client, org, token, database, clock
+):
+    book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        first, second = db.scalars(select(Session).order_by(Session.scheduled_start)).all()[:2]
+    post(client, f"/manager/sessions/{second.id}/cancel", page="/manager/team")
+    script = app.test_client()
+    items = [
+        {"text": f"Item {i}", "owner": owner, "due_date": "2026-12-30"}
+        for i, owner in enumerate(("manager", "rep", "rep"))
+    ]
+
+    def put(session_id):  # type: ignore[no-untyped-def]
+        return script.put(
+            f"/api/v1/sessions/{session_id}/debrief",
+            json={"action_items": items},
+            headers=bearer(token),
+        )
+
+    early = put(first.id)  # the 1:1 is tomorrow
+    assert early.status_code == 409
+    assert "has not started yet" in early.get_json()["error"]["detail"]
+    clock.now = second.scheduled_end
+    cancelled = put(second.id)
+    assert cancelled.status_code == 409
+    assert "was cancelled" in cancelled.get_json()["error"]["detail"]
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 0
+        assert "held" not in {row.outcome for row in db.scalars(select(Session))}
+    assert put(first.id).status_code == 200  # it took place: a debrief makes it held
+
+
+def test_a_debrief_saved_again_by_api_keeps_item_identity(app, client, org, token, database, clock):
+    book_top_slot(client, org.rep_ids[0])
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    clock.now = first.scheduled_end
+    script = app.test_client()
+    items = [
+        {"text": f"Item {i}", "owner": owner, "due_date": "2026-11-30"}
+        for i, owner in enumerate(("manager", "rep", "rep"))
+    ]
+    url = f"/api/v1/sessions/{first.id}/debrief"
+    saved = script.put(url, json={"action_items": items}, headers=bearer(token)).get_json()["data"]
+    by_text = {item["text"]: item for item in saved}
+    done_id = by_text["Item 1"]["id"]
+    script.patch(f"/api/v1/action-items/{done_id}", json={"done": True}, headers=bearer(token))
+    edited = [
+        dict(items[0], id=by_text["Item 0"]["id"]),
+        dict(items[1], id=done_id, text="Item 1, edited"),
+        {"text": "Item 3", "owner": "rep", "due_date": "2026-12-01"},
+    ]
+    answer = script.put(url, json={"action_items": edited}, headers=bearer(token))
+    assert answer.status_code == 200
+    after = {item["text"]: item for item in answer.get_json()["data"]}
+    assert set(after) == {"Item 0", "Item 1, edited", "Item 3"}
+    assert after["Item 1, edited"]["id"] == done_id
+    assert after["Item 1, edited"]["done"] is True
+    assert after["Item 1, edited"]["done_at"] == clock.now.isoformat()
+    assert after["Item 0"]["id"] == by_text["Item 0"]["id"]
+    assert after["Item 3"]["id"] not in {item["id"] for item in saved}

@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from scheduler.models import Organization, Person
-from scheduler.usecases.accounts import join_by_consent
+from scheduler.usecases.joining import accept, choices_for
 from tests.web.conftest import NOW, PASSWORD, post, sign_in, sign_up
 
 
@@ -56,16 +56,26 @@ def test_a_typed_in_address_at_the_join_domain_does_not_join_the_organisation(cl
     assert len(people(database)) == 1
 
 
-def test_an_address_the_provider_verified_joins_by_its_domain(client, database):
+def test_an_address_the_provider_verified_may_accept_the_organisation_of_its_domain(
+    client, database
+):
     sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
     with database.session() as db:
         db.scalar(select(Organization)).join_domain = "acme.test"
-    sam = join_by_consent(
-        database, email="Sam@ACME.test", name="Sam", zone="Europe/London", now=NOW
+        (offer,) = choices_for(db, "Sam@ACME.test").offers
+    assert offer.org_name == "Acme" and offer.domain == "acme.test" and offer.person_id is None
+    sam = accept(
+        database,
+        email="Sam@ACME.test",
+        org_id=offer.org_id,
+        name="Sam",
+        zone="Europe/London",
+        now=NOW,
     )
     pat = next(p for p in people(database) if p.email == "pat@acme.test")
     assert sam.organization_id == pat.organization_id
     assert sam.email == "sam@acme.test" and not sam.is_admin and sam.is_manager
+    assert sam.joined_at == NOW
 
 
 def open_invitation(admin: FlaskClient) -> tuple[FlaskClient, str]:

@@ -176,7 +176,11 @@ def test_a_rep_signing_in_with_google_takes_their_zone(google_app, emulator, dat
     emulator.consenting_user = "rita@acme.test"
     emulator.set_zone("rita@acme.test", "America/Los_Angeles")
 
-    continue_with_google(google_app.test_client(), emulator)
+    rita_browser = google_app.test_client()
+    assert continue_with_google(rita_browser, emulator).headers["Location"] == "/join"
+    with database.session() as db:
+        org_id = db.scalar(select(Organization.id))
+    post(rita_browser, f"/join/{org_id}/accept", page="/join")
 
     with database.session() as db:
         rita = db.scalar(select(Person).where(Person.email == "rita@acme.test"))
@@ -201,7 +205,8 @@ def test_google_not_answering_the_zone_does_not_block_sign_in(
     emulator.fail_next(4, 503, method="events.list")
     client = google_app.test_client()
 
-    answer = continue_with_google(client, emulator)
+    assert continue_with_google(client, emulator).headers["Location"] == "/join"
+    answer = post(client, f"/join/{org_id}/accept", page="/join")
 
     assert answer.status_code == 302 and answer.headers["Location"] == "/manager/team"
     with database.session() as db:

@@ -47,7 +47,7 @@ def world(app, client, make_org, database):
                     ActionItemDraft("Another rep item", "rep", date(2026, 11, 30)),
                 ),
             ),
-            now=NOW,
+            now=first.scheduled_end,  # once the 1:1 has taken place
         )
         sessions[rep_id] = first
     invite_person(

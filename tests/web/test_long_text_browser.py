@@ -23,7 +23,7 @@ NOTE = "Pipeline" * (text_limits.NOTE // 8)  # 5,000 characters, no space
 
 
 @pytest.fixture
-def long_story(app, client, make_org, database, settings):  # type: ignore[no-untyped-def]
+def long_story(app, client, make_org, database, settings, clock):  # type: ignore[no-untyped-def]
     org = make_org(
         client,
         name=LONG_NAME,
@@ -33,6 +33,7 @@ def long_story(app, client, make_org, database, settings):  # type: ignore[no-un
     book_top_slot(client, org.rep_ids[0])
     with database.session() as db:
         session = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    clock.now = session.scheduled_end  # a debrief is for a 1:1 that has taken place
     items = {
         f"items-{n}-{key}": value
         for n in range(3)

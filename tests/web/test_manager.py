@@ -28,6 +28,18 @@ def book_top_slot(client, rep_id: str):  # type: ignore[no-untyped-def]
     return post(client, f"/manager/reps/{rep_id}/book", fields, page="/manager/team"), fields
 
 
+def refresh_now(client, page_url: str):  # type: ignore[no-untyped-def]
+    """Press the page's "Refresh now" button, as a browser would."""
+    page = client.get(page_url).get_data(as_text=True)
+    form = page[page.index('action="/manager/availability/refresh"') :]
+    form = form[: form.index("</form>")]
+    fields = re.findall(r'name="(next|rep_id)" value="([^"]*)"', form)
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    return post(client, "/manager/availability/refresh", data, page=page_url)
+
+
 def test_adding_a_rep_puts_them_on_the_team(client, org, database):
     answer = post(
         client,
@@ -127,6 +139,11 @@ def test_the_series_page_shows_a_conflict_and_moves_one_week(client, org, calend
     # Not exactly the occurrence's own span: that would be the 1:1 itself in her calendar.
     dentist = third.scheduled_start - timedelta(minutes=15)
     calendar.add_busy("lena@acme.test", dentist, dentist + timedelta(hours=1), label="Dentist")
+    # The page answers from the busy time read when the slots were proposed...
+    assert "Dentist" not in client.get(series_url).get_data(as_text=True)
+    # ...until it is read again: "Refresh now" reads both calendars and comes back.
+    refreshed = refresh_now(client, series_url)
+    assert refreshed.headers["Location"] == series_url
     page = client.get(series_url).get_data(as_text=True)
     assert "Conflict" in page and "Dentist" in page
     assert "(Europe/London)" in page  # the rep's own time beside the manager's
@@ -139,7 +156,7 @@ def test_the_series_page_shows_a_conflict_and_moves_one_week(client, org, calend
         row = db.get(Session, third.id)
         assert row.current_start == datetime.fromisoformat(moves[0])
         assert row.current_start.isocalendar()[1] == row.scheduled_start.isocalendar()[1]
-    assert "Moved this week" in client.get(series_url).get_data(as_text=True)
+    assert "Moved · upcoming week" in client.get(series_url).get_data(as_text=True)
 
 
 def test_cancelling_one_week(client, org, calendar, database):
@@ -163,14 +180,19 @@ def test_booking_without_a_calendar_says_what_to_do(client, make_org, database):
     assert 'role="alert"' in page  # the banner on every page
 
 
-def first_session(client, org, database):  # type: ignore[no-untyped-def]
+def first_session(client, org, database, clock=None):  # type: ignore[no-untyped-def]
+    """Book the first rep's series; with ``clock``, move it to the first 1:1's end (a
+    debrief is for a meeting that has taken place)."""
     book_top_slot(client, org.rep_ids[0])
     with database.session() as db:
-        return db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+        row = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    if clock is not None:
+        clock.now = row.scheduled_end
+    return row
 
 
-def test_a_debrief_with_errors_shows_each_beside_its_field(client, org, database):
-    row = first_session(client, org, database)
+def test_a_debrief_with_errors_shows_each_beside_its_field(client, org, database, clock):
+    row = first_session(client, org, database, clock)
     url = f"/manager/sessions/{row.id}"
     answer = post(
         client,
@@ -203,8 +225,8 @@ def test_a_debrief_with_errors_shows_each_beside_its_field(client, org, database
         assert db.scalar(select(func.count()).select_from(ActionItem)) == 0
 
 
-def test_a_debrief_with_three_items_is_recorded(client, org, database):
-    row = first_session(client, org, database)
+def test_a_debrief_with_three_items_is_recorded(client, org, database, clock):
+    row = first_session(client, org, database, clock)
     url = f"/manager/sessions/{row.id}"
     page = client.get(url).get_data(as_text=True)
     assert page.count('name="items-') >= 9  # at least three rows of three fields
@@ -346,3 +368,92 @@ def test_a_rep_has_no_agenda_editor(app, client, org, database):
     george = app.test_client()
     sign_in(george, "george@acme.test")
     assert george.get("/manager/agenda").status_code == 403
+
+
+def test_a_tampered_booking_form_with_a_past_first_day_shows_the_error(
+    client, org, calendar, database
+):
+    page = client.get(f"/manager/reps/{org.rep_ids[0]}/slots").get_data(as_text=True)
+    form = page[page.index(f'action="/manager/reps/{org.rep_ids[0]}/book"') :]
+    fields = dict(
+        re.findall(r'name="(weekday|local_time|minutes|zone|first_day)" value="([^"]*)"', form)[:5]
+    )
+    answer = post(
+        client,
+        f"/manager/reps/{org.rep_ids[0]}/book",
+        dict(fields, first_day="2026-09-01"),
+        page="/manager/team",
+    )
+    assert answer.headers["Location"].endswith(f"/manager/reps/{org.rep_ids[0]}/slots")
+    shown = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "First day: The first 1:1 would be in the past" in shown
+    assert calendar.calls["create_series"] == 0
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(Series)) == 0
+
+
+def test_the_form_refuses_a_debrief_of_a_cancelled_week_and_says_why(client, org, database, clock):
+    first = first_session(client, org, database)
+    post(client, f"/manager/sessions/{first.id}/cancel", page="/manager/team")
+    clock.now = first.scheduled_end
+    url = f"/manager/sessions/{first.id}"
+    answer = post(
+        client,
+        f"{url}/debrief",
+        {
+            "note-0": "We met anyway",
+            **{f"items-{i}-text": f"Action {i}" for i in range(3)},
+            "items-0-owner": "manager",
+            "items-1-owner": "rep",
+            "items-2-owner": "rep",
+            **{f"items-{i}-due_date": "2026-11-30" for i in range(3)},
+        },
+        page=url,
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    assert "This 1:1 was cancelled: it cannot be debriefed. Nothing was saved." in page
+    assert "Cancelled by the manager" in page  # its state, in the reports' words
+    assert "We met anyway" in page  # what was typed is still there
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 0
+        assert db.get(Session, first.id).outcome != "held"
+
+
+def test_editing_a_debrief_on_its_page_keeps_the_reps_done_mark(client, org, database, clock):
+    row = first_session(client, org, database, clock)
+    url = f"/manager/sessions/{row.id}"
+    form = {
+        **{f"items-{i}-text": f"Action {i}" for i in range(4)},
+        "items-0-owner": "manager",
+        **{f"items-{i}-owner": "rep" for i in range(1, 4)},
+        **{f"items-{i}-due_date": "2026-11-30" for i in range(4)},
+    }
+    assert post(client, f"{url}/debrief", form, page=url).status_code == 302
+    with database.session() as db:
+        done = db.scalar(select(ActionItem).where(ActionItem.text == "Action 1"))
+        done.done_at = clock.now
+        done_id = done.id
+    page = client.get(url).get_data(as_text=True)
+    ids = dict(re.findall(r'name="items-(\d+)-id" value="([^"]*)"', page))
+    found = re.findall(r'name="items-(\d+)-text" value="([^"]*)"', page)
+    rows = {text: n for n, text in found if text}
+    assert ids[rows["Action 1"]] == done_id
+    # The page's rows, as the manager edits them: one reworded, one cleared, one added.
+    edited = {}
+    for text, n in rows.items():
+        edited[f"items-{n}-id"] = ids[n]
+        edited[f"items-{n}-text"] = {"Action 1": "Action 1, with the CFO", "Action 2": ""}.get(
+            text, text
+        )
+        edited[f"items-{n}-owner"] = "manager" if text == "Action 0" else "rep"
+        edited[f"items-{n}-due_date"] = "" if text == "Action 2" else "2026-11-30"
+    spare = "4"  # the first spare row
+    edited.update({f"items-{spare}-text": "Action 4", f"items-{spare}-owner": "rep"})
+    edited[f"items-{spare}-due_date"] = "2026-12-01"
+    assert post(client, f"{url}/debrief", edited, page=url).status_code == 302
+    with database.session() as db:
+        items = {item.text: item for item in db.scalars(select(ActionItem))}
+    assert set(items) == {"Action 0", "Action 1, with the CFO", "Action 3", "Action 4"}
+    kept = items["Action 1, with the CFO"]
+    assert (kept.id, kept.done_at) == (done_id, clock.now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -71,7 +72,30 @@ def test_the_link_expires_a_while_after_its_session(app, booked, settings, clock
     clock.now = session.scheduled_start + LINK_LIFETIME - timedelta(minutes=1)
     assert app.test_client().get(path).status_code == 200
     clock.now = session.scheduled_start + LINK_LIFETIME + timedelta(minutes=1)
-    assert app.test_client().get(path).status_code == 404
+    assert app.test_client().get(path).status_code == 410
+
+
+def test_an_expired_link_says_it_expired_and_what_to_do(app, booked, settings, clock):
+    """Not the generic "Nothing here ... not in your organisation": 410, the 1:1 it was for on
+    the reader's clock, when it stopped, and where the agenda is now."""
+    org, session = booked
+    path = agenda_path(settings, org.org_id, session.id)
+    clock.now = session.scheduled_start + LINK_LIFETIME + timedelta(days=2)
+    for answer in (
+        app.test_client().get(path),
+        post(app.test_client(), path, {"text": "Too late"}, page="/signin"),
+    ):
+        assert answer.status_code == 410
+        page = answer.get_data(as_text=True)
+        assert "This agenda link has expired" in page
+        assert "not in your organisation" not in page
+        # George's first 1:1, in his zone, and the day the link stopped (30 days later).
+        start = session.scheduled_start.astimezone(ZoneInfo("America/New_York"))
+        assert f"on {start:%a %d %b %Y, %H:%M}" in page and "(America/New_York)" in page
+        stopped = (session.scheduled_start + LINK_LIFETIME).astimezone(ZoneInfo("America/New_York"))
+        assert f"this one stopped on {stopped:%a %d %b %Y}" in page
+        assert "Patrick and George" in page
+        assert "open the link in its invite" in page and 'href="/signin"' in page
 
 
 def test_the_invite_carries_the_signed_link(booked, calendar, settings):
@@ -97,7 +121,7 @@ def test_a_signed_in_rep_sees_their_1to1s_and_completes_their_items(app, booked,
                 ActionItemDraft("Call Initech", "rep", date(2026, 11, 30)),
             ),
         ),
-        now=NOW,
+        now=session.scheduled_end,  # once the 1:1 has taken place
     )
     set_password(database, "george@acme.test")
     george = app.test_client()

@@ -54,7 +54,7 @@ def test_admin_reads_the_overview_narrows_to_a_manager_and_downloads_csv(
     shot(page, OVERVIEW_SHOT)
 
     # Narrow to Matt with the range form: the weeks stay, only his 1:1s remain.
-    page.get_by_label("Manager").select_option(label="Matt")
+    page.get_by_label("Manager", exact=True).select_option(label="Matt")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name="1:1s of Matt")).to_be_visible()
     assert f"manager={history.matt}" in page.url and "from=2026-09-14" in page.url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from scheduler.recurrence import WeeklySlot
-from web.timefmt import local_date, local_time, wall_clock_changes, weekly
+from web.timefmt import beside, local_date, local_time, wall_clock_changes, weekly
 
 # Monday 26 October 2026, 9:00 in New York (EDT) = 13:00 UTC.
 MEETING = datetime(2026, 10, 26, 13, 0, tzinfo=UTC)
@@ -33,3 +33,9 @@ def test_the_reps_wall_clock_shifts_while_the_two_countries_clocks_differ():
 def test_weekly_names_day_time_and_zone():
     assert weekly(1, "09:30", "Europe/Paris") == "Tuesdays at 09:30 (Europe/Paris)"
     assert weekly(4, time(16), "UTC") == "Fridays at 16:00 (UTC)"
+
+
+def test_beside_names_the_other_persons_day_only_when_it_differs():
+    assert beside(MEETING, "Europe/London", "America/New_York") == "13:00 GMT"
+    # 13:00 UTC is 02:00 the next day in Auckland (NZDT).
+    assert beside(MEETING, "Pacific/Auckland", "America/New_York") == "Tue 02:00 NZDT"

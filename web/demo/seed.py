@@ -41,6 +41,7 @@ from scheduler.usecases.connections import ConnectionTokenStore, save_connection
 from scheduler.usecases.debriefing import complete_action_item, record_debrief
 from scheduler.usecases.directory import add_rep, create_organization
 from scheduler.usecases.excusals import mark_excused_weeks
+from scheduler.usecases.joining import accept_everyone
 from scheduler.usecases.person_time import set_own_time
 from scheduler.usecases.sessions import reclassify
 from scheduler.usecases.upkeep import extend_horizon
@@ -242,6 +243,8 @@ class _Seeder:
                     days=dict.fromkeys(range(5), rep.hours),
                     now=self.founded,
                 )
+        # Everyone in the story has long since accepted their invitation.
+        accept_everyone(self.database, org_id=self.org_id, now=self.founded)
 
     def _connect(self, person: DemoPerson) -> None:
         """Connect the person's Radicale calendar as they would in Cadence: checked, then

@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
-from web.manager import action_items, agenda, booking, sessions, team  # noqa: E402, F401  (routes register on bp)
+from web.manager import (  # noqa: E402, F401  (routes register on bp)
+    action_items,
+    agenda,
+    availability,
+    booking,
+    sessions,
+    team,
+    team_proposals,
+)

@@ -13,19 +13,15 @@ from scheduler.models import Person, Provider
 from scheduler.recurrence import WeeklySlot
 from scheduler.slots import NoCommonWorkingHours
 from scheduler.usecases.booking import AlreadyBooked
+from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.proposals import propose_slots
 from web import calendar_actions, queries
+from web.availability import notes, stored_reader
 from web.forms import FieldErrors, parse_day, parse_int
 from web.hours_gap_view import gap_view
 from web.identity import signed_in
 from web.manager import bp
-from web.providers import (
-    CalendarUnavailable,
-    calendar_errors,
-    manager_calendar,
-    manager_connection,
-    own_calendars,
-)
+from web.providers import CalendarUnavailable, manager_calendar_row, manager_connection
 from web.services import cadence
 
 # The meeting lengths a manager may choose, in minutes (the organisation's settings allow these).
@@ -36,7 +32,7 @@ FURTHEST_FIRST_WEEK = timedelta(weeks=26)
 PROPOSALS_SHOWN = 8
 
 
-def _tomorrow(zone: str) -> date:
+def tomorrow(zone: str) -> date:
     """Proposals start tomorrow on the manager's wall clock (today is usually half gone)."""
     return cadence().now().astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
 
@@ -44,7 +40,7 @@ def _tomorrow(zone: str) -> date:
 def _first_day(text: str | None, errors: FieldErrors) -> date:
     """The day the proposals (and a new weekly time) start from: tomorrow unless the manager
     chose a later one; a day in the past or too far ahead is refused beside the field."""
-    earliest = _tomorrow(g.person.zone)
+    earliest = tomorrow(g.person.zone)
     if not text:
         return earliest
     chosen = parse_day(text)
@@ -76,22 +72,21 @@ def slots(rep_id: str) -> Any:
     candidates, problem, gap = [], None, None
     # ?change=1 on a booked pair proposes a new standing time (the series page links here).
     changing = series is not None and request.args.get("change") == "1"
+    read = stored_reader(g.person)
     if (series is None or changing) and not errors:
         try:
-            connection, calendar = manager_calendar(g.person.organization_id, g.person.id)
-            with calendar_errors(connection):
-                (proposal,) = propose_slots(
-                    cadence().database,
-                    calendar,
-                    org_id=g.person.organization_id,
-                    manager_id=g.person.id,
-                    rep_ids=[rep.id],
-                    first_day=first_day,
-                    own_calendars=own_calendars(g.person.organization_id, [rep]),
-                    minutes=minutes,
-                    limit=PROPOSALS_SHOWN,
-                    weekdays_first=True,
-                )
+            manager_calendar_row(g.person.organization_id, g.person.id)
+            (proposal,) = propose_slots(
+                cadence().database,
+                read,
+                org_id=g.person.organization_id,
+                manager_id=g.person.id,
+                rep_ids=[rep.id],
+                first_day=first_day,
+                minutes=minutes,
+                limit=PROPOSALS_SHOWN,
+                weekdays_first=True,
+            )
             candidates = proposal.candidates
         except CalendarUnavailable as error:
             problem = str(error)
@@ -105,13 +100,17 @@ def slots(rep_id: str) -> Any:
         changing=changing,
         candidates=candidates,
         first_day=first_day,
-        earliest=_tomorrow(g.person.zone),
-        latest=_tomorrow(g.person.zone) + FURTHEST_FIRST_WEEK,
+        earliest=tomorrow(g.person.zone),
+        latest=tomorrow(g.person.zone) + FURTHEST_FIRST_WEEK,
         minutes=minutes,
         minute_bounds=MEETING_MINUTES,
         errors=errors,
         problem=problem,
         gap=gap,
+        availability=notes(read, [g.person, rep]) if read.known else [],
+        availability_problems=read.problems,
+        refresh_next=request.full_path.rstrip("?"),
+        refresh_reps=[rep.id],
     ), (400 if errors else 200)
 
 
@@ -125,10 +124,17 @@ def book(rep_id: str) -> Response:
     except AlreadyBooked as booked:
         flash(f"{rep.name or rep.email} already has a weekly 1:1: here it is.", "warn")
         return redirect(url_for("manager.series", series_id=booked.series_id))
+    except InvalidInput as error:
+        _flash_errors(error)
+        return redirect(url_for("manager.slots", rep_id=rep.id))
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.slots", rep_id=rep.id))
     flash(f"Booked: {_where_it_went(rep)}", "ok")
+    # Booked from the team's proposals: back there for the next pair.
+    back = url_for("manager.team_proposals")
+    if request.form.get("next") == back:
+        return redirect(back)
     return redirect(url_for("manager.series", series_id=series_id))
 
 
@@ -141,6 +147,9 @@ def retime(series_id: str) -> Response:
     slot, from_day = _submitted_slot()
     try:
         continuation = calendar_actions.retime(g.person, series.id, slot, from_day)
+    except InvalidInput as error:
+        _flash_errors(error)
+        return redirect(url_for("manager.slots", rep_id=series.rep_id, change=1))
     except CalendarUnavailable as error:
         flash(str(error), "error")
         return redirect(url_for("manager.series", series_id=series.id))
@@ -184,6 +193,13 @@ def _where_it_went(rep: Person) -> str:
     return f"the 1:1 with {name} is in your calendar and {provider} sent {name} the invitation."
 
 
+def _flash_errors(error: InvalidInput) -> None:
+    """A refused booking, each problem with the field it is about (``first_day``: the first
+    day, which the proposals page offers)."""
+    for problem in error.errors:
+        flash(f"{problem.field.replace('_', ' ').capitalize()}: {problem.message}", "error")
+
+
 def _submitted_slot() -> tuple[WeeklySlot, date]:
     """The slot the proposal form carried; a tampered form is a 400, not a guess."""
     form = request.form
@@ -197,6 +213,6 @@ def _submitted_slot() -> tuple[WeeklySlot, date]:
     except (KeyError, ValueError, OSError):  # OSError: a zone name too long for a file
         abort(400)
     first_day = parse_day(form.get("first_day", ""))
-    if first_day is None or slot.zone != g.person.zone or first_day < _tomorrow(slot.zone):
+    if first_day is None or slot.zone != g.person.zone:
         abort(400)
     return slot, first_day

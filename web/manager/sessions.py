@@ -13,24 +13,20 @@ from scheduler import text_limits
 from scheduler.agenda import SessionAgenda
 from scheduler.conflicts import OccurrenceConflict
 from scheduler.debrief import ActionItemDraft, DebriefDraft, Owner
-from scheduler.models import Person, Series, Session
+from scheduler.models import Person, Session
 from scheduler.usecases.agendas import session_agenda
-from scheduler.usecases.debriefing import record_debrief
+from scheduler.usecases.debriefing import DebriefRefused, record_debrief
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.weeks import upcoming_conflicts
 from web import calendar_actions, queries
+from web.availability import notes, stored_reader, unreadable_weeks
 from web.confirm import Confirmation, confirm_page
 from web.forms import FieldErrors, by_field, parse_day
 from web.identity import signed_in
 from web.input_shapes import CancelWeekForm, read_form
 from web.manager import bp
-from web.providers import (
-    CalendarUnavailable,
-    calendar_errors,
-    manager_calendar,
-    own_calendars,
-)
+from web.providers import CalendarUnavailable, manager_calendar_row
 from web.services import cadence
 from web.timefmt import local_time
 
@@ -42,10 +38,20 @@ EXTRA_ACTION_ROWS = 1
 def series(series_id: str) -> Any:
     now = cadence().now()
     row, rep, sessions = queries.series_page(g.person, series_id, now)
+    read = stored_reader(g.person)
     conflicts: dict[datetime, OccurrenceConflict] = {}
     problem = None
     try:
-        conflicts = _conflicts(row, rep, now)
+        manager_calendar_row(row.organization_id, row.manager_id)
+        found = upcoming_conflicts(
+            cadence().database,
+            read,
+            org_id=row.organization_id,
+            series_id=row.id,
+            today=now.astimezone(ZoneInfo(row.zone)).date(),
+            weeks=queries.organization(row.organization_id).horizon_weeks,
+        )
+        conflicts = {week.conflict.occurrence.start: week.conflict for week in found}
     except CalendarUnavailable as error:
         problem = f"Conflicts could not be checked: {error}"
     return render_template(
@@ -53,26 +59,15 @@ def series(series_id: str) -> Any:
         series=row,
         rep=rep,
         sessions=sessions,
+        statuses=queries.week_statuses(row, sessions, now),
         conflicts=conflicts,
+        unreadable=unreadable_weeks(read, [g.person, rep], sessions),
         problem=problem,
+        availability=notes(read, [g.person, rep]) if read.known else [],
+        availability_problems=read.problems,
+        refresh_next=request.path,
+        refresh_reps=[rep.id],
     )
-
-
-def _conflicts(series: Series, rep: Person, now: datetime) -> dict[datetime, OccurrenceConflict]:
-    """Coming weeks over the horizon that collide with either calendar, by scheduled start."""
-    organisation = queries.organization(series.organization_id)
-    connection, calendar = manager_calendar(series.organization_id, series.manager_id)
-    with calendar_errors(connection):
-        found = upcoming_conflicts(
-            cadence().database,
-            calendar,
-            org_id=series.organization_id,
-            series_id=series.id,
-            today=now.astimezone(ZoneInfo(series.zone)).date(),
-            weeks=organisation.horizon_weeks,
-            own_calendars=own_calendars(series.organization_id, [rep]),
-        )
-    return {week.conflict.occurrence.start: week.conflict for week in found}
 
 
 @bp.post("/sessions/<session_id>/move")
@@ -168,9 +163,14 @@ def debrief(session_id: str) -> Any:
         for index, topic in enumerate(agenda.topics)
     }
     rows = _submitted_rows()
-    # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value).
+    # Rows left blank beyond the minimum are spare rows, not items (the owner always has a value);
+    # a recorded item's row cleared is that item removed (the minimum is still checked).
     min_rows = _min_rows(view)
-    kept = [i for i, row in enumerate(rows) if i < min_rows or row["text"] or row["due_date"]]
+    kept = [
+        i
+        for i, row in enumerate(rows)
+        if row["text"] or row["due_date"] or (i < min_rows and not row["id"])
+    ]
     draft = DebriefDraft(
         notes=notes,
         action_items=tuple(
@@ -178,6 +178,7 @@ def debrief(session_id: str) -> Any:
                 text=rows[index]["text"],
                 owner=rows[index]["owner"],
                 due_date=parse_day(rows[index]["due_date"]),
+                item_id=rows[index]["id"] or None,
             )
             for index in kept
         ),
@@ -191,6 +192,10 @@ def debrief(session_id: str) -> Any:
             manager_id=g.person.id,
             draft=draft,
             now=services.now(),
+        )
+    except DebriefRefused as refused:
+        return _session_page(
+            view, agenda, errors={}, rows=rows, notes=notes, status=409, refused=str(refused)
         )
     except InvalidInput as error:
         errors = _row_errors(by_field(error.errors), kept)
@@ -212,7 +217,8 @@ def _min_rows(view: queries.SessionView) -> int:
 
 
 def _submitted_rows() -> list[dict[str, str]]:
-    """The action-item rows as typed: ``items-<n>-text|owner|due_date``."""
+    """The action-item rows as typed: ``items-<n>-text|owner|due_date``, and ``id`` for a
+    recorded item the row edits (hidden)."""
     rows = []
     for index in range(50):
         if f"items-{index}-text" not in request.form:
@@ -220,7 +226,7 @@ def _submitted_rows() -> list[dict[str, str]]:
         rows.append(
             {
                 key: request.form.get(f"items-{index}-{key}", "").strip()
-                for key in ("text", "owner", "due_date")
+                for key in ("text", "owner", "due_date", "id")
             }
         )
     return rows
@@ -245,26 +251,36 @@ def _session_page(
     rows: list[dict[str, str]] | None,
     notes: dict[str, str] | None,
     status: int = 200,
+    refused: str | None = None,
 ) -> tuple[str, int]:
     services = cadence()
     if rows is None:
         rows = [
-            {"text": item.text, "owner": item.owner.value, "due_date": item.due_date.isoformat()}
+            {
+                "text": item.text,
+                "owner": item.owner.value,
+                "due_date": item.due_date.isoformat(),
+                "id": item.id,
+            }
             for item in view.items
         ]
     if notes is None:
         notes = dict(view.debrief.notes) if view.debrief else {}
-    blank = {"text": "", "owner": Owner.REP.value, "due_date": ""}
+    blank = {"text": "", "owner": Owner.REP.value, "due_date": "", "id": ""}
     shown = max(_min_rows(view), len(view.items)) + EXTRA_ACTION_ROWS  # one query, not per row
     while len(rows) < shown:
         rows.append(dict(blank, owner=Owner.MANAGER.value if not rows else Owner.REP.value))
+    now = services.now()
+    words = queries.week_statuses(view.series, [view.session], now)[view.session.id]
     return render_template(
         "manager/session.html",
         view=view,
+        week_words=words or view.session.outcome.capitalize(),
         agenda=agenda,
         agenda_url=services.agenda_link(view.session.organization_id, view.session.id),
         rows=rows,
         notes=notes,
         errors=errors,
         today=services.now().astimezone(ZoneInfo(g.person.zone)).date(),
+        refused=refused,
     ), status

@@ -27,8 +27,9 @@ def at(day: int, month: int, hour: int) -> datetime:
 def test_facts_of_the_hand_built_history(database, history):
     # George: a held 1:1 before the range (8 Sep), an open-ended series, last held 6 Oct.
     assert facts(database, history.george) == (at(8, 9, 15), OPEN_ENDED, at(6, 10, 15))
-    # Ryan: his series was deleted in the calendar (not live); held once, 17 Sep.
-    assert facts(database, history.ryan) == (at(17, 9, 9), None, at(17, 9, 9))
+    # Ryan: his series was deleted in the calendar (none live, so no first 1:1 to judge by);
+    # held once, 17 Sep.
+    assert facts(database, history.ryan) == (None, None, at(17, 9, 9))
     # Kai: booked from 28 Sep, never held. Ann: never booked.
     assert facts(database, history.kai) == (at(28, 9, 14), OPEN_ENDED, None)
     assert facts(database, history.ann) == (None, None, None)
@@ -77,4 +78,49 @@ def test_new_and_deleted_sessions_count(database, history):
         series = db.scalars(select(Series).where(Series.rep_id == history.ann)).one_or_none()
         assert series is None
         db.delete(db.get(Session, history.sessions[("Ryan", 1)]))
-    assert facts(database, history.ryan) == (at(24, 9, 9), None, None)
+    assert facts(database, history.ryan) == (None, None, None)
+
+
+def test_a_pair_booked_again_after_its_series_was_deleted_is_judged_by_the_new_one(
+    database, history
+):
+    """Ryan's series was deleted in the calendar; Matt books him again from next week. The
+    pair is not stopped: its live series has not started. Four weeks on with nothing held,
+    it is (for want of a held 1:1, not of a booking)."""
+    with database.session() as db:
+        names = [row.rep_name for row in stopped_cadences(db, history.org_id, now=NOW)]
+        assert "Ryan" in names
+        old = db.scalars(select(Series).where(Series.rep_id == history.ryan)).one()
+        again = Series(
+            organization_id=history.org_id,
+            manager_id=old.manager_id,
+            rep_id=history.ryan,
+            weekday=1,
+            local_time="09:00",
+            duration_minutes=30,
+            zone="UTC",
+            first_day=date(2026, 10, 27),
+            status=SeriesStatus.ACTIVE,
+            template_topics=[],
+            template_locked_on=date(2026, 10, 27),
+            created_at=NOW,
+        )
+        db.add(again)
+        db.flush()
+        db.add(
+            Session(
+                organization_id=history.org_id,
+                series_id=again.id,
+                manager_id=again.manager_id,
+                rep_id=history.ryan,
+                week_start=date(2026, 10, 26),
+                scheduled_start=at(27, 10, 9),
+                scheduled_end=at(27, 10, 10),
+            )
+        )
+    assert facts(database, history.ryan) == (at(27, 10, 9), OPEN_ENDED, at(17, 9, 9))
+    with database.session() as db:
+        assert "Ryan" not in [r.rep_name for r in stopped_cadences(db, history.org_id, now=NOW)]
+        later = stopped_cadences(db, history.org_id, now=at(25, 11, 12))
+    (ryan,) = [row for row in later if row.rep_name == "Ryan"]
+    assert ryan.reason == "not_held"

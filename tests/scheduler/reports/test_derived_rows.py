@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
@@ -14,7 +14,9 @@ from scheduler.models import ActionItem, ManagerItemWeek, ManagerWeek, Person, S
 from scheduler.reports.derived import rebuild_derived_rows
 from tests.scheduler.reports.conftest import NOW, WEEKS
 
-MIGRATION = Path(__file__).resolve().parents[3] / "migrations/versions/0005_report_rollups.py"
+VERSIONS = Path(__file__).resolve().parents[3] / "migrations/versions"
+# The backfills that define the derived rows: the rollups (0005), then the rules of 0008.
+MIGRATIONS = ("0005_report_rollups.py", "0008_outcomes_in_time.py")
 FACTS = (Person.cadence_first_start, Person.cadence_booked_through, Person.cadence_last_held_at)
 
 
@@ -75,14 +77,41 @@ def test_a_rebuild_and_the_migration_give_what_the_flushes_kept(database, histor
 
     assert recounted(database, history) == kept
 
-    spec = importlib.util.spec_from_file_location("migration_0005", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    rollups, in_time = (migration(name) for name in MIGRATIONS)
     blank(database)
     with database.engine.begin() as connection:
-        migration.backfill(connection)
+        rollups.backfill(connection)
+        # The hand-built history states its outcomes literally, Ryan's stopped week 6 (on
+        # Thursday, after NOW) among them: as of a day after its last week, nothing is ahead.
+        in_time.backfill(connection, NOW + timedelta(weeks=1))
     assert as_values(derived(database)) == kept
+
+
+def test_the_migration_puts_back_to_upcoming_what_is_known_ahead_of_its_time(database, history):
+    """Revision 0008 on rows stored by the earlier rule: a week known stopped (cancelled,
+    declined...) before its time counted at once; it is upcoming until then."""
+    _, in_time = (migration(name) for name in MIGRATIONS)
+    ryan6 = history.sessions[("Ryan", 6)]
+    with database.session() as db:
+        assert db.get(Session, ryan6).outcome == "stopped"
+        before = sum(
+            db.scalars(select(ManagerWeek.stopped).where(ManagerWeek.week_start == WEEKS[5]))
+        )
+    with database.engine.begin() as connection:
+        in_time.backfill(connection, NOW)
+    with database.session() as db:
+        assert db.get(Session, ryan6).outcome == "upcoming"
+        weeks = db.scalars(select(ManagerWeek).where(ManagerWeek.week_start == WEEKS[5])).all()
+    assert before == 1 and sum(week.stopped for week in weeks) == 0
+    assert recounted(database, history) == as_values(derived(database))
+
+
+def migration(name: str):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(f"migration_{name[:4]}", VERSIONS / name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_every_kind_of_change_leaves_what_a_recount_gives(database, history):

@@ -24,6 +24,11 @@ class Team:
 
 @pytest.fixture
 def team(database) -> Team:
+    return make_team(database)
+
+
+def make_team(database) -> Team:
+    """Acme: Patrick (New York) manages George (New York) and Lena (London)."""
     org_id, manager_id = create_organization(
         database,
         name="Acme",

@@ -17,6 +17,7 @@ from scheduler.models import (
 from scheduler.outcomes import SessionOutcome
 from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.connections import save_connection
+from scheduler.usecases.upkeep import reclassify_past_sessions
 from tests.scheduler.usecases.conftest import NOW
 from tests.scheduler.usecases.test_booking import book
 from tests.sessions import series_sessions
@@ -83,8 +84,9 @@ def change(series_id, kind, **fields):
             ChangeKind.OCCURRENCE_MOVED,
             {
                 "original_start": SECOND,
-                "new_start": SECOND + timedelta(weeks=1),
-                "new_end": SECOND + timedelta(weeks=1, minutes=30),
+                # Into the week before: by AFTER_GRACE its moved time has passed.
+                "new_start": SECOND - timedelta(days=6),
+                "new_end": SECOND - timedelta(days=6, minutes=-30),
             },
             SessionOutcome.RESCHEDULED,
         ),
@@ -236,20 +238,30 @@ def test_a_deleted_series_stops_every_future_week(database, calendar, team, book
     calendar.feed.append(change(series_id, ChangeKind.SERIES_DELETED))
     sync(database, calendar, team, connection_id, SECOND + timedelta(hours=1))
 
-    rows = outcomes(database, series_id)
-    assert rows[0][1] != SessionOutcome.STOPPED  # the week already past is not rewritten
-    assert {outcome for _, outcome in rows[2:]} == {SessionOutcome.STOPPED}
+    rows = series_sessions(database, series_id)
+    assert not rows[0].series_stopped  # the week already past is not rewritten
+    assert all(row.series_stopped for row in rows[2:])
+    # Known stopped, counted only once each week's time has passed.
+    assert {row.outcome for row in rows[2:]} == {SessionOutcome.UPCOMING}
     with database.session() as db:
         assert db.get(Series, series_id).status == SeriesStatus.STOPPED
+    reclassify_past_sessions(database, now=rows[3].scheduled_end)
+    assert [row.outcome for row in series_sessions(database, series_id)[2:5]] == [
+        SessionOutcome.STOPPED,
+        SessionOutcome.STOPPED,
+        SessionOutcome.UPCOMING,
+    ]
 
 
 def test_a_shortened_series_stops_the_weeks_after_its_new_end(database, calendar, team, booked):
     series_id, connection_id = booked
     calendar.feed.append(change(series_id, ChangeKind.SERIES_SHORTENED, until=date(2026, 11, 8)))
     sync(database, calendar, team, connection_id, NOW)
-    stopped = [start for start, outcome in outcomes(database, series_id) if outcome == "stopped"]
+    rows = series_sessions(database, series_id)
+    stopped = [row.scheduled_start for row in rows if row.series_stopped]
     assert min(stopped) == datetime(2026, 11, 10, 14, tzinfo=UTC)
     assert len(stopped) == 13 - 3
+    assert {row.outcome for row in rows} == {SessionOutcome.UPCOMING}  # none has happened
 
 
 def test_changes_to_another_organisations_series_are_ignored(database, calendar, team, booked):

@@ -159,3 +159,69 @@ def test_nothing_is_reachable_from_another_organisation(database, calendar, team
             draft=DebriefDraft({}, THREE),
             now=AFTER_FIRST + timedelta(hours=1),
         )
+
+
+def _items(database, session_id):
+    with database.session() as db:
+        return {
+            item.text: (item.id, item.done_at, item.created_at)
+            for item in db.scalars(select(ActionItem).where(ActionItem.session_id == session_id))
+        }
+
+
+def rep_marks_done(database, team, item_id):
+    complete_action_item(
+        database,
+        org_id=team.org_id,
+        item_id=item_id,
+        person_id=team.rep_ids[0],
+        done=True,
+        now=AFTER_FIRST,
+    )
+
+
+def test_saving_again_edits_items_in_place_and_keeps_done_marks(database, calendar, team):
+    first = series_sessions(database, book(database, calendar, team))[0]
+    debrief(database, team, first.id, DebriefDraft({}, THREE))
+    before = _items(database, first.id)
+    demo_id, _, created = before["Book the demo with Initech"]
+    rep_marks_done(database, team, demo_id)
+    pipeline_id = before["Send the Q4 pipeline review"][0]
+    edited = DebriefDraft(
+        {},
+        (
+            ActionItemDraft(
+                "Send the Q4 pipeline review", "manager", THREE[0].due_date, pipeline_id
+            ),
+            ActionItemDraft("Book the demo with Initech (Tue)", "rep", THREE[1].due_date, demo_id),
+            ActionItemDraft("Ask Globex for a referral", "rep", date(2026, 10, 30)),
+        ),
+    )
+    later = AFTER_FIRST + timedelta(hours=3)
+    record_debrief(
+        database,
+        org_id=team.org_id,
+        session_id=first.id,
+        manager_id=team.manager_id,
+        draft=edited,
+        now=later,
+    )
+    after = _items(database, first.id)
+    # Edited in place: the same item, still done on the day the rep marked it.
+    assert after["Book the demo with Initech (Tue)"] == (demo_id, AFTER_FIRST, created)
+    assert after["Send the Q4 pipeline review"][0] == pipeline_id
+    # The third of the first debrief was left out: deleted. The new one is new.
+    assert "Quote the CFO's objection verbatim" not in after
+    new_id, new_done, new_created = after["Ask Globex for a referral"]
+    assert new_id not in {item_id for item_id, _, _ in before.values()}
+    assert (new_done, new_created) == (None, later)
+
+
+def test_rows_without_ids_keep_the_item_of_the_same_text_and_owner(database, calendar, team):
+    """An API client that sends no ids: an unchanged item is the same item, done mark and all."""
+    first = series_sessions(database, book(database, calendar, team))[0]
+    debrief(database, team, first.id, DebriefDraft({}, THREE))
+    demo_id = _items(database, first.id)["Book the demo with Initech"][0]
+    rep_marks_done(database, team, demo_id)
+    debrief(database, team, first.id, DebriefDraft({"Status update": "typo fixed"}, THREE))
+    assert _items(database, first.id)["Book the demo with Initech"][:2] == (demo_id, AFTER_FIRST)

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime, time, timedelta
 
 from scheduler.intervals import Interval
-from scheduler.usecases.proposals import propose_slots, read_availability
+from scheduler.usecases.proposals import propose_slots
+from scheduler.usecases.stored_availability import live_reader, read_availability
 from tests.memory_provider import MemoryCalendar
 from tests.scheduler.usecases.conftest import MONDAY
 
@@ -16,7 +17,7 @@ def test_the_manager_connection_reads_the_whole_team_in_one_call(database, calen
 
     proposals = propose_slots(
         database,
-        calendar,
+        live_reader(calendar),
         org_id=team.org_id,
         manager_id=team.manager_id,
         rep_ids=team.rep_ids,

@@ -8,6 +8,8 @@ from scheduler.models import Session
 from scheduler.outcomes import SessionOutcome
 from scheduler.usecases.debriefing import record_debrief
 from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.stored_availability import live_reader
+from scheduler.usecases.upkeep import reclassify_past_sessions
 from scheduler.usecases.weeks import (
     cancel_session,
     move_session,
@@ -68,11 +70,43 @@ def test_cancelling_one_week_twice_cancels_it_once(database, calendar, team):
         )
     assert calendar.calls["cancel_occurrence"] == 1
     cancelled = series_sessions(database, series_id)[1]
+    # Known cancelled, but nothing counts before its time: upcoming until next week's 1:1 ends.
     assert (cancelled.cancelled, cancelled.cancelled_by, cancelled.outcome) == (
         True,
         "manager",
-        SessionOutcome.CANCELLED,
+        SessionOutcome.UPCOMING,
     )
+    reclassify_past_sessions(database, now=cancelled.scheduled_end - timedelta(seconds=1))
+    assert series_sessions(database, series_id)[1].outcome == SessionOutcome.UPCOMING
+    reclassify_past_sessions(database, now=cancelled.scheduled_end)
+    assert series_sessions(database, series_id)[1].outcome == SessionOutcome.CANCELLED
+
+
+def test_the_hourly_reclassification_is_not_held_back_by_weeks_in_their_grace(
+    database, calendar, team
+):
+    """Weeks still inside their grace period stay upcoming; they must not fill every batch
+    and keep the weeks behind them from ever being counted."""
+    series_id = book(database, calendar, team)
+    sessions = series_sessions(database, series_id)
+    for row in sessions[1:4]:
+        cancel_session(
+            database,
+            calendar,
+            org_id=team.org_id,
+            session_id=row.id,
+            actor_id=team.manager_id,
+            link=link,
+            now=NOW,
+        )
+    # After the fourth week: weeks 1 and 5 are in their grace (48 h), 2-4 cancelled and over.
+    now = sessions[3].scheduled_end + timedelta(hours=1)
+    first_week = sessions[0]
+    first_week_grace_ends = first_week.scheduled_end + timedelta(hours=48)
+    assert now > first_week_grace_ends
+    assert reclassify_past_sessions(database, now=now, batch=1) == 4
+    outcomes = [row.outcome for row in series_sessions(database, series_id)[:5]]
+    assert outcomes == ["undocumented", "cancelled", "cancelled", "cancelled", "upcoming"]
 
 
 def test_the_refreshed_agenda_carries_last_weeks_open_items(database, calendar, team):
@@ -127,7 +161,7 @@ def test_conflicts_of_the_coming_weeks_come_with_same_week_alternatives(database
     )
 
     found = upcoming_conflicts(
-        database, calendar, org_id=team.org_id, series_id=series_id, today=NOW.date()
+        database, live_reader(calendar), org_id=team.org_id, series_id=series_id, today=NOW.date()
     )
 
     assert calendar.calls["free_busy"] == 1

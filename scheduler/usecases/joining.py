@@ -1,0 +1,211 @@
+"""Joining an organisation: nobody is in one without accepting it.
+
+A row someone else added (an admin's invitation, a manager's rep, a CSV import) is an
+*invitation*: the person with that address sees "Join <organisation>? Added by <name,
+email>" at their next Google or Microsoft sign-in and accepts or declines it. An
+organisation whose ``join_domain`` is the address's domain is an *open offer* to a newcomer,
+accepted or declined the same way. A declined one is never offered again (the row stays,
+marked, so its admins see it). A *member* (``joined_at`` set) signs in directly.
+
+Creating an organisation, signing up through an invitation link or accepting here makes a
+member; nothing else does. The calendar grant of the consent is stored only for the
+organisation accepted (web/joining.py holds it until then).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import aliased
+
+from scheduler.db import Database
+from scheduler.field_errors import FieldError
+from scheduler.models import Organization, Person
+from scheduler.usecases.accounts import found_organization, join_as_member
+from scheduler.usecases.directory import InvalidInput, normalise_email, person_in_org
+from scheduler.usecases.scope import audit
+
+Membership = Literal["member", "invited", "declined"]
+
+
+def membership(person: Person) -> Membership:
+    """Where a person row stands: a member, an invitation not yet answered, or declined."""
+    if person.joined_at is not None:
+        return "member"
+    return "declined" if person.declined_at is not None else "invited"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One organisation a signing-in person may enter.
+
+    ``person_id`` is their row there (a membership or an invitation); ``None`` for an open
+    offer by the organisation's join domain, where a row is made on accepting.
+    """
+
+    org_id: str
+    org_name: str
+    person_id: str | None
+    added_by: str = ""  # "Name, email" of who added them
+    domain: str = ""  # the join domain an open offer comes from
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a verified address may do: continue as a member, or answer offers (``declined``
+    lists those it said no to, which are not offered again)."""
+
+    memberships: tuple[Offer, ...]
+    offers: tuple[Offer, ...]
+    declined: tuple[Offer, ...] = ()
+
+    def direct(self) -> str | None:
+        """The person id to sign in without asking: the oldest membership, when no offer
+        waits for an answer."""
+        if self.offers or not self.memberships:
+            return None
+        return self.memberships[0].person_id
+
+    def find(self, org_id: str) -> Offer | None:
+        return next(
+            (offer for offer in (*self.memberships, *self.offers) if offer.org_id == org_id),
+            None,
+        )
+
+
+def members_with_email(db: DbSession, email: str) -> list[Person]:
+    """Active members with this address, in every organisation, oldest first."""
+    return list(
+        db.scalars(
+            select(Person)
+            .where(
+                func.lower(Person.email) == normalise_email(email),
+                Person.active.is_(True),
+                Person.joined_at.is_not(None),
+            )
+            .order_by(Person.created_at)
+        )
+    )
+
+
+def choices_for(db: DbSession, email: str) -> Choices:
+    """Every organisation this (verified) address may enter, and how."""
+    address = normalise_email(email)
+    adder = aliased(Person)
+    rows = db.execute(
+        select(Person, Organization.name, adder.name, adder.email)
+        .join(Organization, Organization.id == Person.organization_id)
+        .outerjoin(adder, adder.id == Person.invited_by_id)
+        .where(func.lower(Person.email) == address, Person.active.is_(True))
+        .order_by(Person.created_at)
+    ).all()
+    found: dict[Membership, list[Offer]] = {"member": [], "invited": [], "declined": []}
+    for person, org_name, adder_name, adder_email in rows:
+        added_by = ", ".join(part for part in (adder_name, adder_email) if part)
+        offer = Offer(person.organization_id, org_name, person.id, added_by=added_by)
+        found[membership(person)].append(offer)
+    if not found["member"]:
+        found["invited"].extend(_domain_offers(db, address))
+    return Choices(tuple(found["member"]), tuple(found["invited"]), tuple(found["declined"]))
+
+
+def _domain_offers(db: DbSession, address: str) -> list[Offer]:
+    """Organisations open to the address's domain where it has no row (a declined one too)."""
+    domain = address.rpartition("@")[2]
+    if not domain:
+        return []
+    has_row = select(Person.id).where(
+        Person.organization_id == Organization.id, func.lower(Person.email) == address
+    )
+    orgs = db.scalars(
+        select(Organization)
+        .where(func.lower(Organization.join_domain) == domain, ~has_row.exists())
+        .order_by(Organization.created_at)
+    )
+    return [Offer(org.id, org.name, None, domain=domain) for org in orgs]
+
+
+def _offer(db: DbSession, email: str, org_id: str) -> Offer:
+    offer = choices_for(db, email).find(org_id)
+    if offer is None:
+        raise InvalidInput([FieldError("organization", "That invitation is not open to you.")])
+    return offer
+
+
+def accept(
+    database: Database, *, email: str, org_id: str, name: str, zone: str | None, now: datetime
+) -> Person:
+    """The member ``email`` is in ``org_id`` once they accept (or continue as a member there).
+
+    ``InvalidInput`` when the organisation offers them nothing (declined, never invited).
+    """
+    with database.session() as db:
+        offer = _offer(db, email, org_id)
+        if offer.person_id is None:  # an open offer: the row is made now
+            return join_as_member(db, org_id, normalise_email(email), name, zone, None, None, now)
+        person = db.get(Person, offer.person_id)
+        assert person is not None
+        if person.joined_at is None:
+            person.joined_at = now
+            person.name = person.name or name.strip()
+            audit(
+                db,
+                org_id=org_id,
+                actor_id=person.id,
+                action="person.joined",
+                subject=person,
+                now=now,
+            )
+        return person
+
+
+def decline(database: Database, *, email: str, org_id: str, name: str, now: datetime) -> None:
+    """The person says no: the organisation never offers itself to ``email`` again, and its
+    admins see the invitation declined."""
+    address = normalise_email(email)
+    with database.session() as db:
+        offer = _offer(db, email, org_id)
+        if offer.person_id is not None:
+            person = db.get(Person, offer.person_id)
+            assert person is not None
+            if person.joined_at is not None:
+                raise InvalidInput([FieldError("organization", "You are a member there.")])
+        else:  # an open offer declined: a row remembers it
+            person = person_in_org(db, org_id, address) or Person(
+                organization_id=org_id, email=address, name=name.strip(), created_at=now
+            )
+            db.add(person)
+        person.declined_at = now
+        db.flush()
+        audit(
+            db, org_id=org_id, actor_id=person.id, action="person.declined", subject=person, now=now
+        )
+
+
+def start_organization(
+    database: Database, *, email: str, name: str, zone: str | None, now: datetime
+) -> Person:
+    """A new organisation, named for the address's domain, with the person as its admin."""
+    address = normalise_email(email)
+    return found_organization(
+        database,
+        name=address.rpartition("@")[2] or address,
+        email=address,
+        person_name=name,
+        zone=zone,
+        password_hash=None,
+        now=now,
+    )
+
+
+def accept_everyone(database: Database, *, org_id: str, now: datetime) -> None:
+    """Every open invitation of the organisation accepted (a seeded demo's people)."""
+    with database.session() as db:
+        for person in db.scalars(
+            select(Person).where(Person.organization_id == org_id, Person.joined_at.is_(None))
+        ):
+            person.joined_at, person.declined_at = now, None
