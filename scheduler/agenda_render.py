@@ -213,13 +213,13 @@ def _content(agenda: SessionAgenda) -> _Content:
 
 
 def _title(agenda: SessionAgenda) -> str:
-    return f"{agenda.series_title}: {agenda.manager_name} and {agenda.rep_name}"
+    # The series title names both people already ("1:1 Matt Keller / Liam Foster").
+    return agenda.series_title
 
 
 def _when(agenda: SessionAgenda) -> tuple[str, ...]:
     if agenda.organiser_zone == agenda.rep_zone:
-        both = f"{agenda.manager_name} and {agenda.rep_name}"
-        return (f"{both}: {_span(agenda, agenda.organiser_zone)}",)
+        return (_span(agenda, agenda.organiser_zone),)
     return (
         f"{agenda.manager_name}: {_span(agenda, agenda.organiser_zone)}",
         f"{agenda.rep_name}: {_span(agenda, agenda.rep_zone)}",

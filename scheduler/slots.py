@@ -14,10 +14,11 @@ week it is held. Each person's calendar is laid on a ``CalendarGrid`` once
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, reduce
 from zoneinfo import ZoneInfo
 
 from scheduler.availability import PersonAvailability, WorkingHours
@@ -33,7 +34,12 @@ from scheduler.weekgrid import (
 
 
 class NoCommonWorkingHours(ValueError):
-    """The two people's working hours never overlap long enough for the meeting."""
+    """The two people's working hours never overlap long enough for the meeting; it keeps
+    both people's hours and the horizon so a page can show why (``scheduler.hours_gap``)."""
+
+    def __init__(self, message: str, manager: WorkingHours, rep: WorkingHours, horizon: Horizon):
+        super().__init__(message)
+        self.manager, self.rep, self.horizon = manager, rep, horizon
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,13 @@ def find_weekly_slots(
     preferred: Sequence[PreferredWindow] = (),
     booked: Sequence[WeeklySlot] = (),
     limit: int = 5,
+    weekdays_first: bool = False,
 ) -> list[SlotCandidate]:
     """Up to ``limit`` slots for ``manager`` and ``rep``, best first (see the module's ranking).
+
+    With ``weekdays_first`` the best slot of each weekday comes first (in ranking order), then
+    the next best, so the choice spans the week; still, no candidate with a conflicting or
+    unreadable week comes before one free in every week.
 
     Raises ``NoCommonWorkingHours`` when no start lies inside both people's working hours in
     every week it is held (holidays aside). The result is a pure function of its arguments.
@@ -114,9 +125,15 @@ def find_weekly_slots(
     # a start held in no week at all (a holiday every time) is no candidate either
     candidates = inside & ~always_off & ((1 << horizon.positions) - 1)
     if not candidates:
-        raise NoCommonWorkingHours(_no_overlap_message(manager, rep))
+        raise NoCommonWorkingHours(
+            _no_overlap_message(manager, rep), manager.hours, rep.hours, horizon
+        )
     pair = _PairWeeks(manager, rep, off, preferred, booked)
-    return [pair.candidate(position) for position in _lowest_keys(candidates, pair.planes, limit)]
+    if weekdays_first:
+        chosen = _weekdays_first(candidates, pair, limit)
+    else:
+        chosen = _lowest_keys(candidates, pair.planes, limit)
+    return [pair.candidate(position) for position in chosen]
 
 
 def find_weekly_slots_between(
@@ -130,6 +147,7 @@ def find_weekly_slots_between(
     preferred: Sequence[PreferredWindow] = (),
     booked: Sequence[WeeklySlot] = (),
     limit: int = 5,
+    weekdays_first: bool = False,
 ) -> list[SlotCandidate]:
     """``find_weekly_slots`` for one pair, straight from what the calendars said."""
     return find_weekly_slots(
@@ -139,6 +157,7 @@ def find_weekly_slots_between(
         preferred=preferred,
         booked=booked,
         limit=limit,
+        weekdays_first=weekdays_first,
     )
 
 
@@ -172,6 +191,21 @@ def _lowest_keys(candidates: int, planes: list[int], limit: int) -> list[int]:
     return chosen
 
 
+def _weekdays_first(candidates: int, pair: _PairWeeks, limit: int) -> list[int]:
+    """The best start of each weekday, then the next best: first among the starts free in
+    every week, then among the others."""
+    horizon, planes = pair.manager.horizon, pair.planes
+    chosen: list[int] = []
+    for tier in (candidates & pair.clean, candidates & ~pair.clean):
+        bests = 0
+        for weekday in range(7):
+            for position in _lowest_keys(tier & horizon.day_mask(weekday), planes, 1):
+                bests |= 1 << position
+        chosen += _lowest_keys(bests, planes, limit - len(chosen))
+        chosen += _lowest_keys(tier & ~bests, planes, limit - len(chosen))
+    return chosen
+
+
 class _PairWeeks:
     """What one pair's weeks say about every position, as bitsets (holidays left out)."""
 
@@ -191,6 +225,8 @@ class _PairWeeks:
             busy = (manager.busy[week] | rep.busy[week]) & ~holiday
             self.conflicted.append(busy)
             self.unreadable.append((manager.unknown[week] | rep.unknown[week]) & ~busy & ~holiday)
+        # free in every week: no conflict, nothing unreadable (holidays aside)
+        self.clean = ~reduce(operator.or_, self.conflicted + self.unreadable, 0)
         horizon = manager.horizon
         self.preferred = _preferred_mask(horizon, tuple(preferred)) if preferred else 0
         self.adjacent = _adjacent_mask(horizon, booked)

@@ -24,6 +24,7 @@ TOPIC_PROMPT = 240
 NOTE = 5000  # one agenda topic's note in a debrief
 ACTION_ITEM = 500
 TALKING_POINT = 1000
+CANCEL_REASON = 500  # why a manager cancelled one week
 HOLIDAYS = 5000  # the settings page's list of days, one per line
 # Values that are parsed, never stored as typed (a date, a time, an id, a choice).
 SHORT_VALUE = 64

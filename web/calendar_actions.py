@@ -76,5 +76,5 @@ def move(manager: Person, session_id: str, new_start: datetime) -> None:
     )
 
 
-def cancel(manager: Person, session_id: str) -> None:
-    _run(manager, weeks.cancel_session, session_id=session_id, actor_id=manager.id)
+def cancel(manager: Person, session_id: str, reason: str = "") -> None:
+    _run(manager, weeks.cancel_session, session_id=session_id, actor_id=manager.id, reason=reason)

@@ -49,6 +49,7 @@ TopicTitle = Annotated[str, Field(max_length=text_limits.TOPIC_TITLE), NO_NUL]
 NoteText = Annotated[str, Field(max_length=text_limits.NOTE), NO_NUL]
 ActionItemText = Annotated[str, Field(max_length=text_limits.ACTION_ITEM), NO_NUL]
 TalkingPointText = Annotated[str, Field(max_length=text_limits.TALKING_POINT), NO_NUL]
+CancelReason = Annotated[str, Field(max_length=text_limits.CANCEL_REASON), NO_NUL]
 HolidaysText = Annotated[str, Field(max_length=text_limits.HOLIDAYS), NO_NUL]
 ShortValue = Annotated[str, Field(max_length=text_limits.SHORT_VALUE), NO_NUL]
 
@@ -86,6 +87,12 @@ class NewApiToken(Shape):
 
 class TalkingPointForm(Shape):
     text: TalkingPointText = ""
+
+
+class CancelWeekForm(Shape):
+    """ "Cancel this week" asks first, with an optional reason (shown where the week is)."""
+
+    reason: CancelReason = ""
 
 
 class SettingsForm(Shape):

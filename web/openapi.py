@@ -189,6 +189,7 @@ REPORT_SCHEMAS: dict[str, Any] = {
             "manager_name",
             "rep_id",
             "rep_name",
+            "cancel_reason",
         ],
         session_id=_ID,
         series_id=_ID,
@@ -200,6 +201,7 @@ REPORT_SCHEMAS: dict[str, Any] = {
         manager_name={"type": "string"},
         rep_id=_ID,
         rep_name={"type": "string"},
+        cancel_reason={"type": "string"},
     ),
     "SkippedPage": _closed(
         ["rows", "next_cursor"],

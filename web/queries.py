@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.models import (
@@ -219,19 +219,48 @@ def _view(db: DbSession, row: Session) -> SessionView:
 
 def team_open_items(manager: Person) -> list[tuple[ActionItem, Person]]:
     """Open action items across the manager's series, soonest due first, with the rep."""
+    return _team_items(
+        manager,
+        select(ActionItem, Person)
+        .where(ActionItem.done_at.is_(None))
+        .order_by(ActionItem.due_date, Person.name),
+    )
+
+
+def own_done_items(manager: Person, limit: int = 20) -> list[tuple[ActionItem, Person]]:
+    """The manager's own items done most recently (to reopen one ticked by mistake)."""
+    return _team_items(
+        manager,
+        select(ActionItem, Person)
+        .where(ActionItem.owner_id == manager.id, ActionItem.done_at.is_not(None))
+        .order_by(ActionItem.done_at.desc())
+        .limit(limit),
+    )
+
+
+def _team_items(
+    manager: Person, query: Select[ActionItem, Person]
+) -> list[tuple[ActionItem, Person]]:
+    """``query``'s items among the manager's series, each with the series' rep."""
     with cadence().database.session() as db:
         rows = db.execute(
-            select(ActionItem, Person)
-            .join(Series, Series.id == ActionItem.series_id)
+            query.join(Series, Series.id == ActionItem.series_id)
             .join(Person, Person.id == Series.rep_id)
             .where(
                 ActionItem.organization_id == manager.organization_id,
                 Series.manager_id == manager.id,
-                ActionItem.done_at.is_(None),
             )
-            .order_by(ActionItem.due_date, Person.name)
         ).all()
     return [(item, rep) for item, rep in rows]
+
+
+def own_action_item(person: Person, item_id: str) -> ActionItem:
+    """An action item the person owns; anyone else's is not found."""
+    with cadence().database.session() as db:
+        item = get_in_org(db, ActionItem, person.organization_id, item_id)
+    if item.owner_id != person.id:
+        raise NotInOrganization(item_id)
+    return item
 
 
 def rep_sessions(rep: Person) -> list[tuple[Session, Series, Person]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from scheduler.models import Person, Session
 from scheduler.usecases.agendas import session_agenda
-from scheduler.usecases.debriefing import add_talking_point, complete_action_item
+from scheduler.usecases.debriefing import add_talking_point
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization, get_in_org
 from web import queries
@@ -30,9 +31,11 @@ from web.agenda_links import (
     check_not_expired,
     read_agenda_token,
 )
+from web.confirm import confirm_page
 from web.forms import by_field
 from web.identity import signed_in
 from web.input_shapes import TalkingPointForm, read_form
+from web.item_marks import item_done_confirmation, mark_from_form
 from web.services import cadence
 
 bp = Blueprint("rep", __name__)
@@ -124,19 +127,28 @@ def my_sessions() -> str:
 @bp.get("/me/action-items")
 @signed_in("rep")
 def my_items() -> str:
-    return render_template("rep/items.html", items=queries.rep_items(g.person))
+    return render_template(
+        "rep/items.html",
+        items=queries.rep_items(g.person),
+        today=cadence().now().astimezone(ZoneInfo(g.person.zone)).date(),
+    )
+
+
+@bp.get("/me/action-items/<item_id>/done")
+@signed_in("rep")
+def confirm_item_done(item_id: str) -> Any:
+    item = queries.own_action_item(g.person, item_id)
+    return confirm_page(
+        item_done_confirmation(
+            item,
+            action=url_for("rep.mark_item", item_id=item.id),
+            back=url_for("rep.my_items"),
+        )
+    )
 
 
 @bp.post("/me/action-items/<item_id>")
 @signed_in("rep")
 def mark_item(item_id: str) -> Response:
-    services = cadence()
-    complete_action_item(
-        services.database,
-        org_id=g.person.organization_id,
-        item_id=item_id,
-        person_id=g.person.id,
-        done=request.form.get("done") == "1",
-        now=services.now(),
-    )
+    mark_from_form(queries.own_action_item(g.person, item_id))
     return redirect(url_for("rep.my_items"))

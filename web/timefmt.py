@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -21,6 +21,26 @@ def local_clock(instant: datetime, zone: str) -> str:
     """Just the wall-clock time and zone abbreviation: ``09:00 EST``."""
     here = instant.astimezone(ZoneInfo(zone))
     return f"{here:%H:%M} {here.tzname()}"
+
+
+def local_day_clock(instant: datetime, zone: str) -> str:
+    """The wall-clock time with its day, where the day matters: ``Mon 20:30 PST``."""
+    here = instant.astimezone(ZoneInfo(zone))
+    return f"{here:%a %H:%M} {here.tzname()}"
+
+
+def local_weekdays(instant: datetime, zone: str) -> str:
+    """The weekday a weekly meeting falls on in ``zone``: ``Mondays``."""
+    return f"{WEEKDAYS[instant.astimezone(ZoneInfo(zone)).weekday()]}s"
+
+
+def hours_minutes(length: timedelta) -> str:
+    """``3 h 30 min``, ``4 h``, ``45 min``."""
+    hours, minutes = divmod(int(length.total_seconds()) // 60, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes or not hours:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)
 
 
 def beside(instant: datetime, zone: str, viewer_zone: str) -> str:
@@ -58,6 +78,9 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_clock, "local_clock")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(local_day_clock, "local_day_clock")
+    app.add_template_filter(hours_minutes, "hours_minutes")
+    app.add_template_filter(local_weekdays, "local_weekdays")
     app.add_template_filter(beside, "beside")
     app.add_template_global(weekly, "weekly")
     app.add_template_global(wall_clock_changes, "wall_clock_changes")

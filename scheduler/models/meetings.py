@@ -148,6 +148,10 @@ class Session(OrgScoped, Base):
     current_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_by: Mapped[str | None] = mapped_column(String(16))  # manager | rep | unknown
+    # Why, when the manager said so on cancelling in Cadence (a calendar cancellation has none).
+    cancel_reason: Mapped[str] = mapped_column(
+        String(text_limits.CANCEL_REASON), default="", server_default=""
+    )
     rep_response: Mapped[str | None] = mapped_column(String(16))
     # The rep answered this occurrence itself: the series' answer no longer reaches it.
     response_on_occurrence: Mapped[bool] = mapped_column(

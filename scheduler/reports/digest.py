@@ -216,6 +216,7 @@ def render_text(digest: Digest, base_url: str) -> str:
             f"  {_when(row.scheduled_start, digest.zone)}  {row.manager_name} with "
             f"{row.rep_name}: {row.outcome.value}"
             + (f" by {row.cancelled_by}" if row.cancelled_by else "")
+            + (f" ({row.cancel_reason})" if row.cancel_reason else "")
             for row in digest.skipped
         ]
         if digest.skipped_total > len(digest.skipped):
@@ -252,7 +253,8 @@ def render_html(digest: Digest, base_url: str) -> Markup:
                 when=_when(row.scheduled_start, digest.zone), manager=row.manager_name,
                 url=_rep_url(base_url, row.rep_id, digest.week_start), rep=row.rep_name,
                 outcome=row.outcome.value + (f" by {row.cancelled_by}" if row.cancelled_by
-                                             else ""),
+                                             else "")
+                + (f" ({row.cancel_reason})" if row.cancel_reason else ""),
             )
             for row in digest.skipped
         )  # fmt: skip

@@ -48,7 +48,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
 
 SKIPPED_HEADER = (
     "session_id", "series_id", "week_start", "scheduled_start", "outcome", "cancelled_by",
-    "manager_id", "manager_name", "rep_id", "rep_name",
+    "manager_id", "manager_name", "rep_id", "rep_name", "cancel_reason",
 )  # fmt: skip
 
 

@@ -48,6 +48,7 @@ class SkippedRow:
     manager_name: str
     rep_id: str
     rep_name: str
+    cancel_reason: str = ""  # why the manager cancelled the week, if they said
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class SkippedRow:
             "manager_name": self.manager_name,
             "rep_id": self.rep_id,
             "rep_name": self.rep_name,
+            "cancel_reason": self.cancel_reason,
         }
 
 
@@ -106,6 +108,7 @@ def skipped_query(
             manager.name,
             Session.rep_id,
             rep.name,
+            Session.cancel_reason,
         )
         .join(manager, manager.id == Session.manager_id)
         .join(rep, rep.id == Session.rep_id)
@@ -132,10 +135,11 @@ def skipped_query(
 
 
 def skipped_row(values: Iterable[Any]) -> SkippedRow:
-    (session_id, series_id, week, start, outcome, by, manager_id, manager, rep_id, rep) = values
+    (session_id, series_id, week, start, outcome, by, manager_id, manager, rep_id, rep,
+     reason) = values  # fmt: skip
     return SkippedRow(
         session_id, series_id, week, start, SessionOutcome(outcome), by, manager_id,
-        manager, rep_id, rep,
+        manager, rep_id, rep, reason,
     )  # fmt: skip
 
 

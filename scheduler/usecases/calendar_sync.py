@@ -113,6 +113,7 @@ def _apply(
             row.current_start = None if moved_back else change.new_start
             row.current_end = None if moved_back else change.new_end
             row.cancelled = False
+            row.cancel_reason = ""  # the week is on again: its old reason no longer holds
         elif kind == ChangeKind.ATTENDEE_RESPONDED and change.response is not None:
             if change.original_start is not None:
                 row.rep_response = str(change.response)

@@ -42,8 +42,11 @@ def propose_slots(
     rep_ids: Sequence[str],
     first_day: date,
     limit: int = 5,
+    minutes: int | None = None,
+    weekdays_first: bool = False,
 ) -> list[Proposal]:
-    """Ranked weekly slots for each rep with their manager.
+    """Ranked weekly slots for each rep with their manager, ``minutes`` long (the
+    organisation's meeting length unless the manager chose another).
 
     Everyone's availability is asked of ``read`` once for the whole team (stored, or one
     free/busy read: Google and Graph answer for many people per call), and each calendar is
@@ -68,7 +71,7 @@ def propose_slots(
             zone=manager.zone,
             first_day=first_day,
             weeks=org.horizon_weeks,
-            duration=timedelta(minutes=org.meeting_minutes),
+            duration=timedelta(minutes=minutes or org.meeting_minutes),
         )
         holidays = {date.fromisoformat(day) for day in org.holidays}
         hours = {person.email: working_hours(person, org) for person in [manager, *reps]}
@@ -91,6 +94,7 @@ def propose_slots(
                 holidays=holidays,
                 booked=booked,
                 limit=limit,
+                weekdays_first=weekdays_first,
             ),
         )
         for rep in reps

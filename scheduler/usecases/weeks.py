@@ -76,8 +76,10 @@ def cancel_session(
     actor_id: str,
     link: AgendaLink,
     now: datetime,
+    reason: str = "",
 ) -> None:
-    """Cancel one occurrence; the rep is told by the calendar. Cancelling twice is harmless."""
+    """Cancel one occurrence, keeping the ``reason`` given; the rep is told by the calendar.
+    Cancelling twice is harmless."""
     with database.session() as db:
         row = get_in_org(db, Session, org_id, session_id)
         if row.cancelled:
@@ -94,9 +96,16 @@ def cancel_session(
         row = get_in_org(db, Session, org_id, session_id)
         row.cancelled = True
         row.cancelled_by = str(by)
+        row.cancel_reason = reason.strip()
         reclassify(db, [row], now=now)
         audit(
-            db, org_id=org_id, actor_id=actor_id, action="session.cancelled", subject=row, now=now
+            db,
+            org_id=org_id,
+            actor_id=actor_id,
+            action="session.cancelled",
+            subject=row,
+            now=now,
+            reason=row.cancel_reason,
         )
 
 

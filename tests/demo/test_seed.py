@@ -26,7 +26,7 @@ from scheduler.usecases.proposals import propose_slots
 from scheduler.usecases.stored_availability import live_reader
 from web.demo.people import BY_KEY, MANAGERS, REPS, planned_outcomes, radicale_users
 from web.demo.radicale import RadicaleServer, running_radicale
-from web.demo.seed import HalfSeeded, Seeded, history_start, seed
+from web.demo.seed import CANCEL_REASONS, HalfSeeded, Seeded, history_start, seed
 
 # Monday 00:30 UTC — still Sunday evening in New York and Los Angeles: the edge of a week.
 NOW = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
@@ -97,6 +97,8 @@ def test_each_outcome_as_often_as_planned(demo: Demo):
 def test_cancellations_say_who(demo: Demo):
     cancelled = Counter(row.cancelled_by for row in demo.history() if row.outcome == "cancelled")
     assert cancelled == {"manager": 11, "rep": 5}
+    reasons = {row.cancel_reason for row in demo.history() if row.cancelled_by == "manager"}
+    assert reasons <= set(CANCEL_REASONS) and len(reasons) > 1
 
 
 def test_each_rep_has_twelve_weeks_in_their_own_pattern(demo: Demo):
@@ -256,6 +258,8 @@ def test_a_full_resync_of_every_calendar_keeps_the_figures(demo: Demo):
     assert Counter(row.outcome for row in demo.history()) == HISTORY
     cancelled = Counter(row.cancelled_by for row in demo.history() if row.outcome == "cancelled")
     assert cancelled == {"manager": 11, "rep": 5}
+    reasons = {row.cancel_reason for row in demo.history() if row.cancelled_by == "manager"}
+    assert reasons <= set(CANCEL_REASONS) and len(reasons) > 1
 
 
 def test_seeding_twice_is_refused(demo: Demo):

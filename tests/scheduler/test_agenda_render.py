@@ -21,7 +21,7 @@ TITLES = DEFAULT_TEMPLATE.titles
 URL = "https://cadence.example/agenda/s1?sig=abc&exp=1"
 
 AGENDA = SessionAgenda(
-    series_title="Weekly 1:1",
+    series_title="1:1 Patrick / Zoë Ñúñez",
     manager_name="Patrick",
     rep_name="Zoë Ñúñez",
     # Tuesday 10 March 2026: 09:00 in New York (EDT), 14:00 in Madrid (CET).
@@ -84,7 +84,18 @@ def test_a_due_item_that_is_not_overdue_is_not_flagged():
 
 def test_one_zone_is_named_once_for_both_people():
     same_zone = replace(AGENDA, rep_zone="America/New_York")
-    assert "Patrick and Zoë Ñúñez: Tuesday 10 March 2026, 09:00–09:30" in render_text(same_zone)
+    heading = render_text(same_zone).split("\n\n")[0]
+    assert heading == (
+        "1:1 Patrick / Zoë Ñúñez\nTuesday 10 March 2026, 09:00–09:30 (America/New_York, EDT)"
+    )
+
+
+@pytest.mark.parametrize("render", [render_text, render_html])
+def test_the_invite_names_the_two_people_once_in_its_title(render):
+    heading = render(AGENDA).split("Agenda")[0]
+    # once in the title, once beside each one's own time: never "Patrick and Zoë" again
+    assert heading.count("Patrick") == 2 and heading.count("Ñúñez") == 2
+    assert "Patrick and Zoë" not in render(AGENDA)
 
 
 def test_the_rep_sees_another_local_date_when_the_zone_says_so():
@@ -182,7 +193,7 @@ def test_only_entries_longer_than_the_pdf_allows_are_cut(length, cut):
 def test_to_document_carries_every_rendering():
     document = to_document(AGENDA)
     assert isinstance(document, AgendaDocument)
-    assert document.title == "Weekly 1:1: Patrick and Zoë Ñúñez"
+    assert document.title == "1:1 Patrick / Zoë Ñúñez"
     assert document.text == render_text(AGENDA)
     assert document.html == render_html(AGENDA)
     assert document.url == URL

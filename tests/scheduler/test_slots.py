@@ -366,3 +366,38 @@ def test_working_hours_shorter_than_the_meeting_hold_no_start():
         limit=1,
     )
     assert starts(found) == [(1, time(9))]
+
+
+def test_weekdays_first_offers_the_best_of_each_weekday_then_the_next_best():
+    manager = person("m@x", busy(ny(MONDAY + timedelta(days=1), 9), 60))  # Tuesday 9-10
+    found = search(manager, person("r@x"), limit=7, weekdays_first=True)
+    assert starts(found) == [
+        (0, time(9)),
+        (1, time(10)),
+        (2, time(9)),
+        (3, time(9)),
+        (4, time(9)),
+        (0, time(9, 15)),
+        (0, time(9, 30)),
+    ]
+
+
+def test_weekdays_first_never_puts_an_unknown_week_before_a_free_one():
+    # The rep's Monday could not be read: Monday's best is a guess, ranked after the others.
+    rep = person("r@x", unknown=(Interval(ny(MONDAY, 0), ny(MONDAY, 23)),))
+    found = search(person("m@x"), rep, limit=6, weekdays_first=True)
+    assert starts(found) == [
+        (1, time(9)),
+        (2, time(9)),
+        (3, time(9)),
+        (4, time(9)),
+        (1, time(9, 15)),
+        (1, time(9, 30)),
+    ]
+    assert all(c.fully_known for c in found)
+    # with room for all, Monday's best guess comes after every slot known to be free
+    every = search(person("m@x"), rep, limit=200, weekdays_first=True)
+    first_guess = next(i for i, c in enumerate(every) if not c.fully_known)
+    assert all(c.fully_known for c in every[:first_guess])
+    assert not any(c.fully_known for c in every[first_guess:])
+    assert starts(every)[first_guess] == (0, time(9))

@@ -84,6 +84,9 @@ _FOLLOW_THROUGH: dict[str, Callable[[int, int], bool]] = {
     "matt": lambda week, item: (week + item) % 4 == 0,
 }
 
+# Why the managers called their weeks off (the confirmation page's optional reason).
+CANCEL_REASONS = ("Customer visit", "Quarterly planning offsite", "Out sick")
+
 
 class HalfSeeded(RuntimeError):
     """The data already holds (part of) a demo organisation: seeding again would mix them."""
@@ -399,6 +402,7 @@ class _Seeder:
                 actor_id=self.ids[rep.manager],
                 link=self.link,
                 now=at,
+                reason=CANCEL_REASONS[row.week_start.toordinal() // 7 % len(CANCEL_REASONS)],
             )
         finally:
             calendar.close()

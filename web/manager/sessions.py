@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from scheduler import text_limits
 from scheduler.agenda import SessionAgenda
 from scheduler.conflicts import OccurrenceConflict
 from scheduler.debrief import ActionItemDraft, DebriefDraft, Owner
-from scheduler.models import Session
+from scheduler.models import Person, Session
 from scheduler.usecases.agendas import session_agenda
 from scheduler.usecases.debriefing import DebriefRefused, record_debrief
 from scheduler.usecases.directory import InvalidInput
@@ -20,11 +21,14 @@ from scheduler.usecases.scope import get_in_org
 from scheduler.usecases.weeks import upcoming_conflicts
 from web import calendar_actions, queries
 from web.availability import notes, stored_reader, unreadable_weeks
+from web.confirm import Confirmation, confirm_page
 from web.forms import FieldErrors, by_field, parse_day
 from web.identity import signed_in
+from web.input_shapes import CancelWeekForm, read_form
 from web.manager import bp
 from web.providers import CalendarUnavailable, manager_calendar_row
 from web.services import cadence
+from web.timefmt import local_time
 
 EXTRA_ACTION_ROWS = 1
 
@@ -87,13 +91,49 @@ def move(session_id: str) -> Response:
     return redirect(url_for("manager.series", series_id=row.series_id))
 
 
+def _cancel_confirmation(row: Session) -> Confirmation:
+    with cadence().database.session() as db:
+        rep = get_in_org(db, Person, row.organization_id, row.rep_id)
+    start = row.current_start or row.scheduled_start
+    return Confirmation(
+        title="Cancel this week's 1:1?",
+        details=(
+            f"The 1:1 with {rep.name or rep.email} on {local_time(start, g.person.zone)}"
+            f" ({local_time(start, rep.zone)} for them) will not take place. The series goes on.",
+            "The rep is told by the calendar; the reports count the week as cancelled by you.",
+        ),
+        action=url_for("manager.cancel", session_id=row.id),
+        button="Yes, cancel this week",
+        back=url_for("manager.series", series_id=row.series_id),
+        back_label="No, keep it",
+        reason_label="Why (shown on the series page and in the reports)",
+        reason_max=text_limits.CANCEL_REASON,
+        danger=True,
+    )
+
+
+@bp.get("/sessions/<session_id>/cancel")
+@signed_in("manager")
+def confirm_cancel(session_id: str) -> Any:
+    """ "Cancel this week" asks first, and takes an optional reason."""
+    return confirm_page(_cancel_confirmation(_managed_session(session_id)))
+
+
 @bp.post("/sessions/<session_id>/cancel")
 @signed_in("manager")
-def cancel(session_id: str) -> Response:
+def cancel(session_id: str) -> Any:
     """Cancel just this week; the series goes on."""
     row = _managed_session(session_id)
     try:
-        calendar_actions.cancel(g.person, row.id)
+        reason = read_form(CancelWeekForm, request.form).reason
+    except InvalidInput as error:
+        return confirm_page(
+            _cancel_confirmation(row),
+            errors=by_field(error.errors),
+            reason=request.form.get("reason", ""),
+        )
+    try:
+        calendar_actions.cancel(g.person, row.id, reason)
         flash("Cancelled this week's 1:1; the rep is told by the calendar.", "ok")
     except CalendarUnavailable as error:
         flash(str(error), "error")
@@ -162,12 +202,6 @@ def debrief(session_id: str) -> Any:
         return _session_page(view, agenda, errors=errors, rows=rows, notes=notes, status=400)
     flash("Debrief recorded. The action items appear on the next agenda.", "ok")
     return redirect(url_for("manager.session", session_id=session_id))
-
-
-@bp.get("/action-items")
-@signed_in("manager")
-def open_items() -> str:
-    return render_template("manager/open_items.html", items=queries.team_open_items(g.person))
 
 
 def _agenda(view: queries.SessionView) -> SessionAgenda:
@@ -247,5 +281,6 @@ def _session_page(
         rows=rows,
         notes=notes,
         errors=errors,
+        today=services.now().astimezone(ZoneInfo(g.person.zone)).date(),
         refused=refused,
     ), status

@@ -72,6 +72,7 @@ def test_skipped_row_links_to_its_session(database, history):
         "manager_name": "Matt",
         "rep_id": history.ryan,
         "rep_name": "Ryan",
+        "cancel_reason": "",
     }
 
 
