@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from scheduler.models import CalendarConnection
 from tests.emulators.google import GoogleEmulator
+from tests.web.test_accessibility_browser import axe_violations
 from tests.web.test_browser import browser, shot  # noqa: F401 (fixtures)
 from tests.web.test_joining import VIC, org_id, organisation, row
 from web.app import create_app
@@ -79,6 +80,7 @@ def test_the_invitation_page_declines_one_organisation_and_joins_another(
     expect(page.get_by_role("heading", name="Join Evil Corp?")).to_be_visible()
     expect(page.get_by_text("Added by Mallory, mallory@evil.test.")).to_be_visible()
     expect(page.get_by_text("Added by Ada, ada@acme.test.")).to_be_visible()
+    assert axe_violations(page) == []  # the join page, checked where a consent reaches it
     shot(page, "join-invitations")
     assert _connections(database) == []  # nothing stored before the answer
 
