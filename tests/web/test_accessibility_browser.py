@@ -264,7 +264,7 @@ def test_the_keyboard_alone_reaches_and_uses_every_action_of_the_series_page(
     page.get_by_role("button", name="Refresh now").click()
     expect(page.get_by_text("Dentist")).to_be_visible()
     actions = page.evaluate(ACTIONS)
-    assert any("Move to" in a for a in actions) and any("/cancel\"" in a for a in actions)
+    assert any("Move to" in a for a in actions) and any('/cancel"' in a for a in actions)
 
     reached: list[str] = []
     unringed: list[str] = []
