@@ -2,7 +2,8 @@
 JavaScript off where a confirmation is asked: no slot when working hours never meet (why, and
 the ways out), ticking off one's own action item after confirming, cancelling a week with a
 reason, and the rep's overdue items in words. Screenshots go to ``artifacts/``;
-docs/screenshots/no-common-hours.png and manager-open-items.png are copies of them."""
+docs/screenshots/no-common-hours.png, manager-open-items.png and series-declined-week.png
+are copies of them."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from scheduler.models import ActionItem, Person
+from integrations.base import CalendarChange, ChangeKind, Response
+from scheduler.models import ActionItem, CalendarConnection, Person, Session
+from scheduler.usecases.calendar_sync import sync_connection
 from tests.web.conftest import NOW, PASSWORD, set_password
 from tests.web.test_browser import browser, server, shot  # noqa: F401 (fixtures)
+from tests.web.test_manager import book_top_slot
 from tests.web.test_manager_pages import book_and_debrief
 
 
@@ -144,4 +148,40 @@ def test_own_items_done_and_a_week_cancelled_without_javascript(
         rep.get_by_role("link", name="My actions").click()
         expect(rep.get_by_role("row", name="Update the CRM")).to_contain_text("Overdue")
         expect(rep.get_by_role("row", name="Call Initech")).not_to_contain_text("Overdue")
+    assert problems == []
+
+
+def test_the_series_page_says_a_declined_week_in_words(
+    browser,  # noqa: F811
+    server,  # noqa: F811
+    client,
+    make_org,
+    database,
+    calendar,
+    problems,
+):
+    """A week the rep declined reads "Declined · upcoming week" (never "Clear"), in words
+    beside its colour; docs/screenshots/series-declined-week.png is this page."""
+    org = make_org(client)
+    answer, _ = book_top_slot(client, org.rep_ids[1])
+    with database.session() as db:
+        weeks = db.scalars(select(Session).order_by(Session.scheduled_start)).all()
+        connection_id = db.scalar(select(CalendarConnection.id))
+    calendar.feed.append(
+        CalendarChange(
+            kind=ChangeKind.ATTENDEE_RESPONDED,
+            series_id=weeks[0].series_id,
+            provider_event_id="e",
+            original_start=weeks[1].scheduled_start,
+            response=Response.DECLINED,
+            attendee_email="lena@acme.test",
+        )
+    )
+    sync_connection(database, calendar, org_id=org.org_id, connection_id=connection_id, now=NOW)
+    with signed_in(browser, server, problems, org.manager_email) as page:
+        page.goto(answer.headers["Location"])
+        declined = page.get_by_role("row").filter(has_text="Declined · upcoming week")
+        expect(declined).to_have_count(1)
+        expect(declined).not_to_contain_text("Clear")
+        shot(page, "series-declined-week")
     assert problems == []
