@@ -14,7 +14,7 @@ from integrations.base import (
     ReconnectRequired,
     Transient,
 )
-from scheduler.models import CalendarConnection, ConnectionStatus, Person
+from scheduler.models import CalendarConnection, ConnectionStatus, Person, Provider
 from scheduler.usecases.connections import reporting_lost_grants
 from web.services import cadence
 
@@ -111,3 +111,12 @@ def reconnect_needed(person: Person) -> list[CalendarConnection]:
                 )
             )
         )
+
+
+def calendar_tells_the_rep(manager: Person) -> bool:
+    """Whether the manager's calendar tells the rep of a booking, move or cancellation:
+    Google and Outlook send the attendee an update; a CalDAV server only stores the event in
+    the manager's calendar (servers with CalDAV scheduling email the attendee, Radicale does
+    not)."""
+    connection = manager_connection(manager.organization_id, manager.id)
+    return connection is None or connection.provider != Provider.CALDAV

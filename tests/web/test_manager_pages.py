@@ -390,3 +390,29 @@ def test_the_booking_message_says_what_each_provider_did(client, org, database, 
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert f"Booked: the 1:1 with George {said}" in page
     assert "both calendars" not in page
+
+
+@pytest.mark.parametrize(
+    ("provider", "said"),
+    [
+        (Provider.GOOGLE, "the calendar updates the rep&#39;s invitation."),
+        (Provider.MICROSOFT, "the calendar updates the rep&#39;s invitation."),
+        (Provider.CALDAV, "the change is in your calendar only: your CalDAV server tells the rep"),
+    ],
+)
+def test_cancelling_a_week_says_how_the_rep_hears_of_it(
+    client, org, calendar, database, provider, said
+):
+    answer, _ = book_top_slot(client, org.rep_ids[0])
+    series_url = answer.headers["Location"]
+    with database.session() as db:
+        db.scalar(select(CalendarConnection)).provider = provider
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    confirm_url = f"/manager/sessions/{first.id}/cancel"
+    question = client.get(confirm_url).get_data(as_text=True)
+    assert said.capitalize() in question
+    post(client, confirm_url, {"reason": ""}, page=confirm_url)
+    page = client.get(series_url).get_data(as_text=True)
+    assert f"Cancelled this week&#39;s 1:1; {said}" in page
+    if provider == Provider.CALDAV:
+        assert "is told by the calendar" not in question + page

@@ -21,7 +21,12 @@ from web.forms import FieldErrors, parse_day, parse_int
 from web.hours_gap_view import gap_view
 from web.identity import signed_in
 from web.manager import bp
-from web.providers import CalendarUnavailable, manager_calendar_row, manager_connection
+from web.providers import (
+    CalendarUnavailable,
+    calendar_tells_the_rep,
+    manager_calendar_row,
+    manager_connection,
+)
 from web.services import cadence
 
 # The meeting lengths a manager may choose, in minutes (the organisation's settings allow these).
@@ -178,12 +183,10 @@ def end(series_id: str) -> Response:
 
 
 def _where_it_went(rep: Person) -> str:
-    """What booking really did, which depends on the manager's calendar: Google and Outlook
-    send the rep an invitation; a CalDAV server only stores the event in the manager's
-    calendar (servers with CalDAV scheduling email the attendee, Radicale does not)."""
+    """What booking really did, which depends on the manager's calendar."""
     name = rep.name or rep.email
     connection = manager_connection(g.person.organization_id, g.person.id)
-    if connection is not None and connection.provider == Provider.CALDAV:
+    if not calendar_tells_the_rep(g.person):
         return (
             f"the 1:1 with {name} is in your calendar only, with {name} as an attendee. "
             f"{name} gets an invitation only if your CalDAV server sends them; otherwise tell "

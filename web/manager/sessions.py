@@ -26,7 +26,7 @@ from web.forms import FieldErrors, by_field, parse_day
 from web.identity import signed_in
 from web.input_shapes import CancelWeekForm, read_form
 from web.manager import bp
-from web.providers import CalendarUnavailable, manager_calendar_row
+from web.providers import CalendarUnavailable, calendar_tells_the_rep, manager_calendar_row
 from web.services import cadence
 from web.timefmt import local_time
 
@@ -83,12 +83,22 @@ def move(session_id: str) -> Response:
         abort(400)
     try:
         calendar_actions.move(g.person, row.id, new_start)
-        flash("Moved this week's 1:1; the rep's invite is updated.", "ok")
+        flash(f"Moved this week's 1:1; {_how_the_rep_hears()}", "ok")
     except InvalidInput as error:
         flash(" ".join(e.message for e in error.errors), "error")
     except CalendarUnavailable as error:
         flash(str(error), "error")
     return redirect(url_for("manager.series", series_id=row.series_id))
+
+
+def _how_the_rep_hears() -> str:
+    """How a change to one week reaches the rep, as the manager's calendar really does it."""
+    if calendar_tells_the_rep(g.person):
+        return "the calendar updates the rep's invitation."
+    return (
+        "the change is in your calendar only: your CalDAV server tells the rep only if it "
+        "sends invitations, so tell them yourself otherwise."
+    )
 
 
 def _cancel_confirmation(row: Session) -> Confirmation:
@@ -100,7 +110,7 @@ def _cancel_confirmation(row: Session) -> Confirmation:
         details=(
             f"The 1:1 with {rep.name or rep.email} on {local_time(start, g.person.zone)}"
             f" ({local_time(start, rep.zone)} for them) will not take place. The series goes on.",
-            "The rep is told by the calendar; the reports count the week as cancelled by you.",
+            f"{_how_the_rep_hears().capitalize()} The reports count the week as cancelled by you.",
         ),
         action=url_for("manager.cancel", session_id=row.id),
         button="Yes, cancel this week",
@@ -134,7 +144,7 @@ def cancel(session_id: str) -> Any:
         )
     try:
         calendar_actions.cancel(g.person, row.id, reason)
-        flash("Cancelled this week's 1:1; the rep is told by the calendar.", "ok")
+        flash(f"Cancelled this week's 1:1; {_how_the_rep_hears()}", "ok")
     except CalendarUnavailable as error:
         flash(str(error), "error")
     return redirect(url_for("manager.series", series_id=row.series_id))
