@@ -1,9 +1,10 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
-from scheduler.models.access import ApiToken
+from scheduler.models.access import ApiToken, LoginSession
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import CalendarConnection, ConnectionStatus, Provider
+from scheduler.models.mail import OutboxMessage
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,
@@ -14,7 +15,7 @@ from scheduler.models.meetings import (
     TalkingPoint,
 )
 from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Person
-from scheduler.models.reports import DigestDelivery, ManagerItemWeek, ManagerWeek
+from scheduler.models.reports import ManagerItemWeek, ManagerWeek
 
 __all__ = [
     "LIVE_SERIES",
@@ -26,10 +27,11 @@ __all__ = [
     "CalendarConnection",
     "ConnectionStatus",
     "Debrief",
-    "DigestDelivery",
+    "LoginSession",
     "ManagerItemWeek",
     "ManagerWeek",
     "Organization",
+    "OutboxMessage",
     "Owner",
     "Person",
     "Provider",

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import smtplib
-import socket
-from email import message_from_bytes
-from email.message import EmailMessage
+from sqlalchemy import select
 
-import pytest
-from aiosmtpd.controller import Controller
-
-from scheduler.models import DigestDelivery
+from scheduler import jobs
+from scheduler.jobs import tasks
+from scheduler.jobs.registry import declared
+from scheduler.models import OutboxMessage
 from scheduler.reports.digest import digest_week, render_html, render_text, weekly_digest
-from scheduler.reports.mail import SmtpServer, send_all_weekly_digests, send_weekly_digests
+from tests.conftest import with_smtp
 from tests.scheduler.reports.conftest import NOW, WEEKS
 
 
@@ -74,77 +71,48 @@ def test_renderings_say_the_same_and_escape_names(database, history):
     assert "&lt;b&gt;x&lt;/b&gt;" in render_html(evil, "https://cadence.test")
 
 
-class Inbox:
-    def __init__(self):
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port: aiosmtpd checks readiness by connecting
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{port}"
-    controller.stop()
+def runtime(settings, database):  # type: ignore[no-untyped-def]
+    return jobs.build(
+        settings,
+        link=lambda org, session: "",
+        database=database,
+        calendars=lambda row: None,  # type: ignore[arg-type,return-value]
+        clock=lambda: NOW,
+    )
 
 
-def test_digests_are_emailed_once_per_person_per_week(database, history, settings, smtp_server):
-    inbox, url = smtp_server
-    settings = settings.__class__(**{**settings.__dict__, "smtp_url": url + "?from=r@acme.test"})
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 4
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 0
-    received = sorted(message["To"] for message in inbox.messages)
-    assert len(received) == 4 and len(set(received)) == 4  # Ada, Patrick, Matt, Nina
-    first = inbox.messages[0]
+def send_digests(rt) -> int:  # type: ignore[no-untyped-def]
+    return declared(tasks.send_digests).perform(rt)
+
+
+def test_digests_are_emailed_once_per_person_per_week(database, history, settings, smtp):
+    rt = runtime(with_smtp(settings, smtp.url(), mail_from="r@acme.test"), database)
+    assert send_digests(rt) == 5  # Ada, Patrick, Matt, Nina; Boss in the other organisation
+    assert send_digests(rt) == 0  # hourly runs: the second sends nothing
+    received = sorted(message["To"] for message in smtp.inbox.messages)
+    assert len(received) == 5 and len(set(received)) == 5
+    first = smtp.inbox.messages[0]
     assert first["From"] == "r@acme.test"
-    assert first["Message-ID"].startswith("<digest-")
+    assert first["Subject"].startswith("1:1s, week of 12 Oct 2026")
     assert {part.get_content_type() for part in first.walk()} >= {"text/plain", "text/html"}
     with database.session() as db:
-        assert db.query(DigestDelivery).count() == 4
+        keys = db.scalars(select(OutboxMessage.key).where(OutboxMessage.kind == "digest")).all()
+    assert len(keys) == 5 and all(key.startswith("digest/2026-10-12/") for key in keys)
 
 
-def test_a_failed_send_is_retried_next_time(database, history, settings):
-    calls = []
-
-    def flaky(message: EmailMessage) -> None:
-        calls.append(message["To"])
-        if len(calls) == 1:
-            raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no")})
-
-    with pytest.raises(smtplib.SMTPRecipientsRefused):
-        send_weekly_digests(database, settings, org_id=history.org_id, now=NOW, send=flaky)
-    assert len(calls) == 4  # the failure did not stop the others
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW, send=flaky) == 1
-    assert calls[4] == calls[0]
+def test_a_refused_digest_is_sent_by_the_retry_and_only_once(database, history, settings, smtp):
+    rt = runtime(with_smtp(settings, smtp.url()), database)
+    smtp.inbox.refuse(1)
+    assert send_digests(rt) == 5
+    assert len(smtp.inbox.messages) == 4  # the refusal did not stop the others
+    assert send_digests(rt) == 0  # the digest job does not compose it again...
+    assert declared(tasks.retry_mail).perform(rt) == 1  # ...the outbox's retry sends it
+    assert declared(tasks.retry_mail).perform(rt) == 0
+    assert len({message["To"] for message in smtp.inbox.messages}) == 5
+    assert len(smtp.inbox.messages) == 5
 
 
-def test_every_organisation_gets_its_digests_once(database, history, settings):
-    sent: list[str] = []
-    settings = settings.__class__(**{**settings.__dict__, "smtp_url": "smtp://127.0.0.1:9"})
-    for _ in range(2):  # hourly runs: the second sends nothing
-        for org_id in (history.org_id, history.other_org_id):
-            send_weekly_digests(
-                database, settings, org_id=org_id, now=NOW, send=lambda m: sent.append(m["To"])
-            )
-    assert len(sent) == 5  # Ada, Patrick, Matt, Nina; Boss in the other organisation
-    assert send_all_weekly_digests(database, settings, now=NOW) == 0
-
-
-def test_without_smtp_nothing_is_sent(database, history, settings):
+def test_without_smtp_digests_go_to_the_local_outbox(database, history, settings, capsys):
     assert settings.smtp_url is None
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 0
-
-
-def test_smtp_url_parsing():
-    server = SmtpServer.from_url("smtps://me%40x.test:p%2Fw@mail.x.test?from=c@x.test")
-    assert (server.host, server.port, server.implicit_tls) == ("mail.x.test", 465, True)
-    assert (server.username, server.password, server.sender) == ("me@x.test", "p/w", "c@x.test")
-    with pytest.raises(ValueError):
-        SmtpServer.from_url("http://mail.x.test")
+    assert send_digests(runtime(settings, database)) == 5
+    assert capsys.readouterr().err.count("Subject: 1:1s, week of 12 Oct 2026") == 5
