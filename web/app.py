@@ -18,10 +18,12 @@ from web import (
     forms,
     manager,
     own_time,
+    passwords,
     rep,
     reports,
     security,
     timefmt,
+    verification,
     webhooks,
     zone_picker,
 )
@@ -80,6 +82,8 @@ def create_app(
 
     for blueprint in (
         auth.bp,
+        verification.bp,
+        passwords.bp,
         own_time.bp,
         manager.bp,
         rep.bp,
