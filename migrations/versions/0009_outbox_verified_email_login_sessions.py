@@ -205,8 +205,10 @@ def downgrade() -> None:
     if rows:
         op.bulk_insert(deliveries, rows)
 
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_column("email_verified_at")
+    # Not in batch mode: SQLite (3.35+) drops the column in place. Rebuilding ``people``
+    # would drop the old table, and with foreign keys on that deletes every row referring to
+    # a person (ON DELETE CASCADE).
+    op.drop_column("people", "email_verified_at")
     with op.batch_alter_table("login_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_sessions_person_id"))
     op.drop_table("login_sessions")
