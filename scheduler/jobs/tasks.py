@@ -7,11 +7,13 @@ enqueue one small job per object, so one bad calendar never holds up the rest.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import date, time, timedelta
 from functools import partial
 
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import CalendarProvider
@@ -31,6 +33,8 @@ from scheduler.usecases import booking, calendar_sync, excusals, pending_booking
 from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
+
+log = logging.getLogger(__name__)
 
 # A vacation entered late still excuses the weeks it covered, for the reports.
 EXCUSE_LOOKBACK = timedelta(weeks=2)
@@ -310,11 +314,16 @@ def finish_interrupted_bookings(rt: Runtime) -> int:
 def send_mail(rt: Runtime, mail: Mail) -> str:
     """Put ``mail`` in the outbox (once per key) and enqueue its delivery; its outbox id.
 
-    Committed before the job is enqueued, so a worker always finds the row.
+    Committed before the job is enqueued, so a worker always finds the row, and a Redis
+    outage loses nothing (the caller, a sign-up say, goes on).
     """
     with rt.database.session() as db:
         message_id = outbox.queue(db, mail, domain=outbox.mail_domain(rt.settings), now=rt.clock())
-    rt.dispatcher.enqueue(deliver_mail, mail.org_id, message_id)
+    try:
+        rt.dispatcher.enqueue(deliver_mail, mail.org_id, message_id)
+    except RedisError as error:
+        # The message is safe in the outbox: the periodic retry delivers it once Redis is back.
+        log.warning("mail %s queued, its delivery not enqueued: %s", message_id, error)
     return message_id
 
 
