@@ -16,10 +16,11 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from scheduler.models import Session
+from scheduler.models import Person, Session
 from tests.web.conftest import PASSWORD, set_password
 from tests.web.test_browser import browser, new_page, server  # noqa: F401 (fixtures)
 from tests.web.test_manager import book_top_slot
+from web.account_links import reset_token
 from web.agenda_links import LINK_LIFETIME, agenda_token
 
 AXE = Axe()
@@ -83,9 +84,19 @@ def _pages(org, session, secret_key: str) -> dict[str, list[str]]:
     """Per role, the pages it opens (each GET page route of the app, with real ids)."""
     lena, agenda = org.rep_ids[1], f"/agenda/{agenda_token(secret_key, org.org_id, session.id)}"
     return {
-        "anyone": ["/signin", "/signup", agenda, "/no-such-page"],
+        "anyone": [
+            "/signin",
+            "/signup",
+            agenda,
+            "/no-such-page",
+            "/verify-email?email=lena@acme.test",
+            "/verify-email/not.a.real.link",
+            "/password/forgot",
+            "/join",  # no consent held: back to the sign-in page
+        ],
         "admin and manager": [
             "/manager/team",
+            "/manager/team/proposals",
             f"/manager/reps/{org.rep_ids[0]}/slots",
             f"/manager/series/{session.series_id}",
             f"/manager/sessions/{session.id}",
@@ -115,9 +126,20 @@ def test_every_page_of_every_role_passes_axe(
     booked,
     settings,
     clock,
+    database,
 ):
     org, session = booked
     pages = _pages(org, session, settings.secret_key)
+    with database.session() as db:
+        lena = db.scalars(select(Person).where(Person.email == "lena@acme.test")).one()
+        reset = reset_token(
+            settings.secret_key,
+            org_id=lena.organization_id,
+            person_id=lena.id,
+            password_hash=lena.password_hash,
+            now=clock.now,
+        )
+    pages["anyone"].append(f"/password/reset/{reset}")
     problems: list[str] = []
     found: list[str] = []
     wordless: list[str] = []
@@ -153,7 +175,9 @@ def test_every_page_of_every_role_passes_axe(
     manager.goto("/reports/")
     for title in ("Consistency score per week", "Consistency score by manager"):
         expect(manager.get_by_role("img", name=title, exact=True)).to_have_count(1)
-    # The debrief sent back with errors beside its fields.
+    # The debrief sent back with errors beside its fields (once the meeting has started: a
+    # debrief before it is refused outright, 409).
+    clock.now = session.scheduled_start + timedelta(minutes=5)
     manager.goto(f"/manager/sessions/{session.id}")
     manager.get_by_role("button", name="Save debrief").click()
     expect(manager.get_by_role("alert")).to_be_visible()
@@ -217,6 +241,7 @@ def test_the_keyboard_alone_reaches_and_uses_every_action_of_the_series_page(
     page = new_page(browser, server, problems)
     sign_in_page(page, org.manager_email)
     page.goto(f"/manager/series/{session.series_id}")
+    page.get_by_role("button", name="Refresh now").click()  # reads the stored busy time again
     expect(page.get_by_text("Dentist")).to_be_visible()
     actions = page.evaluate(ACTIONS)
     assert any("Move to" in a for a in actions) and any("Cancel this week" in a for a in actions)

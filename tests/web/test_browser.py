@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from scheduler.crypto import TokenCipher
 from scheduler.models import Person, Provider, Session
 from scheduler.usecases.connections import save_connection
-from tests.web.conftest import NOW, PASSWORD
+from tests.web.conftest import NOW, PASSWORD, mailed_link
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -65,7 +65,18 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, calendar):
+def confirm_and_sign_in(page: Page, app, email: str) -> None:  # type: ignore[no-untyped-def]
+    """After sign-up: follow the link mailed to ``email`` (read from the outbox), sign in."""
+    expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
+    page.goto(mailed_link(app, email, "verify-email"))
+    expect(page.get_by_text("Your email is confirmed: sign in.")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_week_of_cadence_in_the_browser(
+    browser, server, app, database, settings, calendar, clock
+):
     problems: list[str] = []
     page = new_page(browser, server, problems)
 
@@ -78,6 +89,7 @@ def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, c
     page.get_by_label("Organisation name").fill("Acme")
     shot(page, "01-sign-up")
     page.get_by_role("button", name="Create account").click()
+    confirm_and_sign_in(page, app, "pat@acme.test")
     expect(page.get_by_role("heading", name="Your team")).to_be_visible()
 
     # The calendar consent itself is covered against the Google emulator (test_google_sign_in).
@@ -125,10 +137,13 @@ def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, c
     shot(page, "04-series-conflict")
     page.get_by_role("button", name="Move to").first.click()
     expect(page.get_by_text("Moved this week's 1:1")).to_be_visible()
-    expect(page.get_by_text("Moved this week", exact=True)).to_be_visible()
+    expect(page.get_by_text("Moved · upcoming week", exact=True)).to_be_visible()
     assert calendar.calls["move_occurrence"] == 1
 
-    # The first session's debrief: notes and three action items.
+    # The first session's debrief, once it has taken place: notes and three action items.
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    clock.now = first.scheduled_end + timedelta(minutes=5)
     page.get_by_role("link").filter(has_text="America/New_York").first.click()
     page.get_by_label("Coaching to best practices").fill("Role-played the renewal call.")
     for row, (text, owner) in enumerate(
