@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
+from email.utils import parseaddr
+from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/cadence.db"
+# smtp: plain (upgraded with ?starttls=1); smtp+starttls: STARTTLS; smtps: TLS from the start.
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 
 
 class SettingsError(ValueError):
@@ -124,7 +128,12 @@ class Settings:
     redis_url: str | None = None
     base_url: str = "http://127.0.0.1:5000"
     demo: bool = False
+    # Where mail goes: an SMTP server (``scheduler.mail.transport``); unset, the local outbox.
     smtp_url: str | None = None
+    # The From address of every message; default ``cadence@`` the base URL's host.
+    mail_from: str = ""
+    # A CA bundle for an SMTP server with a private certificate authority.
+    smtp_ca_bundle: str | None = None
     # How long before a 1:1 its invite gets the refreshed agenda (open items carried over).
     agenda_lead_hours: int = 24
     # How often the stored busy time of people no change notification speaks for (reps read
@@ -198,6 +207,22 @@ class Settings:
                 "must be a whole number of minutes, 5 to 1440"
             )
 
+        smtp_url = get("SMTP_URL")
+        if smtp_url and (
+            urlsplit(smtp_url).scheme not in SMTP_SCHEMES or not urlsplit(smtp_url).hostname
+        ):
+            problems["SMTP_URL"] = (
+                "must be smtp://host:port (plain, or ?starttls=1), smtp+starttls://host:587 "
+                "or smtps://host:465, with user:password@ when the server asks for them"
+            )
+        mail_from = (
+            get("MAIL_FROM")
+            or _query_value(smtp_url or "", "from")
+            or f"cadence@{_mail_domain(urlsplit(base_url).hostname)}"
+        )
+        if "@" not in parseaddr(mail_from)[1] or any(c in mail_from for c in "\r\n"):
+            problems["MAIL_FROM"] = "must be an email address (cadence@example.com)"
+
         demo = (get("CADENCE_DEMO", "0") or "0").lower()
         if demo not in ("0", "1", "true", "false", "yes", "no"):
             problems["CADENCE_DEMO"] = "must be 1 or 0"
@@ -253,7 +278,9 @@ class Settings:
             redis_url=redis_url,
             base_url=base_url,
             demo=demo in ("1", "true", "yes"),
-            smtp_url=get("SMTP_URL"),
+            smtp_url=smtp_url,
+            mail_from=mail_from,
+            smtp_ca_bundle=get("SMTP_CA_BUNDLE"),
             agenda_lead_hours=int(lead),
             availability_refresh_minutes=int(refresh),
             caldav_private_origins=frozenset(caldav_private_origins),
@@ -282,6 +309,21 @@ def origin_of(url: str) -> str | None:
     if ":" in host:
         host = f"[{host}]"
     return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
+
+
+def _mail_domain(host: str | None) -> str:
+    """The base URL's host as a mail domain; an address (127.0.0.1, ::1) is no domain."""
+    try:
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return host or "localhost"
+    return "localhost"
+
+
+def _query_value(url: str, name: str) -> str | None:
+    """One query parameter of ``url`` (``SMTP_URL``'s older ``?from=``), or None."""
+    values = parse_qs(urlsplit(url).query).get(name)
+    return values[0].strip() if values else None
 
 
 def _is_fernet_key(key: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import uuid
@@ -16,6 +17,7 @@ from scheduler.db import Database
 from scheduler.models import Base, ManagerItemWeek, ManagerWeek, Organization, Person
 from scheduler.reports.derived import rebuild_derived_rows
 from scheduler.settings import Settings
+from tests.smtp import SmtpServer
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
 
@@ -35,6 +37,19 @@ def settings(token_key: str, tmp_path: Path) -> Settings:
             "CADENCE_BASE_URL": "http://127.0.0.1:5000",
         }
     )
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), plain, for one test."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def with_smtp(settings: Settings, url: str, **more: object) -> Settings:
+    """``settings`` sending mail to ``url``."""
+    return dataclasses.replace(settings, smtp_url=url, **more)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

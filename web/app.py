@@ -19,10 +19,12 @@ from web import (
     joining,
     manager,
     own_time,
+    passwords,
     rep,
     reports,
     security,
     timefmt,
+    verification,
     webhooks,
     zone_picker,
 )
@@ -84,6 +86,8 @@ def create_app(
     for blueprint in (
         auth.bp,
         joining.bp,
+        verification.bp,
+        passwords.bp,
         own_time.bp,
         manager.bp,
         rep.bp,

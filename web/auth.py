@@ -25,7 +25,9 @@ from scheduler.usecases.connections import disconnect, save_connection
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.held_consents import Consent
 from scheduler.usecases.joining import members_with_email
+from scheduler.usecases.login_sessions import end_sessions
 from web import queries
+from web.account_mail import send_verification
 from web.consent_zone import keep_consent_zone, read_consent_zone
 from web.forms import FieldErrors, by_field, safe_next
 from web.identity import (
@@ -90,9 +92,16 @@ def signin() -> Any:
         if person is None:
             # One message for both cases: the page must not reveal who has an account.
             errors["password"] = "That email and password do not match an account."
+        elif person.email_verified_at is None:
+            # Only the password's owner learns this: the address is still unproven.
+            return render_template(
+                "auth/verify_email.html", email=person.email, errors={}, unconfirmed=True
+            ), 403
         else:
             sign_in(person)
             return redirect(safe_next(request.args.get("next")) or home_for(person))
+    else:
+        email = request.args.get("email", "")
     return render_template(
         "auth/signin.html", errors=errors, email=email, providers=_providers()
     ), (400 if errors else 200)
@@ -131,6 +140,9 @@ def signup() -> Any:
                     invitation=invitation,
                     now=cadence().now(),
                 )
+                if person.email_verified_at is None:  # a typed-in address proves nothing
+                    send_verification(person)
+                    return redirect(url_for("verification.check_inbox", email=person.email))
                 sign_in(person)
                 flash("Welcome to Cadence.", "ok")
                 return redirect(home_for(person))
@@ -149,6 +161,18 @@ def signup() -> Any:
 def signout() -> Response:
     sign_out()
     flash("You are signed out.", "ok")
+    return redirect(url_for("auth.signin"))
+
+
+@bp.post("/account/signout-everywhere")
+@signed_in()
+def signout_everywhere() -> Response:
+    """End every session of the person: other browsers, and cookies copied from them."""
+    services = cadence()
+    with services.database.session() as db:
+        end_sessions(db, org_id=g.person.organization_id, person_id=g.person.id, now=services.now())
+    sign_out()
+    flash("You are signed out everywhere.", "ok")
     return redirect(url_for("auth.signin"))
 
 
@@ -234,18 +258,25 @@ def _flow_or_404(provider: str) -> ConsentFlow:
 @bp.get("/account")
 @signed_in()
 def account() -> Any:
-    return _account_page({}, {})
+    return account_page()
 
 
-def _account_page(errors: FieldErrors, form: dict[str, str]) -> tuple[str, int]:
-    """The account page; with ``errors`` it is the CalDAV form sent back (400)."""
+def account_page(
+    errors: FieldErrors | None = None,
+    form: dict[str, str] | None = None,
+    *,
+    password_errors: FieldErrors | None = None,
+) -> tuple[str, int]:
+    """The account page; with ``errors`` (the CalDAV form) or ``password_errors`` (the
+    password change) it is that form sent back (400)."""
     return render_template(
         "auth/account.html",
         connections=queries.person_connections(g.person),
         providers=_providers(),
-        errors=errors,
-        form=form,
-    ), (400 if errors else 200)
+        errors=errors or {},
+        form=form or {},
+        password_errors=password_errors or {},
+    ), (400 if errors or password_errors else 200)
 
 
 @bp.post("/account/caldav")
@@ -256,7 +287,7 @@ def connect_caldav() -> Any:
     try:
         read_form(CalDAVForm, request.form)
     except InvalidInput as error:
-        return _account_page(by_field(error.errors), form)
+        return account_page(by_field(error.errors), form)
     form["email"] = form["email"] or g.person.email
     credentials = CalDAVCredentials(
         url=form["url"],
@@ -267,7 +298,7 @@ def connect_caldav() -> Any:
     )
     errors = _caldav_errors(credentials)
     if errors:
-        return _account_page(errors, form)
+        return account_page(errors, form)
     services = cadence()
     save_connection(
         services.database,

@@ -9,9 +9,9 @@ from typing import Any, Literal, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, g, redirect, request, session, url_for
-from sqlalchemy import select
 
 from scheduler.models import Person
+from scheduler.usecases.login_sessions import end_session, session_person, start_session
 from web.services import cadence
 
 Role = Literal["admin", "manager", "rep"]
@@ -19,6 +19,8 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_CHARS = 10
+# The session cookie's key for the server-side session's token.
+_TOKEN = "sid"
 
 
 def hash_password(password: str) -> str:
@@ -50,30 +52,52 @@ def _verify(stored_hash: str, password: str) -> bool:
 
 
 def sign_in(person: Person) -> None:
-    """Start a fresh session for ``person`` (a new cookie: no session fixation)."""
+    """Start a fresh session for ``person``: a new cookie (no session fixation) naming a new
+    server-side session that sign-out can end."""
+    services = cadence()
+    with services.database.session() as db:
+        token = start_session(db, person, now=services.now())
     session.clear()
     session.permanent = True
     session["person_id"] = person.id
     session["org_id"] = person.organization_id
+    session[_TOKEN] = token
 
 
 def sign_out() -> None:
+    """End this browser's session on the server (a copied cookie stops working) and here."""
+    token = session.get(_TOKEN)
+    if token:
+        services = cadence()
+        with services.database.session() as db:
+            end_session(db, str(token), now=services.now())
     session.clear()
 
 
+def session_token() -> str | None:
+    """The signed-in browser's session token (to keep it when ending the others)."""
+    token = session.get(_TOKEN)
+    return str(token) if token else None
+
+
 def load_signed_in_person() -> None:
-    """``g.person``: the signed-in, still active person, or ``None``."""
+    """``g.person``: the signed-in, still active person of a live session, or ``None``.
+
+    One query by primary key reads the person with their session: a session ended by
+    sign-out, "sign out everywhere" or a password change is refused on the next request.
+    """
     g.person = None
     if request.endpoint in ("static", "health"):
         return  # stylesheets and probes must work even while the database does not
-    person_id, org_id = session.get("person_id"), session.get("org_id")
-    if not person_id or not org_id:
+    token, org_id = session.get(_TOKEN), session.get("org_id")
+    if not token or not org_id:
+        if session.get("person_id"):
+            session.clear()  # a cookie from before sessions were revocable
         return
-    with cadence().database.session() as db:
-        person = db.scalar(
-            select(Person).where(Person.id == person_id, Person.organization_id == org_id)
-        )
-    if person is None or not person.active:
+    services = cadence()
+    with services.database.session() as db:
+        person = session_person(db, str(token), org_id=str(org_id), now=services.now())
+    if person is None or person.id != session.get("person_id"):
         session.clear()
         return
     g.person = person

@@ -72,6 +72,19 @@ class SignUpForm(Shape):
     password: Password = ""
 
 
+class EmailForm(Shape):
+    """Asking for a new verification link or a password reset."""
+
+    email: Email = ""
+
+
+class NewPasswordForm(Shape):
+    """A reset link's form, and the account page's password change."""
+
+    password: Password = ""
+    current_password: Password = ""
+
+
 class CalDAVForm(Shape):
     url: ServerUrl = ""
     username: CalDAVUsername = ""

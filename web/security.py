@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect
 
+from scheduler.usecases.login_sessions import LIFETIME
+
 csrf = CSRFProtect()
 
 # No inline scripts or styles: everything Cadence serves comes from its own /static.
@@ -40,7 +42,7 @@ def init_security(app: Flask, *, https: bool) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
         SESSION_COOKIE_NAME="__Host-cadence" if https else "cadence",
-        PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 14,
+        PERMANENT_SESSION_LIFETIME=LIFETIME,  # the server-side session's own
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     csrf.init_app(app)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("booking", "sync", "periodic")
+QUEUES = ("booking", "sync", "mail", "periodic")
 # Failed jobs stay in RQ's registry a week (admins also see them in the audit log).
 FAILURE_TTL = 7 * 24 * 3600
 RESULT_TTL = 600

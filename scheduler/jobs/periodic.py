@@ -44,6 +44,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("sessions.excuse", timedelta(hours=6), tasks.excuse_all),
     Periodic("sessions.reclassify", timedelta(hours=1), tasks.reclassify_sessions),
     Periodic("reports.digests", timedelta(hours=1), tasks.send_digests),
+    Periodic("mail.retry", timedelta(minutes=5), tasks.retry_mail),
     Periodic("channels.renew", timedelta(hours=1), tasks.renew_channels),
     Periodic("sync.reconcile_all", timedelta(days=1), tasks.reconcile_all),
     Periodic("sessions.extend_horizon", timedelta(days=1), tasks.extend_horizons),

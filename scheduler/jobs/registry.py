@@ -63,7 +63,7 @@ class Job(Generic[P, R]):
 def job(
     queue: str, *, timeout: int, retries: int = 3, subject: str | None = None
 ) -> Callable[[Callable[Concatenate[Runtime, P], R]], Callable[P, R]]:
-    """Declare a job on ``queue`` (booking, sync or periodic)."""
+    """Declare a job on ``queue`` (booking, sync, mail or periodic)."""
 
     def declare(function: Callable[Concatenate[Runtime, P], R]) -> Callable[P, R]:
         spec = JobSpec(function.__name__, queue, timeout, retries, subject)

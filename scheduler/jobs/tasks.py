@@ -7,11 +7,13 @@ enqueue one small job per object, so one bad calendar never holds up the rest.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import date, time, timedelta
 from functools import partial
 
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import CalendarProvider
@@ -21,9 +23,12 @@ from scheduler.jobs.dispatch import InlineDispatcher, RQDispatcher
 from scheduler.jobs.mailbox import mailbox_slot
 from scheduler.jobs.registry import job
 from scheduler.jobs.runtime import Runtime
+from scheduler.mail import outbox
+from scheduler.mail.message import Mail
+from scheduler.mail.transport import transport_for
 from scheduler.models import CalendarConnection, Organization, Provider, Series, Session
 from scheduler.recurrence import WeeklySlot
-from scheduler.reports import mail
+from scheduler.reports import mail as digest_mail
 from scheduler.usecases import (
     booking,
     calendar_sync,
@@ -36,6 +41,8 @@ from scheduler.usecases import (
 from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
+
+log = logging.getLogger(__name__)
 
 # A vacation entered late still excuses the weeks it covered, for the reports.
 EXCUSE_LOOKBACK = timedelta(weeks=2)
@@ -324,8 +331,20 @@ def excuse_all(rt: Runtime) -> int:
 
 @job("periodic", timeout=600, retries=0)
 def send_digests(rt: Runtime) -> int:
-    """The weekly digest to each admin and manager, once a week each (safe to run hourly)."""
-    return mail.send_all_weekly_digests(rt.database, rt.settings, now=rt.clock())
+    """Each admin's and manager's due weekly digests into the outbox (safe to run hourly)."""
+    with rt.database.session() as db:
+        base_url, now = rt.settings.base_url, rt.clock()
+        mails = list(digest_mail.weekly_digest_mails(db, base_url=base_url, now=now))
+    for each in mails:
+        send_mail(rt, each)
+    return len(mails)
+
+
+@job("periodic", timeout=300, retries=0)
+def retry_mail(rt: Runtime) -> int:
+    """Every few minutes: deliver what a refused or interrupted send left in the outbox."""
+    now = rt.clock()
+    return _fan_out(rt, lambda db: outbox.unsent(db, now=now), _enqueue(rt, deliver_mail))
 
 
 @job("periodic", timeout=300, retries=0)
@@ -355,6 +374,38 @@ def finish_interrupted_bookings(rt: Runtime) -> int:
         rt,
         lambda db: pending_bookings.stale_bookings(db, now=now, older_than=older_than),
         _enqueue(rt, finish_booking),
+    )
+
+
+# ---------------------------------------------------------------------------- mail
+
+
+def send_mail(rt: Runtime, mail: Mail) -> str:
+    """Put ``mail`` in the outbox (once per key) and enqueue its delivery; its outbox id.
+
+    Committed before the job is enqueued, so a worker always finds the row, and a Redis
+    outage loses nothing (the caller, a sign-up say, goes on).
+    """
+    with rt.database.session() as db:
+        message_id = outbox.queue(db, mail, domain=outbox.mail_domain(rt.settings), now=rt.clock())
+    try:
+        rt.dispatcher.enqueue(deliver_mail, mail.org_id, message_id)
+    except RedisError as error:
+        # The message is safe in the outbox: the periodic retry delivers it once Redis is back.
+        log.warning("mail %s queued, its delivery not enqueued: %s", message_id, error)
+    return message_id
+
+
+@job("mail", timeout=120, retries=4, subject="OutboxMessage")
+def deliver_mail(rt: Runtime, org_id: str, message_id: str) -> bool:
+    """Send one outbox message (never twice: see ``scheduler.mail.outbox``)."""
+    return outbox.deliver(
+        rt.database,
+        transport_for(rt.settings),
+        org_id=org_id,
+        message_id=message_id,
+        sender=rt.settings.mail_from,
+        now=rt.clock(),
     )
 
 

@@ -1,7 +1,7 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
-from scheduler.models.access import ApiToken
+from scheduler.models.access import ApiToken, LoginSession
 from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import (
@@ -11,6 +11,7 @@ from scheduler.models.calendar import (
     PushMessageClaim,
 )
 from scheduler.models.consents import HeldConsent
+from scheduler.models.mail import OutboxMessage
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,
@@ -21,7 +22,7 @@ from scheduler.models.meetings import (
     TalkingPoint,
 )
 from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Person
-from scheduler.models.reports import DigestDelivery, ManagerItemWeek, ManagerWeek
+from scheduler.models.reports import ManagerItemWeek, ManagerWeek
 
 __all__ = [
     "LIVE_SERIES",
@@ -33,11 +34,12 @@ __all__ = [
     "CalendarConnection",
     "ConnectionStatus",
     "Debrief",
-    "DigestDelivery",
     "HeldConsent",
+    "LoginSession",
     "ManagerItemWeek",
     "ManagerWeek",
     "Organization",
+    "OutboxMessage",
     "Owner",
     "Person",
     "Provider",

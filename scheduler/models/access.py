@@ -1,4 +1,4 @@
-"""API tokens: how scripts reach the JSON API on an admin's behalf."""
+"""How people and scripts get in: browser sessions, and API tokens on an admin's behalf."""
 
 from __future__ import annotations
 
@@ -27,3 +27,21 @@ class ApiToken(OrgScoped, Base):
     # Chosen when issued; None: until revoked.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginSession(Base):
+    """One signed-in browser: its cookie carries a random token, this row its SHA-256.
+
+    Every request reads it together with the person (one indexed read): a session signed
+    out (``ended_at``), ended everywhere, or past ``expires_at`` is refused at once, even
+    from a copied cookie.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the token's SHA-256
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

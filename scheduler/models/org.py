@@ -53,6 +53,9 @@ class Person(OrgScoped, Base):
     # Overrides the organisation's working hours when set (same shape).
     working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # When the person proved the address: a followed verification or reset link, or a
+    # Google / Microsoft sign-in. A password account signs in only once it is set.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Joining (scheduler/usecases/joining.py): a row someone else added is an invitation until

@@ -1,27 +1,13 @@
-"""What the reports keep: which weekly digest went to whom, and the counts they add up."""
+"""What the reports keep: the counts they add up (the digests sent are in the outbox)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from scheduler import text_limits
-from scheduler.models.base import Base, OrgScoped, UTCDateTime
-
-
-class DigestDelivery(OrgScoped, Base):
-    """One person's weekly digest, sent: the unique key makes a second send impossible."""
-
-    __tablename__ = "digest_deliveries"
-    __table_args__ = (UniqueConstraint("person_id", "week_start"),)
-
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    week_start: Mapped[date] = mapped_column(Date)
-    email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
-    message_id: Mapped[str] = mapped_column(String(200))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+from scheduler.models.base import Base
 
 
 class ManagerWeek(Base):

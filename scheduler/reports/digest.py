@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.intervals import utc
-from scheduler.models import DigestDelivery, Organization, Person, Session
+from scheduler.models import Organization, OutboxMessage, Person, Session
 from scheduler.recurrence import week_start
 from scheduler.reports.cadences import StoppedCadence, StopReason, count_stopped, stopped_page
 from scheduler.reports.overview import SessionCounts
@@ -28,6 +28,15 @@ from scheduler.usecases.scope import get_in_org
 
 # An email lists this many skipped sessions (and as many stopped pairs) and links to the rest.
 DIGEST_ROWS = 100
+
+
+# The outbox kind and key prefix of a digest: ``digest/<week>/<person>`` is both what makes
+# each week's digest go out once and the record of the last week a person was sent.
+DIGEST_KIND = "digest"
+
+
+def digest_key(week: date, person_id: str) -> str:
+    return f"{DIGEST_KIND}/{week.isoformat()}/{person_id}"
 
 
 # How far back a recipient's unsent weeks are looked for (an outage longer than a quarter
@@ -76,15 +85,21 @@ def digest_weeks_due(
 
 def due_digest_weeks(db: DbSession, org_id: str, person_id: str, *, now: datetime) -> list[date]:
     """``digest_weeks_due`` for one person, from what is stored: their zone, their last
-    digest sent, and the latest end of each candidate week's sessions in their scope."""
+    digest (the newest ``digest/<week>/<person>`` key in the outbox: a digest queued there
+    is delivered by the outbox, never composed again), and the latest end of each candidate
+    week's sessions in their scope."""
     person = get_in_org(db, Person, org_id, person_id)
     org = db.get(Organization, org_id)
     assert org is not None
-    last_sent = db.scalar(
-        select(func.max(DigestDelivery.week_start)).where(
-            DigestDelivery.organization_id == org_id, DigestDelivery.person_id == person.id
+    # ISO dates sort as text, so the greatest key is the newest week.
+    newest_key = db.scalar(
+        select(func.max(OutboxMessage.key)).where(
+            OutboxMessage.organization_id == org_id,
+            OutboxMessage.kind == DIGEST_KIND,
+            OutboxMessage.key.like(f"{DIGEST_KIND}/%/{person.id}"),
         )
     )
+    last_sent = date.fromisoformat(newest_key.split("/")[1]) if newest_key else None
     last = digest_week(now, person.zone)
     scope = ReportScope(
         org_id,
@@ -293,8 +308,10 @@ def digest_recipients(db: DbSession, org_id: str) -> list[str]:
 
 
 __all__ = [
+    "DIGEST_KIND",
     "DIGEST_ROWS",
     "Digest",
+    "digest_key",
     "digest_recipients",
     "digest_week",
     "digest_weeks_due",

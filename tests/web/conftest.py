@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from scheduler.crypto import TokenCipher
-from scheduler.models import Person, Provider
+from scheduler.models import OutboxMessage, Person, Provider
 from scheduler.usecases.connections import save_connection
 from scheduler.usecases.directory import add_rep
 from tests.memory_provider import MemoryCalendar
@@ -81,7 +81,10 @@ class Org:
     rep_ids: list[str]
 
 
-def sign_up(client: FlaskClient, email: str, name: str, zone: str, organization: str = "", **extra):  # type: ignore[no-untyped-def]
+def sign_up_form(
+    client: FlaskClient, email: str, name: str, zone: str, organization: str = "", **extra
+):  # type: ignore[no-untyped-def]
+    """Only the sign-up form: an accepted one leaves the address to confirm."""
     return post(
         client,
         "/signup",
@@ -95,6 +98,31 @@ def sign_up(client: FlaskClient, email: str, name: str, zone: str, organization:
         },
         page="/signup",
     )
+
+
+def sign_up(client: FlaskClient, email: str, name: str, zone: str, organization: str = "", **extra):  # type: ignore[no-untyped-def]
+    """Sign up as a person does: the form, then the link mailed to the address (read from the
+    outbox), then sign in. Returns the sign-in's answer, or the form's when it was refused."""
+    answer = sign_up_form(client, email, name, zone, organization, **extra)
+    if answer.status_code != 302 or not answer.location.startswith("/verify-email"):
+        return answer
+    assert client.get(mailed_link(client.application, email, "verify-email")).status_code == 302
+    return sign_in(client, email, extra.get("password", PASSWORD))
+
+
+def mailed_link(app: Flask, email: str, kind: str) -> str:
+    """The path of the link in the newest ``kind`` message to ``email`` in the outbox."""
+    database = app.extensions["cadence"].database
+    with database.session() as db:
+        message = db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_email == email.lower(), OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.created_at.desc())
+        ).first()
+    assert message is not None, f"no {kind} message to {email}"
+    found = re.search(r"http://127\.0\.0\.1:\d+(/\S+)", message.text_body)  # any base URL port
+    assert found, message.text_body
+    return found.group(1)
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
@@ -147,8 +175,10 @@ def make_org(app: Flask, database, settings) -> Callable[..., Org]:
 
 
 def set_password(database, email: str) -> None:
-    """Give an invited person the test password, as if they had signed up (and so joined)."""
+    """Give an invited person the test password, as if they had signed up (and so joined)
+    and confirmed their address."""
     with database.session() as db:
         for person in db.scalars(select(Person).where(Person.email == email)):
             person.password_hash = hash_password(PASSWORD)
             person.joined_at = person.joined_at or NOW
+            person.email_verified_at = person.email_verified_at or NOW

@@ -17,11 +17,12 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from scheduler.debrief import ActionItemDraft, DebriefDraft
-from scheduler.models import ActionItem, Session
+from scheduler.models import ActionItem, Person, Session
 from scheduler.usecases.debriefing import record_debrief
 from tests.web.conftest import PASSWORD, set_password
 from tests.web.test_browser import browser, new_page, server  # noqa: F401 (fixtures)
 from tests.web.test_manager import book_top_slot
+from web.account_links import reset_token
 from web.agenda_links import LINK_LIFETIME, agenda_token
 
 AXE = Axe()
@@ -89,7 +90,16 @@ def _pages(org, session, items: dict[str, str], secret_key: str) -> dict[str, li
     ``items`` is an open action item of each owner ("manager", "rep")."""
     lena, agenda = org.rep_ids[1], f"/agenda/{agenda_token(secret_key, org.org_id, session.id)}"
     return {
-        "anyone": ["/signin", "/signup", agenda, "/no-such-page"],
+        "anyone": [
+            "/signin",
+            "/signup",
+            agenda,
+            "/no-such-page",
+            "/verify-email?email=lena@acme.test",
+            "/verify-email/not.a.real.link",
+            "/password/forgot",
+            "/join",  # no consent held: back to the sign-in page
+        ],
         "admin and manager": [
             "/manager/team",
             "/manager/team/proposals",
@@ -159,6 +169,16 @@ def test_every_page_of_every_role_passes_axe(
 ):
     org, session = booked
     pages = _pages(org, session, _debrief_second_week(database, org), settings.secret_key)
+    with database.session() as db:
+        lena = db.scalars(select(Person).where(Person.email == "lena@acme.test")).one()
+        reset = reset_token(
+            settings.secret_key,
+            org_id=lena.organization_id,
+            person_id=lena.id,
+            password_hash=lena.password_hash,
+            now=clock.now,
+        )
+    pages["anyone"].append(f"/password/reset/{reset}")
     problems: list[str] = []
     found: list[str] = []
     wordless: list[str] = []

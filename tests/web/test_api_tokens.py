@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.models import ApiToken
-from tests.web.conftest import NOW, post
+from tests.web.conftest import NOW, post, sign_in
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def test_a_token_with_an_expiry_works_until_then_and_is_refused_after(
     late = script.get("/api/v1/people", headers=bearer(token))
     assert late.status_code == 401
     assert late.get_json()["error"]["detail"] == "The API token is unknown, expired or revoked."
+    sign_in(client, org.manager_email)  # a month on, the admin's session has ended
     page = client.get("/admin/api-tokens").get_data(as_text=True)
     assert "Expired" in page and "Revoke" not in page
 
@@ -56,6 +57,7 @@ def test_a_token_without_an_expiry_never_expires_and_the_choice_is_checked(
     clock.now = NOW + timedelta(days=3650)
     assert app.test_client().get("/api/v1/people", headers=bearer(token)).status_code == 200
 
+    sign_in(client, org.manager_email)  # years on, the admin's session has ended
     odd = post(
         client, "/admin/api-tokens", {"name": "x", "expires": "-5"}, page="/admin/api-tokens"
     )

@@ -55,7 +55,7 @@ def test_an_unreachable_database_is_a_503_page_not_a_traceback(settings, calenda
     app = create_app(settings, database=nowhere, providers=lambda _row: calendar)
     client = app.test_client()
     with client.session_transaction() as session:
-        session["person_id"], session["org_id"] = "p", "o"
+        session["person_id"], session["org_id"], session["sid"] = "p", "o", "token"
     answer = client.get("/manager/team")
     assert answer.status_code == 503
     assert "briefly unavailable" in answer.get_data(as_text=True)

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from scheduler.crypto import TokenCipher
 from scheduler.models import Person, Provider, Session
 from scheduler.usecases.connections import save_connection
-from tests.web.conftest import NOW, PASSWORD
+from tests.web.conftest import NOW, PASSWORD, mailed_link
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -65,7 +65,18 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, calendar, clock):
+def confirm_and_sign_in(page: Page, app, email: str) -> None:  # type: ignore[no-untyped-def]
+    """After sign-up: follow the link mailed to ``email`` (read from the outbox), sign in."""
+    expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
+    page.goto(mailed_link(app, email, "verify-email"))
+    expect(page.get_by_text("Your email is confirmed: sign in.")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_week_of_cadence_in_the_browser(
+    browser, server, app, database, settings, calendar, clock
+):
     problems: list[str] = []
     page = new_page(browser, server, problems)
 
@@ -78,6 +89,7 @@ def test_a_week_of_cadence_in_the_browser(browser, server, database, settings, c
     page.get_by_label("Organisation name").fill("Acme")
     shot(page, "01-sign-up")
     page.get_by_role("button", name="Create account").click()
+    confirm_and_sign_in(page, app, "pat@acme.test")
     expect(page.get_by_role("heading", name="Your team")).to_be_visible()
 
     # The calendar consent itself is covered against the Google emulator (test_google_sign_in).

@@ -1,4 +1,5 @@
-"""Rate limits on sign-in and sign-up: per account and per client address, 429 with
+"""Rate limits on sign-in, sign-up, password reset requests and verification re-sends: per
+account and per client address, 429 with
 Retry-After and a plain message, reset when the window has passed; counted in memory, or in
 the real Redis on 127.0.0.1:6379 (a key prefix of each test's own) shared by every process."""
 
@@ -16,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from scheduler.settings import RateLimitSettings, RateRule, Settings
-from tests.web.conftest import PASSWORD, csrf_token, sign_up
+from tests.web.conftest import PASSWORD, csrf_token, post, sign_up, sign_up_form
 from web.app import create_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -138,6 +139,39 @@ def test_sign_up_is_limited_per_client_address(settings, database):
 
     assert [a.status_code for a in answers] == [302, 302, 429]
     assert "Too many sign-up attempts" in answers[-1].get_data(as_text=True)
+    assert "Retry-After" in answers[-1].headers
+
+
+def test_password_reset_requests_are_limited_per_account(settings, database, pat):
+    """Each request mails a link: a limit keeps the form from flooding someone's inbox."""
+    app = limited_app(settings, database, RateRule("password_reset", "2 per hour", "100 per hour"))
+    client = app.test_client()
+
+    def forgot(email: str):  # type: ignore[no-untyped-def]
+        return post(client, "/password/forgot", {"email": email}, page="/password/forgot")
+
+    answers = [forgot(pat) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [302, 302, 429]
+    assert "Too many password reset requests" in answers[-1].get_data(as_text=True)
+    assert 3500 <= int(answers[-1].headers["Retry-After"]) <= 3600
+    assert forgot("someone@else.test").status_code == 302  # other accounts go on
+
+
+def test_verification_resends_are_limited_per_client_address(settings, database):
+    app = limited_app(
+        settings, database, RateRule("verification_resend", "100 per hour", "2 per hour")
+    )
+    client = app.test_client()
+    assert sign_up_form(client, "pat@acme.test", "Patrick", "UTC", "Acme").status_code == 302
+
+    answers = [
+        post(client, "/verify-email/resend", {"email": email}, page="/verify-email")
+        for email in ("pat@acme.test", "a@acme.test", "b@acme.test")
+    ]
+
+    assert [a.status_code for a in answers] == [302, 302, 429]
+    assert "Too many verification emails" in answers[-1].get_data(as_text=True)
     assert "Retry-After" in answers[-1].headers
 
 

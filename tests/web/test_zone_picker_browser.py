@@ -13,7 +13,12 @@ from sqlalchemy import select
 
 from scheduler.models import Person
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import browser, server, shot  # noqa: F401 (fixtures)
+from tests.web.test_browser import (  # noqa: F401 (fixtures)
+    browser,
+    confirm_and_sign_in,
+    server,
+    shot,
+)
 
 
 @pytest.fixture
@@ -98,6 +103,7 @@ def test_the_search_narrows_the_list_to_matching_zones(
 def test_the_account_page_offers_the_browsers_zone_when_it_differs(
     browser,  # noqa: F811
     server,  # noqa: F811
+    app,
     database,
     problems,
 ):
@@ -106,7 +112,8 @@ def test_the_account_page_offers_the_browsers_zone_when_it_differs(
         page.get_by_label("Your time zone").select_option("UTC")
         sign_up(page, "ada@acme.test")
         page.get_by_role("button", name="Create account").click()
-        page.wait_for_url(lambda url: "/signup" not in url)
+        confirm_and_sign_in(page, app, "ada@acme.test")
+        page.wait_for_url(lambda url: "/signin" not in url)
         page.goto("/account")
         zone = page.get_by_label("Time zone", exact=True)
         expect(zone).to_have_value("UTC")  # the stored zone, never silently replaced

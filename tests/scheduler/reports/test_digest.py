@@ -1,18 +1,18 @@
-"""Weekly digests of the hand-built history: content, rendering, and sending once."""
+"""Weekly digests of the hand-built history: content, rendering, which weeks are due, and
+sending once through the outbox to a real SMTP server."""
 
 from __future__ import annotations
 
-import smtplib
-import socket
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
 from functools import partial
 
-import pytest
-from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from scheduler.models import DigestDelivery, Organization, Person, Session
+from scheduler import jobs
+from scheduler.jobs import tasks
+from scheduler.jobs.registry import declared
+from scheduler.models import Organization, OutboxMessage, Person, Session
 from scheduler.reports.digest import (
     digest_week,
     digest_weeks_due,
@@ -20,7 +20,7 @@ from scheduler.reports.digest import (
     render_text,
     weekly_digest,
 )
-from scheduler.reports.mail import SmtpServer, send_all_weekly_digests, send_weekly_digests
+from tests.conftest import with_smtp
 from tests.scheduler.reports.conftest import NOW, WEEKS
 
 
@@ -97,80 +97,51 @@ def test_the_email_gives_each_time_on_the_recipients_clock(database, history):
     assert "<th>When (America/New_York)</th>" in html and "Thu 15 Oct 05:00 EDT" in html
 
 
-class Inbox:
-    def __init__(self):
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port: aiosmtpd checks readiness by connecting
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{port}"
-    controller.stop()
+def runtime(settings, database, clock: Callable[[], datetime] = lambda: NOW):  # type: ignore[no-untyped-def]
+    return jobs.build(
+        settings,
+        link=lambda org, session: "",
+        database=database,
+        calendars=lambda row: None,  # type: ignore[arg-type,return-value]
+        clock=clock,
+    )
 
 
-def test_digests_are_emailed_once_per_person_per_week(database, history, settings, smtp_server):
-    inbox, url = smtp_server
-    settings = settings.__class__(**{**settings.__dict__, "smtp_url": url + "?from=r@acme.test"})
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 4
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 0
-    received = sorted(message["To"] for message in inbox.messages)
-    assert len(received) == 4 and len(set(received)) == 4  # Ada, Patrick, Matt, Nina
-    first = inbox.messages[0]
+def send_digests(rt) -> int:  # type: ignore[no-untyped-def]
+    return declared(tasks.send_digests).perform(rt)
+
+
+def test_digests_are_emailed_once_per_person_per_week(database, history, settings, smtp):
+    rt = runtime(with_smtp(settings, smtp.url(), mail_from="r@acme.test"), database)
+    assert send_digests(rt) == 5  # Ada, Patrick, Matt, Nina; Boss in the other organisation
+    assert send_digests(rt) == 0  # hourly runs: the second sends nothing
+    received = sorted(message["To"] for message in smtp.inbox.messages)
+    assert len(received) == 5 and len(set(received)) == 5
+    first = smtp.inbox.messages[0]
     assert first["From"] == "r@acme.test"
-    assert first["Message-ID"].startswith("<digest-")
+    assert first["Subject"].startswith("1:1s, week of 12 Oct 2026")
     assert {part.get_content_type() for part in first.walk()} >= {"text/plain", "text/html"}
     with database.session() as db:
-        assert db.query(DigestDelivery).count() == 4
+        keys = db.scalars(select(OutboxMessage.key).where(OutboxMessage.kind == "digest")).all()
+    assert len(keys) == 5 and all(key.startswith("digest/2026-10-12/") for key in keys)
 
 
-def test_a_failed_send_is_retried_next_time(database, history, settings):
-    calls = []
-
-    def flaky(message: EmailMessage) -> None:
-        calls.append(message["To"])
-        if len(calls) == 1:
-            raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no")})
-
-    with pytest.raises(smtplib.SMTPRecipientsRefused):
-        send_weekly_digests(database, settings, org_id=history.org_id, now=NOW, send=flaky)
-    assert len(calls) == 4  # the failure did not stop the others
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW, send=flaky) == 1
-    assert calls[4] == calls[0]
+def test_a_refused_digest_is_sent_by_the_retry_and_only_once(database, history, settings, smtp):
+    rt = runtime(with_smtp(settings, smtp.url()), database)
+    smtp.inbox.refuse(1)
+    assert send_digests(rt) == 5
+    assert len(smtp.inbox.messages) == 4  # the refusal did not stop the others
+    assert send_digests(rt) == 0  # the digest job does not compose it again...
+    assert declared(tasks.retry_mail).perform(rt) == 1  # ...the outbox's retry sends it
+    assert declared(tasks.retry_mail).perform(rt) == 0
+    assert len({message["To"] for message in smtp.inbox.messages}) == 5
+    assert len(smtp.inbox.messages) == 5
 
 
-def test_every_organisation_gets_its_digests_once(database, history, settings):
-    sent: list[str] = []
-    settings = settings.__class__(**{**settings.__dict__, "smtp_url": "smtp://127.0.0.1:9"})
-    for _ in range(2):  # hourly runs: the second sends nothing
-        for org_id in (history.org_id, history.other_org_id):
-            send_weekly_digests(
-                database, settings, org_id=org_id, now=NOW, send=lambda m: sent.append(m["To"])
-            )
-    assert len(sent) == 5  # Ada, Patrick, Matt, Nina; Boss in the other organisation
-    assert send_all_weekly_digests(database, settings, now=NOW) == 0
-
-
-def test_without_smtp_nothing_is_sent(database, history, settings):
+def test_without_smtp_digests_go_to_the_local_outbox(database, history, settings, capsys):
     assert settings.smtp_url is None
-    assert send_weekly_digests(database, settings, org_id=history.org_id, now=NOW) == 0
-
-
-def test_smtp_url_parsing():
-    server = SmtpServer.from_url("smtps://me%40x.test:p%2Fw@mail.x.test?from=c@x.test")
-    assert (server.host, server.port, server.implicit_tls) == ("mail.x.test", 465, True)
-    assert (server.username, server.password, server.sender) == ("me@x.test", "p/w", "c@x.test")
-    with pytest.raises(ValueError):
-        SmtpServer.from_url("http://mail.x.test")
+    assert send_digests(runtime(settings, database)) == 5
+    assert capsys.readouterr().err.count("Subject: 1:1s, week of 12 Oct 2026") == 5
 
 
 # Monday 2 November 2026, 01:00 UTC: still Sunday evening in New York and Los Angeles.
@@ -205,7 +176,9 @@ def test_no_week_is_left_out_and_none_is_sent_after_a_later_one():
     ]
 
 
-def test_a_digest_waits_for_its_weeks_last_session_and_is_then_sent(database, history, settings):
+def test_a_digest_waits_for_its_weeks_last_session_and_is_then_sent(
+    database, history, settings, smtp
+):
     """Kai's 1:1 of the week of 12 October was moved to Sunday 18th, 22:00; with a 72 h
     grace it settles on Wednesday 21st at 22:00, after NOW: Ada (admin) and Matt wait for it,
     and get it at the next run after; a week later each gets the next week, once."""
@@ -214,21 +187,39 @@ def test_a_digest_waits_for_its_weeks_last_session_and_is_then_sent(database, hi
         kai5 = db.get(Session, history.sessions[("Kai", 5)])
         kai5.current_start = datetime(2026, 10, 18, 21, 30, tzinfo=UTC)
         kai5.current_end = datetime(2026, 10, 18, 22, 0, tzinfo=UTC)
-    sent: list[tuple[str, str]] = []
+    now = [NOW]
+    rt = runtime(with_smtp(settings, smtp.url()), database, clock=lambda: now[0])
 
-    def run(now: datetime) -> int:
-        return send_weekly_digests(
-            database,
-            settings,
-            org_id=history.org_id,
-            now=now,
-            send=lambda m: sent.append((m["To"].split("@")[0], m["Subject"][14:25])),
-        )
+    def run(at: datetime) -> list[tuple[str, str]]:
+        """What the digest job sends at ``at``: (recipient, week) per email received."""
+        now[0], before = at, len(smtp.inbox.messages)
+        send_digests(rt)
+        received = smtp.inbox.messages[before:]
+        return sorted((m["To"].split("@")[0], m["Subject"][14:25]) for m in received)
 
-    assert run(NOW) == 2  # Patrick and Nina: nothing of theirs still to settle
-    assert {to for to, _ in sent} == {"patrick", "nina"}
-    assert run(NOW + timedelta(hours=10)) == 2  # 22:00: Kai's week has settled
-    assert sorted(sent[2:]) == [("ada", "12 Oct 2026"), ("matt", "12 Oct 2026")]
-    assert run(NOW + timedelta(hours=11)) == 0
-    assert run(NOW + timedelta(days=7)) == 4  # the week of 19 October, to each, once
-    assert {week for _, week in sent[4:]} == {"19 Oct 2026"}
+    # Patrick and Nina: nothing of theirs still to settle (Boss: the other organisation).
+    assert run(NOW) == [
+        ("boss", "12 Oct 2026"),
+        ("nina", "12 Oct 2026"),
+        ("patrick", "12 Oct 2026"),
+    ]
+    assert run(NOW + timedelta(hours=10)) == [("ada", "12 Oct 2026"), ("matt", "12 Oct 2026")]
+    assert run(NOW + timedelta(hours=11)) == []
+    # The week of 19 October, to each, once.
+    week_after = run(NOW + timedelta(days=7))
+    assert [to for to, _ in week_after] == ["ada", "boss", "matt", "nina", "patrick"]
+    assert {week for _, week in week_after} == {"19 Oct 2026"}
+    assert run(NOW + timedelta(days=7, hours=1)) == []
+
+
+def test_a_week_missed_by_every_run_goes_out_before_the_next(database, history, settings, smtp):
+    """No run between the weeks of 12 and 19 October (an outage): the first run after sends
+    each person both weeks, oldest first, and none again."""
+    rt = runtime(with_smtp(settings, smtp.url()), database)
+    assert send_digests(rt) == 5
+    rt = runtime(with_smtp(settings, smtp.url()), database, clock=lambda: NOW + timedelta(days=14))
+    assert send_digests(rt) == 10  # the weeks of 19 and 26 October, to each of the five
+    later = [(m["To"], m["Subject"][14:25]) for m in smtp.inbox.messages[5:]]
+    ada = [week for to, week in later if to.startswith("ada")]
+    assert ada == ["19 Oct 2026", "26 Oct 2026"]
+    assert send_digests(rt) == 0

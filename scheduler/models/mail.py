@@ -1,0 +1,43 @@
+"""The outbox: every message Cadence sends, kept once per idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scheduler import text_limits
+from scheduler.models.base import Base, OrgScoped, UTCDateTime
+
+# "digest/2026-10-12/<person id>": what the message is about and for whom.
+MAIL_KEY = 200
+MAIL_SUBJECT = 300
+
+
+class OutboxMessage(OrgScoped, Base):
+    """One message to one address: queued once per ``key``, delivered by a job.
+
+    ``claimed_until`` is the lease of the delivery under way (a second job finds it taken);
+    ``sent_at`` is set once the SMTP server (or, with none configured, the local outbox)
+    took the message, after which no job sends it again.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_unsent", "sent_at", "created_at"),)
+
+    key: Mapped[str] = mapped_column(String(MAIL_KEY), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
+    subject: Mapped[str] = mapped_column(String(MAIL_SUBJECT))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    # Bodies holding a sign-in secret (a verification or reset link) are blanked once an
+    # SMTP server took them: the database then never holds a usable link.
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")

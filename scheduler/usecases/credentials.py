@@ -1,0 +1,79 @@
+"""A person's proof of address and password: confirming the email, setting a new password.
+
+Passwords arrive hashed (hashing is the web layer's); sessions to end are named by the
+browser's token (``login_sessions``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.db import Database
+from scheduler.models import Person
+from scheduler.usecases.directory import normalise_email
+from scheduler.usecases.login_sessions import end_sessions
+from scheduler.usecases.scope import audit, get_in_org
+
+
+def password_accounts(db: DbSession, email: str) -> list[Person]:
+    """Active people with this address and a password, in every organisation."""
+    return list(
+        db.scalars(
+            select(Person)
+            .where(
+                func.lower(Person.email) == normalise_email(email),
+                Person.active.is_(True),
+                Person.password_hash.is_not(None),
+            )
+            .order_by(Person.created_at)
+        )
+    )
+
+
+def confirm_email(
+    database: Database, *, org_id: str, person_id: str, email: str, now: datetime
+) -> Person | None:
+    """Mark the person's address as proven, if ``email`` is still their address; the person
+    (None when the link names an address they no longer have)."""
+    with database.session() as db:
+        person = get_in_org(db, Person, org_id, person_id)
+        if normalise_email(person.email) != normalise_email(email):
+            return None
+        if person.email_verified_at is None:
+            person.email_verified_at = now
+            audit(
+                db, org_id=org_id, actor_id=person.id, action="person.email_verified",
+                subject=person, now=now,
+            )  # fmt: skip
+        return person
+
+
+def set_password(
+    database: Database,
+    *,
+    org_id: str,
+    person_id: str,
+    password_hash: str,
+    now: datetime,
+    keep_session: str | None,
+    by_email: bool,
+) -> None:
+    """Give the person a new password and end their other sessions (all of them when
+    ``keep_session`` is None). ``by_email``: set through a reset link, which proves the
+    address as well."""
+    with database.session() as db:
+        person = get_in_org(db, Person, org_id, person_id)
+        person.password_hash = password_hash
+        if by_email and person.email_verified_at is None:
+            person.email_verified_at = now
+        end_sessions(db, org_id=org_id, person_id=person_id, now=now, keep=keep_session)
+        audit(
+            db, org_id=org_id, actor_id=person.id, subject=person, now=now,
+            action="person.password_reset" if by_email else "person.password_changed",
+        )  # fmt: skip
+
+
+__all__ = ["confirm_email", "password_accounts", "set_password"]
