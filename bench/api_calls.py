@@ -28,6 +28,7 @@ from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
+from bench import sign_in_as
 from integrations.caldav import CalDAVCredentials
 from integrations.factory import connection_calendars, push_channels
 from scheduler import jobs
@@ -292,8 +293,7 @@ def measure(world: World) -> dict[str, int]:
         clock=clock,
     )
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["person_id"], session["org_id"] = world.ids["manager"], world.ids["org"]
+    sign_in_as(client, database, world.ids["manager"], clock.now)
     org_id, connection_id = world.ids["org"], world.ids["connection"]
     rep = world.ids[REPS[0][0]]
     found: dict[str, int] = {}

@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from bench import sign_in_as
 from bench.api_calls import CalDAVCounter
 from scheduler import jobs
 from scheduler.crypto import TokenCipher
@@ -111,7 +112,7 @@ def main() -> None:
             pages = _pages(database, seeded.org_id)
             counter.install()
             try:
-                _measure(app.test_client, pages, args.rounds, counter, clock)
+                _measure(app.test_client, database, pages, args.rounds, counter, clock)
             finally:
                 counter.remove()
 
@@ -144,6 +145,7 @@ def _pages(database: Database, org_id: str) -> dict[str, list[tuple[str, str]]]:
 
 def _measure(
     make_client: Callable[[], FlaskClient],
+    database: Database,
     pages: dict[str, list[tuple[str, str]]],
     rounds: int,
     counter: CalDAVCounter,
@@ -156,9 +158,7 @@ def _measure(
         if manager_id.endswith(":org"):
             continue
         client = make_client()
-        with client.session_transaction() as session:
-            session["person_id"] = manager_id
-            session["org_id"] = pages[manager_id + ":org"][0][1]
+        sign_in_as(client, database, manager_id, clock.now)
         clients[manager_id] = (client, paths)
         for _, path in paths:  # warm: templates compiled, connections pooled
             timed(client, path)
