@@ -8,29 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import Database
 from scheduler.models import Person
-from scheduler.usecases.directory import normalise_email
+from scheduler.usecases.directory import active_people_with_email, normalise_email
 from scheduler.usecases.login_sessions import end_sessions
 from scheduler.usecases.scope import audit, get_in_org
 
 
 def password_accounts(db: DbSession, email: str) -> list[Person]:
     """Active people with this address and a password, in every organisation."""
-    return list(
-        db.scalars(
-            select(Person)
-            .where(
-                func.lower(Person.email) == normalise_email(email),
-                Person.active.is_(True),
-                Person.password_hash.is_not(None),
-            )
-            .order_by(Person.created_at)
-        )
-    )
+    return active_people_with_email(db, email, Person.password_hash.is_not(None))
 
 
 def confirm_email(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import Database
@@ -153,3 +153,16 @@ def _put_on_team(db: DbSession, org_id: str, addition: RepAddition, now: datetim
     db.flush()
     audit(db, org_id=org_id, actor_id=manager.id, action="rep.added", subject=rep, now=now)
     return rep.id
+
+
+def active_people_with_email(db: DbSession, email: str, *also: ColumnElement[bool]) -> list[Person]:
+    """Active people with this address (and ``also``), in every organisation, oldest first."""
+    return list(
+        db.scalars(
+            select(Person)
+            .where(
+                func.lower(Person.email) == normalise_email(email), Person.active.is_(True), *also
+            )
+            .order_by(Person.created_at)
+        )
+    )

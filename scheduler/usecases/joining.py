@@ -26,7 +26,12 @@ from scheduler.db import Database
 from scheduler.field_errors import FieldError
 from scheduler.models import Organization, Person
 from scheduler.usecases.accounts import found_organization, join_as_member
-from scheduler.usecases.directory import InvalidInput, normalise_email, person_in_org
+from scheduler.usecases.directory import (
+    InvalidInput,
+    active_people_with_email,
+    normalise_email,
+    person_in_org,
+)
 from scheduler.usecases.scope import audit
 
 Membership = Literal["member", "invited", "declined"]
@@ -79,17 +84,7 @@ class Choices:
 
 def members_with_email(db: DbSession, email: str) -> list[Person]:
     """Active members with this address, in every organisation, oldest first."""
-    return list(
-        db.scalars(
-            select(Person)
-            .where(
-                func.lower(Person.email) == normalise_email(email),
-                Person.active.is_(True),
-                Person.joined_at.is_not(None),
-            )
-            .order_by(Person.created_at)
-        )
-    )
+    return active_people_with_email(db, email, Person.joined_at.is_not(None))
 
 
 def choices_for(db: DbSession, email: str) -> Choices:
