@@ -1,0 +1,72 @@
+"""Which kinds of email (``scheduler.mail.kinds.MailKind``) each person stopped.
+
+``scheduler.jobs.tasks.send_mail`` asks ``opted_out`` before queueing a message: the one
+place that decides. The unsubscribe link and the account page both call ``set_opt_out``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.db import insert_unless_present
+from scheduler.mail.kinds import is_kind
+from scheduler.models import MailOptOut, Person, new_id
+from scheduler.usecases.scope import get_in_org
+
+
+def opted_out(db: DbSession, *, org_id: str, person_id: str, kind: str) -> bool:
+    return (
+        db.scalar(
+            select(MailOptOut.id).where(
+                MailOptOut.organization_id == org_id,
+                MailOptOut.person_id == person_id,
+                MailOptOut.kind == kind,
+            )
+        )
+        is not None
+    )
+
+
+def opted_out_kinds(db: DbSession, *, org_id: str, person_id: str) -> set[str]:
+    return set(
+        db.scalars(
+            select(MailOptOut.kind).where(
+                MailOptOut.organization_id == org_id, MailOptOut.person_id == person_id
+            )
+        )
+    )
+
+
+def set_opt_out(
+    db: DbSession, *, org_id: str, person_id: str, kind: str, off: bool, now: datetime
+) -> None:
+    """Stop (``off``) or resume one kind of email for a person of the organisation; doing it
+    twice is doing it once. ``ValueError`` for a kind that is not one."""
+    if not is_kind(kind):
+        raise ValueError(f"not a kind of email: {kind!r}")
+    get_in_org(db, Person, org_id, person_id)
+    if not off:
+        db.execute(
+            delete(MailOptOut).where(
+                MailOptOut.organization_id == org_id,
+                MailOptOut.person_id == person_id,
+                MailOptOut.kind == kind,
+            )
+        )
+        return
+    insert_unless_present(  # stopping twice, even at once, is stopping once
+        db,
+        MailOptOut,
+        unique=["person_id", "kind"],
+        id=new_id(),
+        organization_id=org_id,
+        person_id=person_id,
+        kind=kind,
+        created_at=now,
+    )
+
+
+__all__ = ["opted_out", "opted_out_kinds", "set_opt_out"]
