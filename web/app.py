@@ -24,6 +24,7 @@ from web import (
     reports,
     security,
     timefmt,
+    unsubscribe,
     verification,
     webhooks,
     zone_picker,
@@ -94,11 +95,14 @@ def create_app(
         admin.bp,
         api.bp,
         webhooks.bp,
+        unsubscribe.bp,
         *reports.blueprints,
     ):
         app.register_blueprint(blueprint)
     security.csrf.exempt(api.bp)  # the API checks CSRF itself unless a bearer token is used
     security.csrf.exempt(webhooks.bp)  # providers authenticate notifications with channel secrets
+    # RFC 8058 one-click posts carry no CSRF token; the view checks it on every other post.
+    security.csrf.exempt(unsubscribe.stop)
 
     @app.get("/healthz")
     def health() -> tuple[Response, int]:

@@ -16,22 +16,23 @@ class MailKind(StrEnum):
     DIGEST = "digest"  # the weekly digest of held and skipped 1:1s
 
 
-# (short label, one line for the account page) per kind.
+# (short label, one line for the account page) per kind. The label reads in a sentence once
+# lowercased: "Stop conflict emails?".
 KIND_LABELS: dict[MailKind, tuple[str, str]] = {
     MailKind.CONFLICT: (
-        "Conflicts",
+        "Conflict",
         "A booked 1:1 in the next two weeks now clashes with something: alternatives to pick.",
     ),
     MailKind.AUTO_MOVE: (
-        "Automatic moves",
+        "Automatic move",
         "Cadence moved a 1:1 to a free slot of the same week to avoid a conflict.",
     ),
     MailKind.DEBRIEF_NUDGE: (
-        "Debrief reminders",
+        "Debrief reminder",
         "After a 1:1: record its action items (and one reminder if nothing is recorded).",
     ),
     MailKind.REP_ITEMS: (
-        "Monday action items",
+        "Weekly action items",
         "Monday morning: your action items due this week.",
     ),
     MailKind.DIGEST: (

@@ -1,20 +1,22 @@
 """Which kinds of email (``scheduler.mail.kinds.MailKind``) each person stopped.
 
 ``scheduler.jobs.tasks.send_mail`` asks ``opted_out`` before queueing a message: the one
-place that decides. The unsubscribe link and the account page both call ``set_opt_out``.
+place that decides. The unsubscribe link and the account page both call ``set_opt_out``,
+which writes each change in the audit log (the person is the actor).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import insert_unless_present
 from scheduler.mail.kinds import is_kind
 from scheduler.models import MailOptOut, Person, new_id
-from scheduler.usecases.scope import get_in_org
+from scheduler.usecases.scope import audit, get_in_org
 
 
 def opted_out(db: DbSession, *, org_id: str, person_id: str, kind: str) -> bool:
@@ -47,26 +49,32 @@ def set_opt_out(
     twice is doing it once. ``ValueError`` for a kind that is not one."""
     if not is_kind(kind):
         raise ValueError(f"not a kind of email: {kind!r}")
-    get_in_org(db, Person, org_id, person_id)
-    if not off:
-        db.execute(
+    person = get_in_org(db, Person, org_id, person_id)
+    if off:
+        # Stopping twice, even at once, is stopping once.
+        changed = insert_unless_present(
+            db,
+            MailOptOut,
+            unique=["person_id", "kind"],
+            id=new_id(),
+            organization_id=org_id,
+            person_id=person_id,
+            kind=kind,
+            created_at=now,
+        )
+    else:
+        deleted = db.execute(
             delete(MailOptOut).where(
                 MailOptOut.organization_id == org_id,
                 MailOptOut.person_id == person_id,
                 MailOptOut.kind == kind,
             )
         )
-        return
-    insert_unless_present(  # stopping twice, even at once, is stopping once
-        db,
-        MailOptOut,
-        unique=["person_id", "kind"],
-        id=new_id(),
-        organization_id=org_id,
-        person_id=person_id,
-        kind=kind,
-        created_at=now,
-    )
+        changed = cast("CursorResult[Any]", deleted).rowcount > 0
+    if changed:
+        action = "person.mail_stopped" if off else "person.mail_resumed"
+        audit(db, org_id=org_id, actor_id=person_id, action=action, subject=person, now=now,
+              kind=kind)  # fmt: skip
 
 
 __all__ = ["opted_out", "opted_out_kinds", "set_opt_out"]

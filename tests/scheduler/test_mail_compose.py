@@ -39,7 +39,7 @@ def test_the_plain_text_has_greeting_blocks_and_footer():
     assert "Move to Wednesday: https://cadence.test/l/a?x=1&y=2" in m.text
     assert "- Pipeline <review>\n- Hiring" in m.text
     assert f"Why you get this: {KIND_LABELS[MailKind.CONFLICT][1]}" in m.text
-    assert m.text.rstrip().endswith(f"Stop these emails (Conflicts): {URL}")
+    assert m.text.rstrip().endswith(f"Stop these emails (Conflict): {URL}")
 
 
 def test_the_html_is_escaped_and_has_a_button_and_the_stop_link():
