@@ -17,6 +17,7 @@ from web import (
     errors,
     forms,
     joining,
+    mail_settings,
     manager,
     own_time,
     passwords,
@@ -68,6 +69,7 @@ def create_app(
     forms.register(app)
     zone_picker.register(app)
     own_time.register(app)
+    mail_settings.register(app)
     app.before_request(load_signed_in_person)
 
     @app.before_request
@@ -90,6 +92,7 @@ def create_app(
         verification.bp,
         passwords.bp,
         own_time.bp,
+        mail_settings.bp,
         manager.bp,
         rep.bp,
         admin.bp,

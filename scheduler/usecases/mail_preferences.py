@@ -14,6 +14,7 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import insert_unless_present
+from scheduler.mail.dates import DATE_LOCALES
 from scheduler.mail.kinds import is_kind
 from scheduler.models import MailOptOut, Person, new_id
 from scheduler.usecases.scope import audit, get_in_org
@@ -77,4 +78,12 @@ def set_opt_out(
               kind=kind)  # fmt: skip
 
 
-__all__ = ["opted_out", "opted_out_kinds", "set_opt_out"]
+def set_date_locale(db: DbSession, *, org_id: str, person_id: str, locale: str) -> None:
+    """The language of dates in the person's emails: one of ``DATE_LOCALES``
+    (``ValueError`` otherwise)."""
+    if locale not in DATE_LOCALES:
+        raise ValueError(f"not an offered language of dates: {locale!r}")
+    get_in_org(db, Person, org_id, person_id).date_locale = locale
+
+
+__all__ = ["opted_out", "opted_out_kinds", "set_date_locale", "set_opt_out"]
