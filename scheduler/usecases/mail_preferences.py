@@ -50,6 +50,7 @@ def set_opt_out(
     twice is doing it once. ``ValueError`` for a kind that is not one."""
     if not is_kind(kind):
         raise ValueError(f"not a kind of email: {kind!r}")
+    kind = str(kind)  # the plain value (a MailKind is one too)
     person = get_in_org(db, Person, org_id, person_id)
     if off:
         # Stopping twice, even at once, is stopping once.
