@@ -334,8 +334,7 @@ def excuse_all(rt: Runtime) -> int:
 def send_digests(rt: Runtime) -> int:
     """Each admin's and manager's due weekly digests into the outbox (safe to run hourly)."""
     with rt.database.session() as db:
-        base_url, now = rt.settings.base_url, rt.clock()
-        mails = list(digest_mail.weekly_digest_mails(db, base_url=base_url, now=now))
+        mails = list(digest_mail.weekly_digest_mails(db, settings=rt.settings, now=rt.clock()))
     for each in mails:
         send_mail(rt, each)
     return len(mails)

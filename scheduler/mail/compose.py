@@ -75,6 +75,22 @@ def footer(kind: MailKind | str, unsubscribe_url: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def with_footer(
+    text: str, html: str | Markup, kind: MailKind | str, unsubscribe_url: str
+) -> tuple[str, str]:
+    """Both bodies with the footer: a message whose body is not made of blocks (the digest's
+    table) ends the same way as every other."""
+    why, *stop = footer(kind, unsubscribe_url)
+    ended = text.rstrip("\n") + "\n\n-- \n" + why + "".join(f"\n{line}" for line in stop) + "\n"
+    stop_html = (
+        Markup('<br><a href="{}">Stop these emails</a>').format(unsubscribe_url)
+        if unsubscribe_url
+        else Markup("")
+    )
+    small = Markup('<hr><p style="color:#555;font-size:small">{}{}</p>').format(why, stop_html)
+    return ended, str(Markup(html) + small)
+
+
 def compose(
     *,
     org_id: str,
@@ -90,16 +106,12 @@ def compose(
         (person.email, person.name, person.id) if isinstance(person, Person) else person
     )
     hello = greeting(name)
-    why, *stop = footer(kind, unsubscribe_url)
-    text = "\n\n".join([hello, *(_text(block) for block in blocks)])
-    text += "\n\n-- \n" + why + "".join(f"\n{line}" for line in stop) + "\n"
-    html = Markup("").join([Markup("<p>{}</p>").format(hello), *(_html(b) for b in blocks)])
-    stop_html = (
-        Markup('<br><a href="{}">Stop these emails</a>').format(unsubscribe_url)
-        if unsubscribe_url
-        else Markup("")
+    text, html = with_footer(
+        "\n\n".join([hello, *(_text(block) for block in blocks)]),
+        Markup("").join([Markup("<p>{}</p>").format(hello), *(_html(b) for b in blocks)]),
+        kind,
+        unsubscribe_url,
     )
-    html += Markup('<hr><p style="color:#555;font-size:small">{}{}</p>').format(why, stop_html)
     return Mail(
         org_id=org_id,
         key=key,
@@ -107,10 +119,10 @@ def compose(
         to=email,
         subject=subject,
         text=text,
-        html=str(html),
+        html=html,
         person_id=person_id,
         unsubscribe_url=unsubscribe_url,
     )
 
 
-__all__ = ["Action", "Block", "Bullets", "Para", "compose", "footer", "greeting"]
+__all__ = ["Action", "Block", "Bullets", "Para", "compose", "footer", "greeting", "with_footer"]

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.intervals import utc
+from scheduler.mail.kinds import MailKind
 from scheduler.models import Organization, OutboxMessage, Person, Session
 from scheduler.recurrence import week_start
 from scheduler.reports.cadences import StoppedCadence, StopReason, count_stopped, stopped_page
@@ -24,6 +25,7 @@ from scheduler.reports.overview import SessionCounts
 from scheduler.reports.rollups import session_counts_columns
 from scheduler.reports.scope import ReportScope, percent
 from scheduler.reports.skipped import SkippedRow, skipped_sessions
+from scheduler.usecases.mail_preferences import resumed_at
 from scheduler.usecases.scope import get_in_org
 
 # An email lists this many skipped sessions (and as many stopped pairs) and links to the rest.
@@ -32,7 +34,7 @@ DIGEST_ROWS = 100
 
 # The outbox kind and key prefix of a digest: ``digest/<week>/<person>`` is both what makes
 # each week's digest go out once and the record of the last week a person was sent.
-DIGEST_KIND = "digest"
+DIGEST_KIND = MailKind.DIGEST.value
 
 
 def digest_key(week: date, person_id: str) -> str:
@@ -56,6 +58,7 @@ def digest_weeks_due(
     last_sent: date | None,
     latest_ends: Mapping[date, datetime | None],
     grace: timedelta,
+    not_before: date | None = None,
 ) -> list[date]:
     """The weeks whose digest is due for one recipient at ``now``, oldest first.
 
@@ -64,7 +67,8 @@ def digest_weeks_due(
     due once every session in it is past its grace period: ``latest_ends[week]`` is the
     latest end (moved or not) of its sessions in the recipient's scope, ``None`` for none.
     The first week not yet due stops the list, so no week is sent after a later one and
-    none is ever left out of every digest.
+    none is ever left out of every digest. ``not_before``: no week before it (a recipient
+    who turned the digest back on gets none of the weeks it was off).
     """
     last = digest_week(now, zone)
     first = (
@@ -72,6 +76,8 @@ def digest_weeks_due(
         if last_sent is None
         else max(last_sent + timedelta(weeks=1), last - timedelta(weeks=DIGEST_LOOKBACK_WEEKS - 1))
     )
+    if not_before is not None:
+        first = max(first, not_before)
     due = []
     week = first
     while week <= last:
@@ -101,6 +107,7 @@ def due_digest_weeks(db: DbSession, org_id: str, person_id: str, *, now: datetim
     )
     last_sent = date.fromisoformat(newest_key.split("/")[1]) if newest_key else None
     last = digest_week(now, person.zone)
+    resumed = resumed_at(db, org_id=org_id, person_id=person.id, kind=DIGEST_KIND)
     scope = ReportScope(
         org_id,
         last - timedelta(weeks=DIGEST_LOOKBACK_WEEKS - 1),
@@ -120,6 +127,7 @@ def due_digest_weeks(db: DbSession, org_id: str, person_id: str, *, now: datetim
         last_sent=last_sent,
         latest_ends=latest_ends,
         grace=timedelta(hours=org.grace_hours),
+        not_before=digest_week(resumed, person.zone) if resumed else None,
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 from scheduler.db import insert_unless_present
 from scheduler.mail.dates import DATE_LOCALES
 from scheduler.mail.kinds import is_kind
-from scheduler.models import MailOptOut, Person, new_id
+from scheduler.models import AuditEntry, MailOptOut, Person, new_id
 from scheduler.usecases.scope import audit, get_in_org
 
 
@@ -50,6 +50,7 @@ def set_opt_out(
     twice is doing it once. ``ValueError`` for a kind that is not one."""
     if not is_kind(kind):
         raise ValueError(f"not a kind of email: {kind!r}")
+    kind = str(kind)  # the plain value (a MailKind is one too)
     person = get_in_org(db, Person, org_id, person_id)
     if off:
         # Stopping twice, even at once, is stopping once.
@@ -78,6 +79,21 @@ def set_opt_out(
               kind=kind)  # fmt: skip
 
 
+def resumed_at(db: DbSession, *, org_id: str, person_id: str, kind: str) -> datetime | None:
+    """When the person last turned ``kind`` back on (from the audit log), if ever: a digest
+    resumed starts again from the latest week, not with the weeks it was off."""
+    entries = db.execute(
+        select(AuditEntry.at, AuditEntry.detail)
+        .where(
+            AuditEntry.organization_id == org_id,
+            AuditEntry.subject_id == person_id,
+            AuditEntry.action == "person.mail_resumed",
+        )
+        .order_by(AuditEntry.at.desc())
+    )
+    return next((at for at, detail in entries if (detail or {}).get("kind") == kind), None)
+
+
 def set_date_locale(db: DbSession, *, org_id: str, person_id: str, locale: str) -> None:
     """The language of dates in the person's emails: one of ``DATE_LOCALES``
     (``ValueError`` otherwise)."""
@@ -86,4 +102,4 @@ def set_date_locale(db: DbSession, *, org_id: str, person_id: str, locale: str) 
     get_in_org(db, Person, org_id, person_id).date_locale = locale
 
 
-__all__ = ["opted_out", "opted_out_kinds", "set_date_locale", "set_opt_out"]
+__all__ = ["opted_out", "opted_out_kinds", "resumed_at", "set_date_locale", "set_opt_out"]

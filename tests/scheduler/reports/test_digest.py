@@ -12,6 +12,7 @@ from sqlalchemy import select
 from scheduler import jobs
 from scheduler.jobs import tasks
 from scheduler.jobs.registry import declared
+from scheduler.links import UNSUBSCRIBE, read_link
 from scheduler.models import Organization, OutboxMessage, Person, Session
 from scheduler.reports.digest import (
     digest_week,
@@ -20,6 +21,7 @@ from scheduler.reports.digest import (
     render_text,
     weekly_digest,
 )
+from scheduler.usecases.mail_preferences import set_opt_out
 from tests.conftest import with_smtp
 from tests.scheduler.reports.conftest import NOW, WEEKS
 
@@ -223,3 +225,41 @@ def test_a_week_missed_by_every_run_goes_out_before_the_next(database, history, 
     ada = [week for to, week in later if to.startswith("ada")]
     assert ada == ["19 Oct 2026", "26 Oct 2026"]
     assert send_digests(rt) == 0
+
+
+def test_a_digest_carries_its_unsubscribe_link_and_footer(database, history, settings, smtp):
+    rt = runtime(with_smtp(settings, smtp.url()), database)
+    send_digests(rt)
+    (ada,) = [m for m in smtp.inbox.messages if m["To"].startswith("ada")]
+    url = ada["List-Unsubscribe"].strip("<>")
+    assert ada["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"Stop these emails (Weekly digest): {url}" in smtp.inbox.text(ada)
+    token = url.removeprefix(f"{settings.base_url}/unsubscribe/")
+    link = read_link(settings.secret_key, token, purpose=UNSUBSCRIBE, now=NOW)
+    assert link.subject == {"person": history.admin, "kind": "digest"}
+    with database.session() as db:
+        row = db.scalars(select(OutboxMessage).where(OutboxMessage.to_email == ada["To"])).one()
+    assert row.unsubscribe_url == url and "Stop these emails" in row.html_body
+
+
+def test_a_stopped_digest_is_not_composed_and_resumes_with_the_latest_week(
+    database, history, settings, smtp
+):
+    def run(at: datetime) -> tuple[int, list[str]]:
+        """How many digests the job composed at ``at``, and the weeks Ada received so far."""
+        count = send_digests(runtime(with_smtp(settings, smtp.url()), database, clock=lambda: at))
+        return count, [
+            m["Subject"][14:25] for m in smtp.inbox.messages if m["To"].startswith("ada")
+        ]
+
+    assert run(NOW) == (5, ["12 Oct 2026"])
+    with database.session() as db:
+        set_opt_out(db, org_id=history.org_id, person_id=history.admin, kind="digest", off=True,
+                    now=NOW + timedelta(hours=1))  # fmt: skip
+    assert run(NOW + timedelta(days=7)) == (4, ["12 Oct 2026"])  # not Ada's
+    # Two weeks later Ada turns it back on: she gets the latest week, not those it was off.
+    later = NOW + timedelta(days=21)
+    with database.session() as db:
+        set_opt_out(db, org_id=history.org_id, person_id=history.admin, kind="digest", off=False,
+                    now=later)  # fmt: skip
+    assert run(later)[1] == ["12 Oct 2026", "02 Nov 2026"]
