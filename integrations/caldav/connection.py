@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
 from caldav.collection import Calendar
@@ -28,6 +28,7 @@ from integrations.base import (
 )
 from integrations.checked_http import checked_session
 from integrations.outbound import OutboundPolicy
+from scheduler.settings import origin_of
 
 _TIMEOUT_SECONDS = 20
 
@@ -56,6 +57,9 @@ class CalDAVCredentials:
 
     ``email`` is the person's calendar address: it names them among an event's attendees.
     ``calendar`` is a calendar's display name; empty means the account's first calendar.
+    ``calendar_url`` is where that calendar was last found, so that later connections open it
+    directly instead of finding it again (3 PROPFIND); empty until then, and in blobs saved
+    before it existed.
     """
 
     url: str
@@ -63,6 +67,23 @@ class CalDAVCredentials:
     password: str = field(repr=False)  # never in a log line or a traceback
     email: str
     calendar: str = ""
+    calendar_url: str = ""
+
+    def found_at(self, calendar_url: str) -> CalDAVCredentials:
+        """These credentials, remembering that their calendar is at ``calendar_url``."""
+        return replace(self, calendar_url=calendar_url)
+
+    def same_account(self, other: CalDAVCredentials) -> bool:
+        """Whether ``other`` names the same server, login and calendar (wherever found)."""
+        return self.found_at("") == other.found_at("")
+
+    def known_calendar_url(self) -> str | None:
+        """The remembered calendar URL, if it is on the credentials' own server (a URL on
+        another origin is never followed: it is found again)."""
+        origin = origin_of(self.url)
+        if self.calendar_url and origin is not None and origin_of(self.calendar_url) == origin:
+            return self.calendar_url
+        return None
 
     def to_blob(self) -> bytes:
         """The JSON the ``TokenStore`` keeps (the caller encrypts it)."""
