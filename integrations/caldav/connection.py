@@ -195,6 +195,21 @@ def check_connection(
     nothing at the path), ``WrongPassword`` when the login is refused, ``CalendarNotFound``
     when the chosen calendar does not exist.
     """
+    return _checked(credentials, outbound)[0]
+
+
+def checked_credentials(
+    credentials: CalDAVCredentials, outbound: OutboundPolicy | None = None
+) -> CalDAVCredentials:
+    """``credentials`` checked as ``check_connection`` does, with where their calendar was
+    found (``calendar_url``): the ones to save, whose first use opens the calendar directly."""
+    return _checked(credentials, outbound)[1]
+
+
+def _checked(
+    credentials: CalDAVCredentials, outbound: OutboundPolicy | None
+) -> tuple[tuple[str, ...], CalDAVCredentials]:
+    """The account's calendar names, and ``credentials`` with where their calendar is."""
     with open_client(credentials, outbound or OutboundPolicy()) as client:
         with translated_errors("checking the server"):
             # OPTIONS needs no login on most servers, so a wrong server is told apart
@@ -216,17 +231,19 @@ def check_connection(
             raise NotCalDAV(f"no CalDAV account of yours at {credentials.url}: {failure}") from (
                 failure
             )
-        choose_calendar(calendars, credentials.calendar)
-        return tuple(name for name, _ in calendars)
+        chosen = choose_calendar(calendars, credentials.calendar)
+        names = tuple(name for name, _ in calendars)
+        return names, credentials.found_at(str(chosen.url))
 
 
 def connect(
     store: TokenStore, credentials: CalDAVCredentials, outbound: OutboundPolicy | None = None
 ) -> tuple[str, ...]:
-    """Check ``credentials`` (as ``check_connection``) and only then save them in ``store``.
+    """Check ``credentials`` (as ``check_connection``) and only then save them in ``store``,
+    with where their calendar is.
 
     Returns the account's calendar names, for the person to pick one.
     """
-    names = check_connection(credentials, outbound)
-    store.save(credentials.to_blob())
+    names, checked = _checked(credentials, outbound)
+    store.save(checked.to_blob())
     return names
