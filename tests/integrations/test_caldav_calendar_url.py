@@ -8,22 +8,20 @@ every request of the client is checked (redirects too) before it is sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
-from integrations.base import SeriesSpec
 from integrations.caldav import CalDAVCalendar, CalDAVCredentials, CalendarNotFound
 from integrations.outbound import OutboundPolicy
 from integrations.retry import RetryPolicy
 from scheduler.intervals import Interval
 from tests.fakes import MemoryTokenStore
-from tests.integrations.test_caldav import AGENDA, FIRST_DAY, MANAGER, REP, SLOT, add_event
+from tests.integrations.test_caldav import MANAGER, add_event, new_spec
 from tests.integrations.test_caldav_connection import plain_http_server
-from web.demo.radicale import RadicaleServer, running_radicale
+from web.demo.radicale import RadicaleServer
 
 WINDOW = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))
 
@@ -39,18 +37,9 @@ class SeenPolicy(OutboundPolicy):
         super().check_url(url)
 
 
-@pytest.fixture(scope="module")
-def radicale() -> Iterator[RadicaleServer]:
-    with running_radicale({"manager": "app-password"}) as server:
-        yield server
-
-
 @pytest.fixture
-def name(radicale: RadicaleServer) -> str:
-    """A fresh calendar of this name in the manager's account (its id is the name too)."""
-    name = f"work-{uuid4().hex[:8]}"
-    radicale.make_calendar("manager", name, name)
-    return name
+def name(calendar_name: str) -> str:
+    return calendar_name
 
 
 def policy(*servers: str) -> SeenPolicy:
@@ -72,6 +61,13 @@ def busy_labels(store: MemoryTokenStore, outbound: OutboundPolicy) -> list[str]:
         return [busy.label for busy in calendar.free_busy([MANAGER], WINDOW)[MANAGER].busy]
     finally:
         calendar.close()
+
+
+def used_once(radicale: RadicaleServer, name: str) -> MemoryTokenStore:
+    """The store of a connection whose calendar a first operation found and remembered."""
+    store = MemoryTokenStore(credentials(radicale, name).to_blob())
+    busy_labels(store, policy(radicale.url))
+    return store
 
 
 def remembered(store: MemoryTokenStore) -> str:
@@ -127,8 +123,7 @@ def test_a_blob_saved_before_the_calendar_url_was_kept_still_works(
 def test_a_calendar_moved_on_the_server_is_found_again_and_remembered(
     radicale: RadicaleServer, name: str
 ) -> None:
-    store = MemoryTokenStore(credentials(radicale, name).to_blob())
-    busy_labels(store, policy(radicale.url))
+    store = used_once(radicale, name)
     moved_to = move_calendar(radicale, name)
     add_busy(radicale, name, "Moved along")
     assert busy_labels(store, policy(radicale.url)) == ["Moved along"]
@@ -139,29 +134,17 @@ def test_a_series_is_booked_in_the_calendar_where_it_moved(
     radicale: RadicaleServer, name: str
 ) -> None:
     # A PUT into a calendar that is gone is answered 409 (Conflict), not 404.
-    store = MemoryTokenStore(credentials(radicale, name).to_blob())
-    busy_labels(store, policy(radicale.url))
+    store = used_once(radicale, name)
     moved_to = move_calendar(radicale, name)
-    spec = SeriesSpec(
-        series_id=f"s-{uuid4().hex[:8]}",
-        organization_id="org-1",
-        organiser_email=MANAGER,
-        attendee_email=REP,
-        title="1:1 Manager / Rep",
-        slot=SLOT,
-        first_day=FIRST_DAY,
-        agenda=AGENDA,
-    )
     calendar = adapter(store, policy(radicale.url))
-    ref = calendar.create_series(spec)
+    ref = calendar.create_series(new_spec())
     calendar.close()
     assert ref.extra["href"].startswith(moved_to.removeprefix(radicale.url.rstrip("/")))
     assert remembered(store) == moved_to
 
 
 def test_a_calendar_deleted_on_the_server_is_not_found(radicale: RadicaleServer, name: str) -> None:
-    store = MemoryTokenStore(credentials(radicale, name).to_blob())
-    busy_labels(store, policy(radicale.url))
+    store = used_once(radicale, name)
     with radicale.client("manager") as client:
         client.principal().calendar(name=name).delete()
     with pytest.raises(CalendarNotFound, match=name):
@@ -183,8 +166,7 @@ def test_a_remembered_url_on_another_server_is_never_followed(
 def test_settings_changed_on_the_account_page_find_their_own_calendar(
     radicale: RadicaleServer, name: str
 ) -> None:
-    store = MemoryTokenStore(credentials(radicale, name).to_blob())
-    busy_labels(store, policy(radicale.url))
+    store = used_once(radicale, name)
     other = f"team-{uuid4().hex[:8]}"
     radicale.make_calendar("manager", other, other)
     add_busy(radicale, other, "Team offsite")
