@@ -29,8 +29,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
 from bench import sign_in_as
-from integrations.caldav import CalDAVCredentials
+from integrations.caldav import CalDAVCredentials, checked_credentials
 from integrations.factory import connection_calendars, push_channels
+from integrations.outbound import OutboundPolicy
 from scheduler import jobs
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
@@ -110,10 +111,6 @@ MINIMUM: dict[str, dict[str, tuple[int, str]]] = {
 }
 
 # Why an operation costs more than its minimum, where it does.
-_DISCOVERY = (
-    "+3 PROPFIND per account opened: the adapter finds the calendar (principal, home set,"
-    " calendar list) each time it opens a connection; keeping the calendar's URL would save them"
-)
 ABOVE: dict[tuple[str, str], str] = {
     ("google", "incremental sync"): (
         "+2 freeBusy: a notified calendar's owner's busy time is read again (two 90-day"
@@ -124,14 +121,10 @@ ABOVE: dict[tuple[str, str], str] = {
         "+1 getSchedule $batch: a notified calendar's owner's busy time is read again"
     ),
     ("microsoft", "full sync"): "+1 getSchedule $batch: the owner's busy time",
-    ("caldav", "proposals, 1 rep"): _DISCOVERY,
-    ("caldav", "proposals, 8 reps"): _DISCOVERY,
-    ("caldav", "series page, stale"): _DISCOVERY,
-    ("caldav", "incremental sync"): _DISCOVERY,
-    ("caldav", "agenda refresh"): _DISCOVERY,
-    ("caldav", "booking"): _DISCOVERY
-    + "; +1 REPORT: the series' UID is looked up first, so a retry never books twice",
-    ("caldav", "full sync"): _DISCOVERY + "; +1 REPORT: a new sync token after the listing",
+    ("caldav", "booking"): (
+        "+1 REPORT: the series' UID is looked up first, so a retry never books twice"
+    ),
+    ("caldav", "full sync"): "+1 REPORT: a new sync token after the listing",
 }
 
 
@@ -454,8 +447,12 @@ def caldav_world(folder: Path) -> Iterator[World]:
             Database(f"sqlite:///{folder / 'caldav.db'}"),
             _settings(folder, caldav_private_origins=frozenset({_origin(radicale.url)})),
             count=lambda: counter.count,
-            grant=lambda email: CalDAVCredentials(
-                radicale.url, email.split("@")[0], "bench-password", email, "Work"
+            # Checked and saved as the account page does: with where the calendar is.
+            grant=lambda email: checked_credentials(
+                CalDAVCredentials(
+                    radicale.url, email.split("@")[0], "bench-password", email, "Work"
+                ),
+                OutboundPolicy.trusting([radicale.url]),
             ).to_blob(),
             own_connections=True,
             trace=lambda: counter.seen,

@@ -15,7 +15,7 @@ from integrations.caldav import (
     NotCalDAV,
     ServerUnreachable,
     WrongPassword,
-    check_connection,
+    checked_credentials,
 )
 from integrations.factory import caldav_outbound
 from integrations.outbound import OutboundRefused
@@ -296,7 +296,7 @@ def connect_caldav() -> Any:
         email=form["email"],
         calendar=form["calendar"],
     )
-    errors = _caldav_errors(credentials)
+    errors, checked = _checked_caldav(credentials)
     if errors:
         return account_page(errors, form)
     services = cadence()
@@ -307,24 +307,25 @@ def connect_caldav() -> Any:
         person_id=g.person.id,
         provider=Provider.CALDAV,
         account_email=form["email"],
-        grant=credentials.to_blob(),
+        grant=checked.to_blob(),
         now=services.now(),
     )
     flash(f"Your CalDAV calendar ({form['email']}) is connected.", "ok")
     return redirect(url_for("auth.account"))
 
 
-def _caldav_errors(credentials: CalDAVCredentials) -> FieldErrors:
-    """What is wrong with the typed CalDAV settings, by field (empty: they reach a calendar)."""
+def _checked_caldav(credentials: CalDAVCredentials) -> tuple[FieldErrors, CalDAVCredentials]:
+    """What is wrong with the typed CalDAV settings, by field (empty: they reach a calendar),
+    and the credentials to save (with where their calendar is, once checked)."""
     errors: FieldErrors = {}
     if not credentials.url.startswith(("https://", "http://")):
         errors["url"] = "Give the server's address, starting with https://."
     if not credentials.username:
         errors["username"] = "Give the account's user name."
     if errors:
-        return errors
+        return errors, credentials
     try:
-        check_connection(credentials, caldav_outbound(cadence().settings))
+        credentials = checked_credentials(credentials, caldav_outbound(cadence().settings))
     except OutboundRefused as error:
         errors["url"] = str(error)  # says why in plain words
     except WrongPassword:
@@ -337,7 +338,7 @@ def _caldav_errors(credentials: CalDAVCredentials) -> FieldErrors:
         errors["url"] = "No CalDAV calendar answers at this address: check the server URL."
     except ProviderError:
         errors["url"] = "The server answered with an error: check the server URL, or try later."
-    return errors
+    return errors, credentials
 
 
 @bp.post("/account/connections/<connection_id>/disconnect")

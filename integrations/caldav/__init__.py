@@ -7,6 +7,7 @@ from integrations.caldav.connection import (
     ServerUnreachable,
     WrongPassword,
     check_connection,
+    checked_credentials,
     connect,
 )
 from integrations.caldav.provider import CalDAVCalendar
@@ -19,5 +20,6 @@ __all__ = [
     "ServerUnreachable",
     "WrongPassword",
     "check_connection",
+    "checked_credentials",
     "connect",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
 from caldav.collection import Calendar
@@ -28,6 +28,7 @@ from integrations.base import (
 )
 from integrations.checked_http import checked_session
 from integrations.outbound import OutboundPolicy
+from scheduler.settings import origin_of
 
 _TIMEOUT_SECONDS = 20
 
@@ -56,6 +57,9 @@ class CalDAVCredentials:
 
     ``email`` is the person's calendar address: it names them among an event's attendees.
     ``calendar`` is a calendar's display name; empty means the account's first calendar.
+    ``calendar_url`` is where that calendar was last found, so that later connections open it
+    directly instead of finding it again (3 PROPFIND); empty until then, and in blobs saved
+    before it existed.
     """
 
     url: str
@@ -63,6 +67,23 @@ class CalDAVCredentials:
     password: str = field(repr=False)  # never in a log line or a traceback
     email: str
     calendar: str = ""
+    calendar_url: str = ""
+
+    def found_at(self, calendar_url: str) -> CalDAVCredentials:
+        """These credentials, remembering that their calendar is at ``calendar_url``."""
+        return replace(self, calendar_url=calendar_url)
+
+    def same_account(self, other: CalDAVCredentials) -> bool:
+        """Whether ``other`` names the same server, login and calendar (wherever found)."""
+        return self.found_at("") == other.found_at("")
+
+    def known_calendar_url(self) -> str | None:
+        """The remembered calendar URL, if it is on the credentials' own server (a URL on
+        another origin is never followed: it is found again)."""
+        origin = origin_of(self.url)
+        if self.calendar_url and origin is not None and origin_of(self.calendar_url) == origin:
+            return self.calendar_url
+        return None
 
     def to_blob(self) -> bytes:
         """The JSON the ``TokenStore`` keeps (the caller encrypts it)."""
@@ -174,6 +195,21 @@ def check_connection(
     nothing at the path), ``WrongPassword`` when the login is refused, ``CalendarNotFound``
     when the chosen calendar does not exist.
     """
+    return _checked(credentials, outbound)[0]
+
+
+def checked_credentials(
+    credentials: CalDAVCredentials, outbound: OutboundPolicy | None = None
+) -> CalDAVCredentials:
+    """``credentials`` checked as ``check_connection`` does, with where their calendar was
+    found (``calendar_url``): the ones to save, whose first use opens the calendar directly."""
+    return _checked(credentials, outbound)[1]
+
+
+def _checked(
+    credentials: CalDAVCredentials, outbound: OutboundPolicy | None
+) -> tuple[tuple[str, ...], CalDAVCredentials]:
+    """The account's calendar names, and ``credentials`` with where their calendar is."""
     with open_client(credentials, outbound or OutboundPolicy()) as client:
         with translated_errors("checking the server"):
             # OPTIONS needs no login on most servers, so a wrong server is told apart
@@ -195,17 +231,19 @@ def check_connection(
             raise NotCalDAV(f"no CalDAV account of yours at {credentials.url}: {failure}") from (
                 failure
             )
-        choose_calendar(calendars, credentials.calendar)
-        return tuple(name for name, _ in calendars)
+        chosen = choose_calendar(calendars, credentials.calendar)
+        names = tuple(name for name, _ in calendars)
+        return names, credentials.found_at(str(chosen.url))
 
 
 def connect(
     store: TokenStore, credentials: CalDAVCredentials, outbound: OutboundPolicy | None = None
 ) -> tuple[str, ...]:
-    """Check ``credentials`` (as ``check_connection``) and only then save them in ``store``.
+    """Check ``credentials`` (as ``check_connection``) and only then save them in ``store``,
+    with where their calendar is.
 
     Returns the account's calendar names, for the person to pick one.
     """
-    names = check_connection(credentials, outbound)
-    store.save(credentials.to_blob())
+    names, checked = _checked(credentials, outbound)
+    store.save(checked.to_blob())
     return names

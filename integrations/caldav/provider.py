@@ -29,6 +29,7 @@ from integrations.base import (
     CalendarChange,
     ChangeSet,
     PersonAvailability,
+    ReconnectRequired,
     SeriesRef,
     SeriesSpec,
     TokenStore,
@@ -60,6 +61,8 @@ _EDIT_ATTEMPTS = 3
 _SYNC_TOKEN_REFUSED = dav.ValidSyncToken.tag
 # What servers answer when they do not implement the sync-collection REPORT.
 _NO_SYNC_STATUSES = frozenset({400, 403, 405, 415, 501})
+# What a request to a calendar that is no longer at its URL gets (409: a PUT into it).
+_GONE_STATUSES = frozenset({404, 409, 410})
 
 
 def _utc_now() -> datetime:
@@ -104,6 +107,8 @@ class CalDAVCalendar:
         self._clock = clock
         self._loaded: CalDAVCredentials | None = None
         self._connected: tuple[DAVClient, Calendar] | None = None
+        # The calendar was opened at its remembered URL, not yet found again by this object.
+        self._unconfirmed = False
 
     def close(self) -> None:
         if self._connected is not None:
@@ -305,17 +310,54 @@ class CalDAVCalendar:
     # ------------------------------------------------------------------ plumbing
 
     def _calendar(self) -> Calendar:
-        """The chosen calendar, found on first use (inside the caller's retries)."""
+        """The chosen calendar, opened on first use (inside the caller's retries): directly
+        at the URL where it was last found, else found from the account and remembered."""
         if self._connected is None:
             credentials = self._credentials()
             client = open_client(credentials, self._outbound)
+            known = credentials.known_calendar_url()
             try:
-                calendar = choose_calendar(named_calendars(client), credentials.calendar)
+                calendar = client.calendar(url=known) if known else self._find(client)
             except BaseException:
                 client.close()
                 raise
             self._connected = (client, calendar)
+            self._unconfirmed = known is not None
         return self._connected[1]
+
+    def _find(self, client: DAVClient) -> Calendar:
+        """The chosen calendar, found from the account (principal, home set, calendar list);
+        where it was found is saved with the credentials for the next connections."""
+        credentials = self._credentials()
+        calendar = choose_calendar(named_calendars(client), credentials.calendar)
+        found_at = str(_url(calendar))
+        if found_at != credentials.calendar_url:
+            self._remember(credentials.found_at(found_at))
+        return calendar
+
+    def _remember(self, found: CalDAVCredentials) -> None:
+        """Save ``found`` unless the person changed the saved credentials meanwhile (their
+        new ones are kept, and find their calendar on their own next use)."""
+        self._loaded = found
+        try:
+            saved = CalDAVCredentials.load(self._store)
+        except ReconnectRequired:
+            return
+        if saved.same_account(found):
+            self._store.save(found.to_blob())
+
+    def _found_elsewhere(self) -> bool:
+        """After a failure that may mean the remembered calendar URL is gone (the calendar
+        was moved or deleted): whether the calendar, found again, is at another URL now.
+        Found once per connection at most, and only when it was opened by a remembered URL."""
+        if self._connected is None or not self._unconfirmed:
+            return False
+        self._unconfirmed = False
+        client, before = self._connected
+        with translated_errors("finding the calendar again"):
+            calendar = self._find(client)
+        self._connected = (client, calendar)
+        return _href(_url(calendar)) != _href(_url(before))
 
     def _credentials(self) -> CalDAVCredentials:
         """The saved credentials, read once: the store is a database row to decrypt, and
@@ -336,6 +378,13 @@ class CalDAVCalendar:
 
         def translated() -> T:
             with translated_errors(what):
+                try:
+                    return operation()
+                except caldav_error.DAVError as failure:
+                    # The remembered calendar URL may be gone: found again elsewhere, the
+                    # operation is run there (the failure stands if it is still there).
+                    if failure.status not in _GONE_STATUSES or not self._found_elsewhere():
+                        raise
                 return operation()
 
         return self._retry.call(translated)

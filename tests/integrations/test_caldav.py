@@ -35,7 +35,7 @@ from integrations.retry import RetryPolicy
 from scheduler.intervals import BusyKind, Interval
 from scheduler.recurrence import WeeklySlot
 from tests.fakes import MemoryTokenStore
-from web.demo.radicale import RadicaleServer, running_radicale
+from web.demo.radicale import RadicaleServer
 
 MANAGER = "manager@example.com"
 REP = "rep@example.com"
@@ -53,19 +53,6 @@ AGENDA = AgendaDocument(
 def week(n: int) -> datetime:
     """The UTC start of the series' occurrence ``n`` weeks after the first."""
     return SLOT.start_on(FIRST_DAY + timedelta(weeks=n))
-
-
-@pytest.fixture(scope="module")
-def radicale() -> Iterator[RadicaleServer]:
-    with running_radicale({"manager": "app-password"}) as server:
-        yield server
-
-
-@pytest.fixture
-def calendar_name(radicale: RadicaleServer) -> str:
-    name = f"work-{uuid4().hex[:8]}"
-    radicale.make_calendar("manager", name, name)
-    return name
 
 
 def connected(
@@ -94,8 +81,8 @@ def other_app(radicale: RadicaleServer, calendar_name: str) -> Iterator[caldav.C
         yield client.principal().calendar(name=calendar_name)
 
 
-@pytest.fixture
-def spec() -> SeriesSpec:
+def new_spec() -> SeriesSpec:
+    """A series of its own (a fresh id) between the manager and the rep."""
     return SeriesSpec(
         series_id=f"s-{uuid4().hex[:8]}",
         organization_id="org-1",
@@ -106,6 +93,11 @@ def spec() -> SeriesSpec:
         first_day=FIRST_DAY,
         agenda=AGENDA,
     )
+
+
+@pytest.fixture
+def spec() -> SeriesSpec:
+    return new_spec()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from integrations.caldav import CalDAVCredentials
 from scheduler.crypto import TokenCipher
 from scheduler.models import CalendarConnection, Provider
 from scheduler.settings import Settings, origin_of
@@ -56,7 +57,10 @@ def test_a_caldav_calendar_is_checked_then_stored_encrypted(client, radicale, da
         row = db.scalar(select(CalendarConnection))
     assert row.provider == Provider.CALDAV and row.account_email == "pat@acme.test"
     assert b"app-password" not in row.token_blob
-    assert b"app-password" in TokenCipher(settings.token_keys).decrypt(row.token_blob)
+    saved = CalDAVCredentials.from_blob(TokenCipher(settings.token_keys).decrypt(row.token_blob))
+    assert saved.password == "app-password"
+    # Where the check found the calendar: its first use opens it there.
+    assert saved.calendar_url == f"{radicale.url}pat/work/"
     assert "Working" in client.get("/account").get_data(as_text=True)
 
 

@@ -24,7 +24,7 @@ from caldav.davclient import DAVClient
 from sqlalchemy import select
 
 from integrations.base import CalendarChange, ChangeKind
-from integrations.caldav import CalDAVCalendar, CalDAVCredentials, check_connection
+from integrations.caldav import CalDAVCalendar, CalDAVCredentials, checked_credentials
 from integrations.caldav.series_ical import series_uid
 from integrations.outbound import OutboundPolicy
 from scheduler.agenda import DEFAULT_TEMPLATE
@@ -140,7 +140,8 @@ def point_connections_at(
         store = ConnectionTokenStore(database, cipher, org_id, connection_id)
         credentials = CalDAVCredentials.load(store)
         if credentials.url != server.url:
-            store.save(replace(credentials, url=server.url).to_blob())
+            # The calendar is found again on the new server on first use.
+            store.save(replace(credentials, url=server.url, calendar_url="").to_blob())
             updated += 1
     return updated
 
@@ -256,7 +257,7 @@ class _Seeder:
             email=person.email,
             calendar=CALENDAR_NAME,
         )
-        check_connection(credentials, self.outbound)
+        credentials = checked_credentials(credentials, self.outbound)
         self.connections[person.key] = save_connection(
             self.database,
             self.cipher,
