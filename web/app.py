@@ -14,6 +14,7 @@ from web import (
     admin,
     api,
     auth,
+    conflict_policy,
     errors,
     forms,
     joining,
@@ -67,6 +68,7 @@ def create_app(
     forms.register(app)
     zone_picker.register(app)
     own_time.register(app)
+    conflict_policy.register(app)
     app.before_request(load_signed_in_person)
 
     @app.before_request
@@ -89,6 +91,7 @@ def create_app(
         verification.bp,
         passwords.bp,
         own_time.bp,
+        conflict_policy.bp,
         manager.bp,
         rep.bp,
         admin.bp,

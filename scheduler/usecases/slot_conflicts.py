@@ -23,13 +23,16 @@ from scheduler.defend import (
     OPEN_CONFLICT_STATES,
     BusySpan,
     ConflictCounts,
+    ConflictPolicy,
     ConflictState,
     count_conflicts,
     fingerprint,
 )
+from scheduler.field_errors import FieldError
 from scheduler.intervals import Interval
-from scheduler.models import LIVE_SERIES, Person, Series, Session, SlotConflict
-from scheduler.usecases.scope import get_in_org
+from scheduler.models import LIVE_SERIES, Organization, Person, Series, Session, SlotConflict
+from scheduler.usecases.directory import InvalidInput
+from scheduler.usecases.scope import audit, get_in_org
 from scheduler.usecases.stored_availability import AvailabilityReader
 from scheduler.usecases.weeks import upcoming_conflicts
 
@@ -230,3 +233,34 @@ def conflict_counts(
     if manager_id is not None:
         query = query.where(SlotConflict.manager_id == manager_id)
     return count_conflicts((str(state), outcome) for state, outcome in db.execute(query))
+
+
+# ---------------------------------------------------------------------------- policy
+
+
+def conflict_policy(db: DbSession, *, org_id: str, manager_id: str) -> tuple[str | None, str]:
+    """The manager's own choice (None: the organisation's) and the organisation's default."""
+    manager = get_in_org(db, Person, org_id, manager_id)
+    org = db.get(Organization, org_id)
+    assert org is not None
+    return manager.conflict_policy, org.conflict_policy_default
+
+
+def set_conflict_policy(
+    database: Database, *, org_id: str, person_id: str, policy: str | None, now: datetime
+) -> None:
+    """The manager's own policy ("ask" or "auto"), or None to follow the organisation's."""
+    if policy is not None and policy not in set(ConflictPolicy):
+        raise InvalidInput([FieldError("conflict_policy", "Choose one of the options.")])
+    with database.session() as db:
+        person = get_in_org(db, Person, org_id, person_id)
+        person.conflict_policy = policy
+        audit(
+            db,
+            org_id=org_id,
+            actor_id=person_id,
+            action="person.conflict_policy",
+            subject=person,
+            now=now,
+            policy=policy or "organisation default",
+        )
