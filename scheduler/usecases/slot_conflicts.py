@@ -198,16 +198,23 @@ def transition(
     return bool(getattr(result, "rowcount", 0))
 
 
-def pending_conflicts(db: DbSession) -> list[tuple[str, str]]:
-    """(organisation, conflict) of every conflict waiting for the notice run."""
-    return [
-        (org_id, conflict_id)
-        for org_id, conflict_id in db.execute(
-            select(SlotConflict.organization_id, SlotConflict.id)
-            .where(SlotConflict.state == ConflictState.PENDING)
-            .order_by(SlotConflict.detected_at, SlotConflict.id)
+def pending_conflicts(db: DbSession, now: datetime) -> list[tuple[str, str]]:
+    """(organisation, conflict) of each conflict the notice run acts on: pending ones whose
+    week has not started, and automatic moves claimed but not finished."""
+    unfinished = (
+        select(SlotConflict.organization_id, SlotConflict.id, SlotConflict.detected_at)
+        .join(Session, Session.id == SlotConflict.session_id)
+        .where(
+            SlotConflict.state == ConflictState.MOVED_AUTOMATICALLY,
+            SlotConflict.occurrence_start > now,
+            Session.current_start.is_(None),
         )
-    ]
+    )
+    pending = select(SlotConflict.organization_id, SlotConflict.id, SlotConflict.detected_at).where(
+        SlotConflict.state == ConflictState.PENDING, SlotConflict.occurrence_start > now
+    )
+    rows = [*db.execute(pending), *db.execute(unfinished)]
+    return [(org_id, conflict_id) for org_id, conflict_id, _ in sorted(rows, key=lambda r: r[2])]
 
 
 def conflict_counts(
@@ -264,3 +271,23 @@ def set_conflict_policy(
             now=now,
             policy=policy or "organisation default",
         )
+
+
+def moved_to_avoid_conflicts(
+    db: DbSession, *, org_id: str, session_ids: Iterable[str]
+) -> dict[str, ConflictState]:
+    """Of these sessions, those moved to avoid a conflict: by the manager through the email,
+    or automatically (the series page says which)."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    return {
+        session_id: ConflictState(state)
+        for session_id, state in db.execute(
+            select(SlotConflict.session_id, SlotConflict.state).where(
+                SlotConflict.organization_id == org_id,
+                SlotConflict.session_id.in_(ids),
+                SlotConflict.state.in_([ConflictState.MOVED, ConflictState.MOVED_AUTOMATICALLY]),
+            )
+        )
+    }
