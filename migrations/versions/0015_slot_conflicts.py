@@ -6,7 +6,7 @@ manager or automatically, cancelled). ``people.conflict_policy`` (null: the orga
 and ``organizations.conflict_policy_default`` ("ask" or "auto").
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-08 10:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import scheduler.models.base
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,12 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
+<<<<<<< HEAD
 from scheduler.defend import OPEN_CONFLICT_STATES, ConflictState
 from scheduler.models.access import ApiToken, LoginSession
+=======
+from scheduler.models.access import ApiToken, LoginSession, SpentLink
+>>>>>>> main
 from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import (
@@ -13,7 +17,7 @@ from scheduler.models.calendar import (
 )
 from scheduler.models.conflicts import SlotConflict
 from scheduler.models.consents import HeldConsent
-from scheduler.models.mail import OutboxMessage
+from scheduler.models.mail import MailOptOut, OutboxMessage
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,
@@ -40,6 +44,7 @@ __all__ = [
     "Debrief",
     "HeldConsent",
     "LoginSession",
+    "MailOptOut",
     "ManagerItemWeek",
     "ManagerWeek",
     "Organization",
@@ -51,7 +56,11 @@ __all__ = [
     "Series",
     "SeriesStatus",
     "Session",
+<<<<<<< HEAD
     "SlotConflict",
+=======
+    "SpentLink",
+>>>>>>> main
     "StoredBusyTime",
     "TalkingPoint",
     "UTCDateTime",
