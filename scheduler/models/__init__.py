@@ -1,12 +1,8 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
-<<<<<<< HEAD
 from scheduler.defend import OPEN_CONFLICT_STATES, ConflictState
-from scheduler.models.access import ApiToken, LoginSession
-=======
 from scheduler.models.access import ApiToken, LoginSession, SpentLink
->>>>>>> main
 from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import (
@@ -56,11 +52,8 @@ __all__ = [
     "Series",
     "SeriesStatus",
     "Session",
-<<<<<<< HEAD
     "SlotConflict",
-=======
     "SpentLink",
->>>>>>> main
     "StoredBusyTime",
     "TalkingPoint",
     "UTCDateTime",
