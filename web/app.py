@@ -24,6 +24,7 @@ from web import (
     rep,
     reports,
     security,
+    slot_links,
     timefmt,
     verification,
     webhooks,
@@ -97,6 +98,7 @@ def create_app(
         admin.bp,
         api.bp,
         webhooks.bp,
+        slot_links.bp,
         *reports.blueprints,
     ):
         app.register_blueprint(blueprint)
