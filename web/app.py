@@ -25,6 +25,7 @@ from web import (
     rep,
     reports,
     security,
+    slot_links,
     timefmt,
     unsubscribe,
     verification,
@@ -102,6 +103,7 @@ def create_app(
         api.bp,
         webhooks.bp,
         unsubscribe.bp,
+        slot_links.bp,
         *reports.blueprints,
     ):
         app.register_blueprint(blueprint)
