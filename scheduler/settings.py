@@ -139,6 +139,9 @@ class Settings:
     # How often the stored busy time of people no change notification speaks for (reps read
     # through free/busy, calendars without push) is read again, in minutes.
     availability_refresh_minutes: int = 30
+    # How far ahead a new conflict in a booked week is defended (mailed or moved), in days;
+    # 0 turns defending the slot off.
+    defend_days: int = 14
     # CalDAV servers (origins, as ``origin_of`` spells them) allowed on loopback or private
     # addresses and over http: self-hosted servers, the demo's Radicale. Empty: none.
     caldav_private_origins: frozenset[str] = frozenset()
@@ -206,6 +209,10 @@ class Settings:
             problems["CADENCE_AVAILABILITY_REFRESH_MINUTES"] = (
                 "must be a whole number of minutes, 5 to 1440"
             )
+
+        defend = get("CADENCE_DEFEND_DAYS", "14") or "14"
+        if not defend.isdigit() or not 0 <= int(defend) <= 28:
+            problems["CADENCE_DEFEND_DAYS"] = "must be a whole number of days, 0 (off) to 28"
 
         smtp_url = get("SMTP_URL")
         if smtp_url and (
@@ -283,6 +290,7 @@ class Settings:
             smtp_ca_bundle=get("SMTP_CA_BUNDLE"),
             agenda_lead_hours=int(lead),
             availability_refresh_minutes=int(refresh),
+            defend_days=int(defend),
             caldav_private_origins=frozenset(caldav_private_origins),
             google=google,
             microsoft=microsoft,

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from scheduler.agenda import AgendaTopic
+from scheduler.defend import POLICY_LABELS
 from scheduler.field_errors import FieldError
 from scheduler.usecases.accounts import invite_person, set_roles
 from scheduler.usecases.agendas import manager_template
@@ -182,6 +183,7 @@ def _settings_form(org: Any) -> dict[str, str]:
         "day_starts": span[0][0],
         "day_ends": span[0][1],
         "holidays": "\n".join(org.holidays),
+        "conflict_policy_default": org.conflict_policy_default,
         **({"video_meetings": "on"} if org.video_meetings else {}),
     }
 
@@ -217,6 +219,7 @@ def _settings_values(form: dict[str, str], errors: FieldErrors) -> OrganizationS
         day_starts=clock["day_starts"],
         day_ends=clock["day_ends"],
         holidays=tuple(holidays),
+        conflict_policy_default=form.get("conflict_policy_default", "ask"),
     )
 
 
@@ -225,7 +228,12 @@ def _settings_page(
 ) -> tuple[str, int]:
     """The settings page with its two forms (settings and agenda); 400 when either has errors."""
     return render_template(
-        "admin/settings.html", form=form, errors=errors, topics=topics, topic_errors=topic_errors
+        "admin/settings.html",
+        form=form,
+        errors=errors,
+        topics=topics,
+        topic_errors=topic_errors,
+        policies=POLICY_LABELS,
     ), (400 if errors or topic_errors else 200)
 
 

@@ -14,6 +14,7 @@ from web import (
     admin,
     api,
     auth,
+    conflict_policy,
     errors,
     forms,
     joining,
@@ -24,6 +25,7 @@ from web import (
     rep,
     reports,
     security,
+    slot_links,
     timefmt,
     unsubscribe,
     verification,
@@ -69,6 +71,7 @@ def create_app(
     forms.register(app)
     zone_picker.register(app)
     own_time.register(app)
+    conflict_policy.register(app)
     mail_settings.register(app)
     app.before_request(load_signed_in_person)
 
@@ -92,6 +95,7 @@ def create_app(
         verification.bp,
         passwords.bp,
         own_time.bp,
+        conflict_policy.bp,
         mail_settings.bp,
         manager.bp,
         rep.bp,
@@ -99,6 +103,7 @@ def create_app(
         api.bp,
         webhooks.bp,
         unsubscribe.bp,
+        slot_links.bp,
         *reports.blueprints,
     ):
         app.register_blueprint(blueprint)

@@ -14,10 +14,12 @@ from datetime import date, time, timedelta
 from functools import partial
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import CalendarProvider
 from integrations.factory import push_channels
+from scheduler.availability import BusyChange
 from scheduler.jobs import coalesce
 from scheduler.jobs.dispatch import InlineDispatcher, RQDispatcher
 from scheduler.jobs.mailbox import mailbox_slot
@@ -26,14 +28,24 @@ from scheduler.jobs.runtime import Runtime
 from scheduler.mail import outbox
 from scheduler.mail.message import Mail
 from scheduler.mail.transport import transport_for
-from scheduler.models import CalendarConnection, Organization, Provider, Series, Session
+from scheduler.models import (
+    CalendarConnection,
+    Organization,
+    Person,
+    Provider,
+    Series,
+    Session,
+    SlotConflict,
+)
 from scheduler.recurrence import WeeklySlot
 from scheduler.reports import mail as digest_mail
 from scheduler.usecases import (
     booking,
     calendar_sync,
+    defending,
     excusals,
     pending_bookings,
+    slot_conflicts,
     stored_availability,
     upkeep,
     weeks,
@@ -156,6 +168,7 @@ def refresh_owner_availability(rt: Runtime, org_id: str, connection_id: str) -> 
             weeks=_horizon_weeks(rt, org_id),
             now=rt.clock(),
         )
+    defend_after_refresh(rt, org_id, changes)
     return len(changes)
 
 
@@ -220,14 +233,73 @@ def report_conflicts(rt: Runtime, org_id: str, series_id: str) -> int:
     now = rt.clock()
     with rt.database.session() as db:
         manager_id = get_in_org(db, Series, org_id, series_id).manager_id
+    read = _stored(rt, org_id, manager_id)
+    # The daily scan also catches a clash no refresh reported (one way of recording).
+    slot_conflicts.record_conflicts(
+        rt.database,
+        read,
+        org_id=org_id,
+        series_id=series_id,
+        now=now,
+        days=rt.settings.defend_days,
+    )
     return upkeep.report_conflicts(
         rt.database,
-        _stored(rt, org_id, manager_id),
+        read,
         org_id=org_id,
         series_id=series_id,
         today=now.date(),
         weeks=rt.tuning.conflict_weeks,
         now=now,
+    )
+
+
+# ---------------------------------------------------------------------------- defending the slot
+
+
+def defend_after_refresh(rt: Runtime, org_id: str, changes: Sequence[BusyChange]) -> int:
+    """After a refresh of stored busy time: check the booked weeks of each person who gained
+    busy or unreadable time for new conflicts (one job per person); returns how many."""
+    emails = sorted({c.email for c in changes if c.added or c.newly_unknown})
+    if not emails or rt.settings.defend_days <= 0:
+        return 0
+    with rt.database.session() as db:
+        people = list(
+            db.scalars(
+                select(Person.id)
+                .where(Person.organization_id == org_id, Person.email.in_(emails))
+                .order_by(Person.id)
+            )
+        )
+    for person_id in people:
+        rt.dispatcher.enqueue(record_person_conflicts, org_id, person_id)
+    return len(people)
+
+
+@job("periodic", timeout=180, subject="Person")
+def record_person_conflicts(rt: Runtime, org_id: str, person_id: str) -> int:
+    """Record the new conflicts in the booked weeks (the next ``defend_days``) of every live
+    series the person is in, against the stored busy time; returns how many were new."""
+    now, days = rt.clock(), rt.settings.defend_days
+    with rt.database.session() as db:
+        series = [
+            (series_id, get_in_org(db, Series, org_id, series_id).manager_id)
+            for series_id in slot_conflicts.series_to_defend(
+                db, org_id=org_id, person_ids=[person_id], now=now, days=days
+            )
+        ]
+    return sum(
+        len(
+            slot_conflicts.record_conflicts(
+                rt.database,
+                _stored(rt, org_id, manager_id),
+                org_id=org_id,
+                series_id=series_id,
+                now=now,
+                days=days,
+            )
+        )
+        for series_id, manager_id in series
     )
 
 
@@ -250,6 +322,7 @@ def refresh_availability(rt: Runtime, org_id: str, connection_id: str) -> int:
             weeks=_horizon_weeks(rt, org_id),
             now=now,
         )
+    defend_after_refresh(rt, org_id, changes)
     return len(changes)
 
 
@@ -375,6 +448,45 @@ def finish_interrupted_bookings(rt: Runtime) -> int:
         lambda db: pending_bookings.stale_bookings(db, now=now, older_than=older_than),
         _enqueue(rt, finish_booking),
     )
+
+
+@job("periodic", timeout=300, retries=0)
+def notify_conflicts(rt: Runtime) -> int:
+    """Every 15 minutes: act on each pending conflict (resolved, moved, or mailed)."""
+    now = rt.clock()
+    return _fan_out(
+        rt,
+        lambda db: slot_conflicts.pending_conflicts(db, now),
+        _enqueue(rt, notify_conflict),
+    )
+
+
+@job("periodic", timeout=180, retries=4, subject="SlotConflict")
+def notify_conflict(rt: Runtime, org_id: str, conflict_id: str) -> str:
+    """Check one conflict again and act on it by the manager's policy; its state after.
+    Safe to retry: see ``scheduler.usecases.defending``."""
+    with rt.database.session() as db:
+        row = get_in_org(db, SlotConflict, org_id, conflict_id)
+        series_id, manager_id = row.series_id, row.manager_id
+    with ExitStack() as opened:
+
+        def calendar() -> CalendarProvider:
+            connection_id = _series_connection(rt, org_id, series_id)
+            return opened.enter_context(_calendar(rt, org_id, connection_id))
+
+        return str(
+            defending.notify_conflict(
+                rt.database,
+                _stored(rt, org_id, manager_id),
+                calendar,
+                defending.Mailer(rt.settings, partial(send_mail, rt)),
+                org_id=org_id,
+                conflict_id=conflict_id,
+                link=rt.link,
+                now=rt.clock(),
+                days=rt.settings.defend_days,
+            )
+        )
 
 
 # ---------------------------------------------------------------------------- mail

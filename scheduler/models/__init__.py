@@ -1,6 +1,7 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
+from scheduler.defend import OPEN_CONFLICT_STATES, ConflictState
 from scheduler.models.access import ApiToken, LoginSession, SpentLink
 from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
@@ -10,6 +11,7 @@ from scheduler.models.calendar import (
     Provider,
     PushMessageClaim,
 )
+from scheduler.models.conflicts import SlotConflict
 from scheduler.models.consents import HeldConsent
 from scheduler.models.mail import MailOptOut, OutboxMessage
 from scheduler.models.meetings import (
@@ -26,12 +28,14 @@ from scheduler.models.reports import ManagerItemWeek, ManagerWeek
 
 __all__ = [
     "LIVE_SERIES",
+    "OPEN_CONFLICT_STATES",
     "ActionItem",
     "AgendaTemplateRow",
     "ApiToken",
     "AuditEntry",
     "Base",
     "CalendarConnection",
+    "ConflictState",
     "ConnectionStatus",
     "Debrief",
     "HeldConsent",
@@ -48,6 +52,7 @@ __all__ = [
     "Series",
     "SeriesStatus",
     "Session",
+    "SlotConflict",
     "SpentLink",
     "StoredBusyTime",
     "TalkingPoint",

@@ -32,6 +32,11 @@ class Organization(Base):
     # {"0": [["09:00", "17:00"]], ...} in each person's own zone; weekday 0 = Monday.
     working_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What Cadence does about a new conflict for managers who chose nothing: "ask" (mail
+    # the alternatives) or "auto" (move to the best one when the rules allow).
+    conflict_policy_default: Mapped[str] = mapped_column(
+        String(8), default="ask", server_default="ask"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -55,6 +60,8 @@ class Person(OrgScoped, Base):
     # Overrides the organisation's working hours when set (same shape).
     working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # "ask" or "auto" for this manager's conflicts; None follows the organisation's default.
+    conflict_policy: Mapped[str | None] = mapped_column(String(8))
     # When the person proved the address: a followed verification or reset link, or a
     # Google / Microsoft sign-in. A password account signs in only once it is set.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

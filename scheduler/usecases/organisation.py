@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from scheduler.agenda import AgendaTemplate, validate_template
 from scheduler.db import Database
+from scheduler.defend import ConflictPolicy
 from scheduler.field_errors import FieldError
 from scheduler.models import AgendaTemplateRow, Organization, Person
 from scheduler.usecases.agendas import template_to_rows
@@ -37,6 +38,8 @@ class OrganizationSettings:
     day_starts: time
     day_ends: time
     holidays: tuple[date, ...] = field(default_factory=tuple)
+    # What a new conflict does for managers who chose nothing (scheduler.defend).
+    conflict_policy_default: str = "ask"
 
 
 def settings_errors(values: OrganizationSettings) -> list[FieldError]:
@@ -47,6 +50,8 @@ def settings_errors(values: OrganizationSettings) -> list[FieldError]:
     ]
     if values.day_ends <= values.day_starts:
         errors.append(FieldError("day_ends", "The working day must end after it starts."))
+    if values.conflict_policy_default not in set(ConflictPolicy):
+        errors.append(FieldError("conflict_policy_default", "Choose one of the options."))
     domain = values.join_domain.strip().lower()
     if domain and ("." not in domain or "@" in domain or " " in domain):
         errors.append(FieldError("join_domain", "Give a domain like example.com, or leave empty."))
@@ -78,6 +83,7 @@ def update_settings(
         org.join_domain = values.join_domain.strip().lower()
         org.working_hours = {str(day): span for day in range(5)}
         org.holidays = sorted({day.isoformat() for day in values.holidays})
+        org.conflict_policy_default = values.conflict_policy_default
         audit(db, org_id=org_id, actor_id=actor.id, action="org.settings", subject=actor, now=now)
 
 

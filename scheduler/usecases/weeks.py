@@ -32,11 +32,13 @@ def move_session(
     org_id: str,
     session_id: str,
     new_start: datetime,
-    actor_id: str,
+    actor_id: str | None,
     link: AgendaLink,
     now: datetime,
+    action: str = "session.moved",
 ) -> None:
-    """Move one occurrence to ``new_start`` (same length) in the calendar and in Cadence."""
+    """Move one occurrence to ``new_start`` (same length) in the calendar and in Cadence,
+    audited as ``action`` (by ``actor_id``; None: by Cadence itself)."""
     new_start = utc(new_start)
     if new_start <= now:
         raise InvalidInput([FieldError("new_start", "Choose a time in the future.")])
@@ -60,7 +62,7 @@ def move_session(
             db,
             org_id=org_id,
             actor_id=actor_id,
-            action="session.moved",
+            action=action,
             subject=row,
             now=now,
             to=new_start.isoformat(),

@@ -118,6 +118,16 @@ def test_a_malformed_rate_limit_setting_is_named(name, value):
     assert set(caught.value.problems) == {name}
 
 
+def test_conflicts_are_defended_14_days_ahead_unless_set_otherwise_or_off():
+    assert Settings.from_env(GOOD).defend_days == 14
+    assert Settings.from_env({**GOOD, "CADENCE_DEFEND_DAYS": "0"}).defend_days == 0
+    assert Settings.from_env({**GOOD, "CADENCE_DEFEND_DAYS": "7"}).defend_days == 7
+    for wrong in ("-1", "29", "two weeks"):
+        with pytest.raises(SettingsError) as caught:
+            Settings.from_env({**GOOD, "CADENCE_DEFEND_DAYS": wrong})
+        assert set(caught.value.problems) == {"CADENCE_DEFEND_DAYS"}
+
+
 def test_availability_refresh_defaults_to_half_an_hour_and_is_checked():
     assert Settings.from_env(GOOD).availability_refresh_minutes == 30
     tuned = Settings.from_env({**GOOD, "CADENCE_AVAILABILITY_REFRESH_MINUTES": "15"})

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from scheduler.jobs import tasks
 from scheduler.usecases.stored_availability import refresh_people
 from web import queries
 from web.forms import safe_next
 from web.identity import signed_in
 from web.manager import bp
 from web.services import cadence
+from web.webhooks import pipeline
 
 
 @bp.post("/availability/refresh")
@@ -25,7 +27,7 @@ def refresh_availability() -> Response:
         else [member.rep for member in queries.team(g.person)]
     )
     services = cadence()
-    _, problems = refresh_people(
+    changes, problems = refresh_people(
         services.database,
         services.providers,
         org_id=g.person.organization_id,
@@ -34,6 +36,8 @@ def refresh_availability() -> Response:
         weeks=queries.organization(g.person.organization_id).horizon_weeks,
         now=services.now(),
     )
+    # Busy time that appeared may clash with a booked week: defended like any refresh's.
+    tasks.defend_after_refresh(pipeline(), g.person.organization_id, changes)
     if problems:
         flash(f"Some calendars could not be read: {'; '.join(problems)}.", "warn")
     else:

@@ -18,6 +18,7 @@ from scheduler.usecases.agendas import session_agenda
 from scheduler.usecases.debriefing import DebriefRefused, record_debrief
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import get_in_org
+from scheduler.usecases.slot_conflicts import moved_to_avoid_conflicts
 from scheduler.usecases.weeks import upcoming_conflicts
 from web import calendar_actions, queries
 from web.availability import notes, stored_reader, unreadable_weeks
@@ -54,8 +55,13 @@ def series(series_id: str) -> Any:
         conflicts = {week.conflict.occurrence.start: week.conflict for week in found}
     except CalendarUnavailable as error:
         problem = f"Conflicts could not be checked: {error}"
+    with cadence().database.session() as db:
+        defended = moved_to_avoid_conflicts(
+            db, org_id=row.organization_id, session_ids=[week.id for week in sessions]
+        )
     return render_template(
         "manager/series.html",
+        defended=defended,
         series=row,
         rep=rep,
         sessions=sessions,
