@@ -21,6 +21,7 @@ from scheduler.models.meetings import (
     Session,
     TalkingPoint,
 )
+from scheduler.models.nudges import DebriefNudge
 from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Person
 from scheduler.models.reports import ManagerItemWeek, ManagerWeek
 
@@ -34,6 +35,7 @@ __all__ = [
     "CalendarConnection",
     "ConnectionStatus",
     "Debrief",
+    "DebriefNudge",
     "HeldConsent",
     "LoginSession",
     "ManagerItemWeek",
