@@ -6,6 +6,9 @@ after the grace period (the week then counts as it is), and nothing for a week t
 take place: cancelled, declined by the rep and not moved, stopped with its series, or excused.
 A nudge the job could not send in time (a worker down) is not sent late: past half the grace
 period only the reminder is still due, so the manager never gets the two back to back.
+
+Each rep gets, on Monday morning in their own zone, their open action items due that week
+(and the overdue ones): ``items_mail_week``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from scheduler.intervals import utc
 from scheduler.outcomes import SessionFacts
@@ -62,3 +66,22 @@ def due_nudge(facts: ChaseFacts, *, now: datetime, grace: timedelta) -> NudgeKin
     if now < reminder_at(session, grace):
         return NudgeKind.NUDGE if NudgeKind.NUDGE not in facts.sent else None
     return NudgeKind.REMINDER if NudgeKind.REMINDER not in facts.sent else None
+
+
+# The rep's Monday email of action items goes from this local time on Monday.
+ITEMS_MAIL_FROM = time(8)
+
+
+def items_mail_week(now: datetime, zone: str) -> date | None:
+    """The Monday (the rep's own date) whose action-items email is due as of ``now``: on
+    Monday from ``ITEMS_MAIL_FROM`` in ``zone`` until the day ends there; ``None`` otherwise."""
+    local = utc(now).astimezone(ZoneInfo(zone))
+    if local.weekday() != 0 or local.time() < ITEMS_MAIL_FROM:
+        return None
+    return local.date()
+
+
+def due_this_week(due_date: date, week: date) -> bool:
+    """Whether an open item belongs in the email of ``week`` (a Monday): due by that week's
+    Sunday, the overdue ones included."""
+    return due_date <= week + timedelta(days=6)

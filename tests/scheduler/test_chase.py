@@ -1,11 +1,19 @@
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.chase import ChaseFacts, NudgeKind, due_nudge, grace_ends_at, took_place
+from scheduler.chase import (
+    ChaseFacts,
+    NudgeKind,
+    due_nudge,
+    due_this_week,
+    grace_ends_at,
+    items_mail_week,
+    took_place,
+)
 from scheduler.intervals import Interval
 from scheduler.outcomes import SessionFacts
 
@@ -107,3 +115,29 @@ def test_never_twice_never_outside_the_window_never_after_a_debrief(
     assert SCHEDULED.end <= now < grace_ends_at(facts.session, grace)
     # The two emails never overlap in time: the nudge stops where the reminder starts.
     assert (due is NUDGE) == (now < SCHEDULED.end + grace / 2)
+
+
+# Monday 19 October 2026: 08:00 is 12:00 UTC in New York and 07:00 UTC in London.
+@pytest.mark.parametrize(
+    ("now", "zone", "expected"),
+    [
+        (datetime(2026, 10, 19, 11, 59, tzinfo=UTC), "America/New_York", None),
+        (datetime(2026, 10, 19, 12, 0, tzinfo=UTC), "America/New_York", date(2026, 10, 19)),
+        (datetime(2026, 10, 20, 3, 59, tzinfo=UTC), "America/New_York", date(2026, 10, 19)),
+        (datetime(2026, 10, 20, 4, 0, tzinfo=UTC), "America/New_York", None),  # Tuesday there
+        (datetime(2026, 10, 19, 6, 59, tzinfo=UTC), "Europe/London", None),
+        (datetime(2026, 10, 19, 7, 0, tzinfo=UTC), "Europe/London", date(2026, 10, 19)),
+        # Sunday evening in UTC is already Monday morning in Auckland
+        (datetime(2026, 10, 18, 19, 0, tzinfo=UTC), "Pacific/Auckland", date(2026, 10, 19)),
+        (datetime(2026, 10, 19, 12, 0, tzinfo=UTC), "Pacific/Auckland", None),
+    ],
+)
+def test_items_mail_week(now, zone, expected):
+    assert items_mail_week(now, zone) == expected
+
+
+def test_due_this_week_takes_the_overdue_and_stops_at_sunday():
+    monday = date(2026, 10, 19)
+    assert due_this_week(date(2026, 10, 1), monday)
+    assert due_this_week(date(2026, 10, 25), monday)
+    assert not due_this_week(date(2026, 10, 26), monday)
