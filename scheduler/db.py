@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +55,25 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["engine"] = self.engine
         command.upgrade(config, "head")
+
+
+def insert_unless_present(
+    db: Session, model: type[Any], *, unique: list[str], **values: Any
+) -> bool:
+    """Insert one row unless a row with the same ``unique`` columns exists; whether it did.
+
+    One ``INSERT … ON CONFLICT DO NOTHING``: of two concurrent inserts of one key, the second
+    waits for the first's outcome (PostgreSQL) or for SQLite's write lock, then inserts
+    nothing — without a savepoint (with pysqlite, releasing a savepoint that opened the
+    transaction commits it, ahead of the rest of the unit of work).
+    """
+    insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    primary_key = model.__table__.primary_key.columns.values()[0]
+    inserted = db.scalar(
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+        .returning(primary_key)
+    )  # fmt: skip
+    return inserted is not None
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -18,6 +18,7 @@ from web import (
     forms,
     joining,
     mail_links,
+    mail_settings,
     manager,
     own_time,
     passwords,
@@ -25,6 +26,7 @@ from web import (
     reports,
     security,
     timefmt,
+    unsubscribe,
     verification,
     webhooks,
     zone_picker,
@@ -68,6 +70,7 @@ def create_app(
     forms.register(app)
     zone_picker.register(app)
     own_time.register(app)
+    mail_settings.register(app)
     app.before_request(load_signed_in_person)
 
     @app.before_request
@@ -90,17 +93,21 @@ def create_app(
         verification.bp,
         passwords.bp,
         own_time.bp,
+        mail_settings.bp,
         manager.bp,
         rep.bp,
         mail_links.bp,
         admin.bp,
         api.bp,
         webhooks.bp,
+        unsubscribe.bp,
         *reports.blueprints,
     ):
         app.register_blueprint(blueprint)
     security.csrf.exempt(api.bp)  # the API checks CSRF itself unless a bearer token is used
     security.csrf.exempt(webhooks.bp)  # providers authenticate notifications with channel secrets
+    # RFC 8058 one-click posts carry no CSRF token; the view checks it on every other post.
+    security.csrf.exempt(unsubscribe.stop)
 
     @app.get("/healthz")
     def health() -> tuple[Response, int]:

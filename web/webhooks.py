@@ -12,6 +12,8 @@ CSRF-exempt: providers authenticate with channel secrets.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -170,15 +172,64 @@ def _follow(org_id: str, connection_id: str, action: NotificationAction) -> None
 # ---------------------------------------------------------------------------- shared
 
 
-def _channel(channel_id: str) -> tuple[str, str, Channel] | None:
+# How long a process keeps what it read of a channel. A burst of notifications for one
+# channel (hundreds a second when a calendar changes in bulk) then costs one read of the
+# connection and one decryption of its secret, not one per notification. A channel stopped
+# or a connection disconnected in the meantime can still ask for a sync for this long:
+# harmless, the sync job reads the connection afresh and does nothing for an inactive one.
+CHANNEL_CACHE_SECONDS = 30.0
+_CHANNEL_CACHE = "cadence.webhook-channels"
+_CACHE_SIZE = 4096
+
+Found = tuple[str, str, Channel]
+
+
+class ChannelCache:
+    """Channel id -> (organisation, connection, channel), for ``CHANNEL_CACHE_SECONDS``.
+
+    Only channels found are kept: a channel opened a moment ago is never refused because an
+    earlier miss was remembered. Per app (each has its own database), shared by its threads.
+    """
+
+    def __init__(self, seconds: float = CHANNEL_CACHE_SECONDS, size: int = _CACHE_SIZE):
+        self._seconds, self._size = seconds, size
+        self._entries: dict[str, tuple[float, Found]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, channel_id: str, now: float) -> Found | None:
+        with self._lock:
+            entry = self._entries.get(channel_id)
+        if entry is None or entry[0] <= now:
+            return None
+        return entry[1]
+
+    def put(self, channel_id: str, found: Found, now: float) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= self._size:
+                    self._entries.clear()
+            self._entries[channel_id] = (now + self._seconds, found)
+
+
+def _channel(channel_id: str) -> Found | None:
     """(organisation, connection, channel) for a channel / subscription id we opened."""
+    cache: ChannelCache = current_app.extensions.setdefault(_CHANNEL_CACHE, ChannelCache())
+    now = time.monotonic()
+    found = cache.get(channel_id, now)
+    if found is not None:
+        return found
     services = cadence()
     with services.database.session() as db:
         row = connection_for_channel(db, channel_id)
         if row is None:
             return None
         channel = stored_channel(row, services.cipher)
-        return (row.organization_id, row.id, channel) if channel else None
+        if channel is None:
+            return None
+        found = (row.organization_id, row.id, channel)
+    cache.put(channel_id, found, now)
+    return found
 
 
 def start_embedded_timer(app: Flask) -> EmbeddedTimer | None:

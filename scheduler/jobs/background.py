@@ -4,7 +4,13 @@ has answered (webhooks must answer at once, whatever the sync costs).
 Coalescing is RQ's (``coalesce.request_once`` / ``started``): while a job is waiting under a
 name, more requests for that name add nothing; the name is freed when the job starts, so a
 change made after the job read the calendar always queues another. One thread runs the jobs
-in order, so two syncs of a connection never run side by side. The thread exits when the
+in order, so two syncs of a connection never run side by side.
+
+A named job waits ``settle`` seconds before it starts: a calendar changed in bulk sends
+hundreds of notifications a second, and without the wait each sync would start the moment
+the one before ended, one after another for the whole burst, taking the process's time from
+the webhooks it must answer. With it, a burst makes one sync per ``settle`` (plus the sync's
+own time), each reading every change made until it started. The thread exits when the
 queue is empty and a new one starts with the next job, so an idle app holds no thread.
 """
 
@@ -20,9 +26,11 @@ log = logging.getLogger(__name__)
 
 
 class BackgroundQueue:
-    def __init__(self, name: str = "cadence-jobs") -> None:
+    def __init__(self, name: str = "cadence-jobs", *, settle: float = 0.0) -> None:
         self._name = name
-        self._waiting: deque[tuple[str | None, Callable[[], object]]] = deque()
+        self._settle = settle
+        # (name, work, not before): in order of submission, so in order of "not before" too
+        self._waiting: deque[tuple[str | None, Callable[[], object], float]] = deque()
         self._names: set[str] = set()
         self._busy = 0  # jobs waiting or running
         self._changed = threading.Condition()
@@ -36,7 +44,8 @@ class BackgroundQueue:
                 if name in self._names:
                     return False
                 self._names.add(name)
-            self._waiting.append((name, work))
+            wait = self._settle if name is not None else 0.0
+            self._waiting.append((name, work, time.monotonic() + wait))
             self._busy += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
@@ -57,7 +66,11 @@ class BackgroundQueue:
                 if not self._waiting:
                     self._thread = None
                     return
-                name, work = self._waiting.popleft()
+                early = self._waiting[0][2] - time.monotonic()
+                if early > 0:
+                    self._changed.wait(early)
+                    continue
+                name, work, _ = self._waiting.popleft()
                 if name is not None:
                     self._names.discard(name)  # started: later requests queue again
             try:

@@ -45,6 +45,12 @@ class Dispatcher(Protocol):
         ...
 
 
+# How long a coalesced background job (a webhook's sync) waits before it starts, gathering
+# the notifications of a burst into it (see ``BackgroundQueue``): a quarter of the 2 s a
+# change may take to reach its session.
+COALESCED_JOB_SETTLE = 0.25
+
+
 class InlineDispatcher:
     """No Redis: a job runs in the caller's thread, or (``enqueue_later``) on this process's
     background thread; its failure is recorded, not raised.
@@ -54,7 +60,7 @@ class InlineDispatcher:
 
     def __init__(self, runtime: Runtime):
         self._runtime = runtime
-        self.background = BackgroundQueue()
+        self.background = BackgroundQueue(settle=COALESCED_JOB_SETTLE)
 
     def enqueue_later(
         self, function: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any

@@ -41,6 +41,7 @@ from scheduler.usecases import (
     weeks,
 )
 from scheduler.usecases.connections import reporting_lost_grants
+from scheduler.usecases.mail_preferences import opted_out
 from scheduler.usecases.push_channels import keep_channel_open as keep_open
 from scheduler.usecases.scope import get_in_org
 
@@ -417,13 +418,20 @@ def finish_interrupted_bookings(rt: Runtime) -> int:
 # ---------------------------------------------------------------------------- mail
 
 
-def send_mail(rt: Runtime, mail: Mail) -> str:
+def send_mail(rt: Runtime, mail: Mail) -> str | None:
     """Put ``mail`` in the outbox (once per key) and enqueue its delivery; its outbox id.
 
     Committed before the job is enqueued, so a worker always finds the row, and a Redis
-    outage loses nothing (the caller, a sign-up say, goes on).
+    outage loses nothing (the caller, a sign-up say, goes on). ``None``, and nothing queued,
+    when the recipient (``mail.person_id``) stopped this kind of email: the one place that
+    decides, for every kind.
     """
     with rt.database.session() as db:
+        if mail.person_id is not None and opted_out(
+            db, org_id=mail.org_id, person_id=mail.person_id, kind=mail.kind
+        ):
+            log.info("mail %s not queued: the recipient stopped %s emails", mail.key, mail.kind)
+            return None
         message_id = outbox.queue(db, mail, domain=outbox.mail_domain(rt.settings), now=rt.clock())
     try:
         rt.dispatcher.enqueue(deliver_mail, mail.org_id, message_id)

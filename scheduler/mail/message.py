@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Protocol
 
-from scheduler.models.mail import MAIL_KEY, MAIL_SUBJECT
+from scheduler.models.mail import MAIL_KEY, MAIL_SUBJECT, MAIL_URL
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,9 @@ class Mail:
     ``key`` names what it is about and for whom (``verify-email/<person>/<issued>``,
     ``digest/<week>/<person>``): the outbox keeps one message per key, so asking twice sends
     once. ``secret``: the body holds a sign-in secret (see ``OutboxMessage.secret``).
+    ``person_id``: the recipient, when the message is of a kind they can stop
+    (``scheduler.mail.kinds``; ``send_mail`` queues nothing once they did), with
+    ``unsubscribe_url`` the link that stops it (its List-Unsubscribe header).
     """
 
     org_id: str
@@ -29,6 +32,8 @@ class Mail:
     text: str
     html: str
     secret: bool = False
+    person_id: str | None = None
+    unsubscribe_url: str = ""
 
     def __post_init__(self) -> None:
         if not 0 < len(self.key) <= MAIL_KEY:
@@ -37,6 +42,8 @@ class Mail:
             raise ValueError("a subject is one line")
         if "@" not in self.to or any(c in self.to for c in "\r\n,;<>"):
             raise ValueError("one plain address per message")
+        if len(self.unsubscribe_url) > MAIL_URL or any(c in self.unsubscribe_url for c in "\r\n<>"):
+            raise ValueError(f"an unsubscribe link is one URL of at most {MAIL_URL} characters")
 
 
 def message_id(key: str, domain: str) -> str:
@@ -53,16 +60,22 @@ class Stored(Protocol):
     text_body: str
     html_body: str
     message_id: str
+    unsubscribe_url: str
 
 
 def as_email(stored: Stored, *, sender: str, now: datetime) -> EmailMessage:
-    """The email for an outbox row: plain text with an HTML alternative, dated ``now``."""
+    """The email for an outbox row: plain text with an HTML alternative, dated ``now``; with
+    an unsubscribe link, the List-Unsubscribe headers of RFC 2369 and RFC 8058 (one click:
+    mail clients POST ``List-Unsubscribe=One-Click`` to it)."""
     email = EmailMessage()
     email["Subject"] = stored.subject
     email["From"] = sender
     email["To"] = stored.to_email
     email["Message-ID"] = stored.message_id
     email["Date"] = format_datetime(now)
+    if stored.unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{stored.unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(stored.text_body)
     email.add_alternative(
         f"<!doctype html><html><body>{stored.html_body}</body></html>", subtype="html"

@@ -56,6 +56,7 @@ def queue(db: DbSession, mail: Mail, *, domain: str, now: datetime) -> str:
         text_body=mail.text,
         html_body=mail.html,
         secret=mail.secret,
+        unsubscribe_url=mail.unsubscribe_url,
         message_id=message_id(mail.key, domain),
         created_at=now,
         attempts=0,

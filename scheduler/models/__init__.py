@@ -1,7 +1,7 @@
 """Cadence's tables (SQLAlchemy 2), one module per part of the product."""
 
 from scheduler.debrief import Owner
-from scheduler.models.access import ApiToken, LoginSession
+from scheduler.models.access import ApiToken, LoginSession, SpentLink
 from scheduler.models.availability import StoredBusyTime
 from scheduler.models.base import Base, UTCDateTime, new_id
 from scheduler.models.calendar import (
@@ -11,7 +11,7 @@ from scheduler.models.calendar import (
     PushMessageClaim,
 )
 from scheduler.models.consents import HeldConsent
-from scheduler.models.mail import OutboxMessage
+from scheduler.models.mail import MailOptOut, OutboxMessage
 from scheduler.models.meetings import (
     LIVE_SERIES,
     ActionItem,
@@ -38,6 +38,7 @@ __all__ = [
     "DebriefNudge",
     "HeldConsent",
     "LoginSession",
+    "MailOptOut",
     "ManagerItemWeek",
     "ManagerWeek",
     "Organization",
@@ -49,6 +50,7 @@ __all__ = [
     "Series",
     "SeriesStatus",
     "Session",
+    "SpentLink",
     "StoredBusyTime",
     "TalkingPoint",
     "UTCDateTime",

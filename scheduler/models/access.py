@@ -1,4 +1,5 @@
-"""How people and scripts get in: browser sessions, and API tokens on an admin's behalf."""
+"""How people and scripts get in: browser sessions, API tokens on an admin's behalf, and the
+single-use links mailed to them once used."""
 
 from __future__ import annotations
 
@@ -45,3 +46,23 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# What using a single-use link did, in a line ("Moved to Wednesday 10:00"): shown when the
+# link is followed again.
+LINK_OUTCOME = 300
+
+
+class SpentLink(OrgScoped, Base):
+    """A single-use signed link (``scheduler.links``) that was used: its nonce, once.
+
+    Several links may share a nonce (the alternatives of one conflict email): using one
+    spends them all.
+    """
+
+    __tablename__ = "spent_links"
+
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(LINK_OUTCOME), default="")

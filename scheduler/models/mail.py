@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler import text_limits
@@ -13,6 +13,9 @@ from scheduler.models.base import Base, OrgScoped, UTCDateTime
 # "digest/2026-10-12/<person id>": what the message is about and for whom.
 MAIL_KEY = 200
 MAIL_SUBJECT = 300
+MAIL_KIND = 40
+# An unsubscribe link: the base URL and a signed token (a few hundred characters).
+MAIL_URL = 2000
 
 
 class OutboxMessage(OrgScoped, Base):
@@ -27,7 +30,7 @@ class OutboxMessage(OrgScoped, Base):
     __table_args__ = (Index("ix_outbox_messages_unsent", "sent_at", "created_at"),)
 
     key: Mapped[str] = mapped_column(String(MAIL_KEY), unique=True)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(MAIL_KIND))
     to_email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
     subject: Mapped[str] = mapped_column(String(MAIL_SUBJECT))
     text_body: Mapped[str] = mapped_column(Text)
@@ -41,3 +44,17 @@ class OutboxMessage(OrgScoped, Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # The message's unsubscribe link ("" for account mail): its List-Unsubscribe header.
+    unsubscribe_url: Mapped[str] = mapped_column(String(MAIL_URL), default="", server_default="")
+
+
+class MailOptOut(OrgScoped, Base):
+    """A person stopped one kind of email (``scheduler.mail.kinds.MailKind``); ``send_mail``
+    queues nothing of that kind for them while the row is there."""
+
+    __tablename__ = "mail_opt_outs"
+    __table_args__ = (UniqueConstraint("person_id", "kind"),)
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(MAIL_KIND))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

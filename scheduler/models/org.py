@@ -44,6 +44,8 @@ class Person(OrgScoped, Base):
     email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
     name: Mapped[str] = mapped_column(String(text_limits.PERSON_NAME), default="")
     zone: Mapped[str] = mapped_column(String(text_limits.ZONE), default="UTC")
+    # The language dates are written in, in emails (scheduler/mail/dates.py): a Babel locale.
+    date_locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     is_rep: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -12,8 +12,9 @@ are kept.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import Delete, delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as DbSession
@@ -36,19 +37,18 @@ def claim_message(
     reading (a read that upgraded later could fail instead of waiting), and PostgreSQL makes
     a concurrent insert of the same key wait for this one's outcome.
     """
-    postgresql = db.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        _without_waiting_for_disk(db)
-    insert = postgresql_insert if postgresql else sqlite_insert
+    row = {
+        "channel_id": channel_id,
+        "message_number": number,
+        "organization_id": org_id,
+        "connection_id": connection_id,
+        "claimed_at": now,
+    }
+    if db.get_bind().dialect.name == "postgresql":
+        return _claim_in_one_statement(db, row)
     inserted = db.scalar(
-        insert(PushMessageClaim)
-        .values(
-            channel_id=channel_id,
-            message_number=number,
-            organization_id=org_id,
-            connection_id=connection_id,
-            claimed_at=now,
-        )
+        sqlite_insert(PushMessageClaim)
+        .values(**row)
         .on_conflict_do_nothing(index_elements=["channel_id", "message_number"])
         .returning(PushMessageClaim.message_number)
     )
@@ -63,17 +63,68 @@ def claim_message(
         .limit(1)
     )
     newest = number if later is None else later
-    db.execute(
-        delete(PushMessageClaim).where(
-            PushMessageClaim.organization_id == org_id,
-            PushMessageClaim.connection_id == connection_id,
-            or_(
-                PushMessageClaim.channel_id != channel_id,
-                PushMessageClaim.message_number < newest,
-            ),
-        )
-    )
+    db.execute(_older_claims(org_id, connection_id, channel_id, newest))
     return later is None
+
+
+def _claim_in_one_statement(db: DbSession, row: dict[str, Any]) -> bool:
+    """``claim_message`` on PostgreSQL in one statement (one round trip instead of four,
+    which is most of what a webhook costs there), its commit not waiting for the disk.
+
+    The number is inserted only when no later one is claimed (a late or replayed message
+    leaves no row), and the connection's older claims are swept when it was. An insert of
+    the same key by a concurrent claim still waits for that claim's outcome, as a separate
+    INSERT would.
+    """
+    columns = list(row)
+    later = (
+        select(PushMessageClaim.message_number)
+        .where(
+            PushMessageClaim.channel_id == row["channel_id"],
+            PushMessageClaim.message_number > row["message_number"],
+        )
+        .exists()
+    )
+    values = select(
+        *(literal(row[name], getattr(PushMessageClaim, name).type) for name in columns)
+    ).where(~later)
+    claimed = (
+        postgresql_insert(PushMessageClaim)
+        .from_select(columns, values)
+        .on_conflict_do_nothing(index_elements=["channel_id", "message_number"])
+        .returning(PushMessageClaim.message_number)
+        .cte("claimed")
+    )
+    swept = (
+        _older_claims(
+            row["organization_id"], row["connection_id"], row["channel_id"], row["message_number"]
+        )
+        .where(select(claimed.c.message_number).exists())
+        .returning(PushMessageClaim.message_number)
+        .cte("swept")
+    )
+    unhurried = select(func.set_config("synchronous_commit", "off", True)).cte("unhurried")
+    got, _, _ = db.execute(
+        select(
+            *(
+                select(func.count()).select_from(cte).scalar_subquery()
+                for cte in (claimed, swept, unhurried)
+            )
+        )
+    ).one()
+    return bool(got)
+
+
+def _older_claims(org_id: str, connection_id: str, channel_id: str, newest: Any) -> Delete:
+    """Delete the connection's claims below ``newest`` and those of its earlier channels."""
+    return delete(PushMessageClaim).where(
+        PushMessageClaim.organization_id == org_id,
+        PushMessageClaim.connection_id == connection_id,
+        or_(
+            PushMessageClaim.channel_id != channel_id,
+            PushMessageClaim.message_number < newest,
+        ),
+    )
 
 
 def release_message(db: DbSession, *, org_id: str, channel_id: str, number: int) -> None:

@@ -4,6 +4,7 @@ local outbox when no server is configured."""
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from datetime import timedelta
 
@@ -14,12 +15,16 @@ from sqlalchemy import select
 from scheduler import jobs
 from scheduler.jobs import tasks
 from scheduler.jobs.registry import declared
+from scheduler.links import unsubscribe_url
 from scheduler.mail import outbox
+from scheduler.mail.compose import Para, compose
+from scheduler.mail.kinds import MailKind
 from scheduler.mail.message import Mail
 from scheduler.mail.transport import SmtpServer as SmtpTransport
-from scheduler.models import OutboxMessage
+from scheduler.models import OutboxMessage, Person
 from scheduler.settings import Settings, SettingsError
 from scheduler.usecases.directory import create_organization
+from scheduler.usecases.mail_preferences import set_opt_out
 from tests.conftest import with_smtp
 from tests.smtp import SmtpServer
 from tests.web.conftest import NOW, Clock
@@ -76,6 +81,58 @@ def test_a_message_goes_to_the_smtp_server_once_per_key(database, settings, smtp
     assert "Plain words." in smtp.inbox.text(received)
     (row,) = rows(database)
     assert row.sent_at == NOW and row.attempts == 1 and row.message_id == received["Message-ID"]
+
+
+def test_a_kind_of_mail_carries_its_unsubscribe_headers_and_both_bodies(
+    database, settings, smtp, org_id
+):
+    rt = runtime(with_smtp(settings, smtp.url()), database)
+    with database.session() as db:
+        person = db.scalars(select(Person).where(Person.organization_id == org_id)).one()
+        url = unsubscribe_url(
+            settings, org_id=org_id, person_id=person.id, kind=MailKind.DIGEST, now=NOW
+        )
+        message = compose(
+            org_id=org_id,
+            key=f"digest/test/{person.id}",
+            kind=MailKind.DIGEST,
+            person=person,
+            subject="Your week",
+            blocks=[Para("Three of four 1:1s held.")],
+            unsubscribe_url=url,
+        )
+    assert tasks.send_mail(rt, message) is not None
+
+    (received,) = smtp.inbox.messages
+    assert received["List-Unsubscribe"] == f"<{url}>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Three of four 1:1s held." in smtp.inbox.text(received)
+    assert f"Stop these emails (Weekly digest): {url}" in smtp.inbox.text(received)
+    html = received.get_body(("html",))
+    assert html is not None and f'<a href="{url}">Stop these emails</a>' in html.get_content()
+    (row,) = rows(database)
+    assert row.unsubscribe_url == url
+
+
+def test_account_mail_has_no_unsubscribe_header(database, settings, smtp, org_id):
+    tasks.send_mail(runtime(with_smtp(settings, smtp.url()), database), mail(org_id))
+    (received,) = smtp.inbox.messages
+    assert received["List-Unsubscribe"] is None and received["List-Unsubscribe-Post"] is None
+
+
+def test_nothing_is_queued_of_a_kind_the_person_stopped(database, settings, smtp, org_id):
+    rt = runtime(with_smtp(settings, smtp.url()), database)
+    with database.session() as db:
+        person_id = db.scalars(select(Person.id).where(Person.organization_id == org_id)).one()
+        set_opt_out(db, org_id=org_id, person_id=person_id, kind="digest", off=True, now=NOW)
+    digest = dataclasses.replace(mail(org_id), kind="digest", person_id=person_id)
+
+    assert tasks.send_mail(rt, digest) is None
+    assert rows(database) == [] and smtp.inbox.messages == []
+    # Another kind, and mail with no person (an account's), still go out.
+    assert tasks.send_mail(rt, dataclasses.replace(digest, key="c/1", kind="conflict"))
+    assert tasks.send_mail(rt, dataclasses.replace(digest, key="t/1", person_id=None))
+    assert len(smtp.inbox.messages) == 2
 
 
 def test_a_refused_send_stays_queued_and_the_retry_sends_it_once(database, settings, smtp, org_id):
