@@ -1,0 +1,49 @@
+"""What the debrief chase achieved: nudges sent, and debriefs that followed within grace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, distinct, func, select
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.chase import NudgeKind
+from scheduler.models import Debrief, DebriefNudge, Session
+from scheduler.reports.scope import ReportScope
+
+
+@dataclass(frozen=True)
+class NudgeCounts:
+    """The chase over a report's weeks (the weeks of the 1:1s chased).
+
+    ``emails``: nudges and reminders sent; ``nudged``: 1:1s whose manager got at least one;
+    ``reminded``: those that needed the reminder; ``debriefed_after_nudge``: nudged 1:1s
+    debriefed after an email and before the grace period ended (the grace period as it was
+    when the email went).
+    """
+
+    emails: int = 0
+    nudged: int = 0
+    reminded: int = 0
+    debriefed_after_nudge: int = 0
+
+
+def debrief_nudge_counts(db: DbSession, scope: ReportScope) -> NudgeCounts:
+    """Count the chase for the 1:1s of ``scope`` (its organisation, weeks and manager)."""
+    debriefed = and_(
+        Debrief.recorded_at >= DebriefNudge.queued_at,
+        Debrief.recorded_at < DebriefNudge.grace_ends_at,
+    )
+    row = db.execute(
+        select(
+            func.count(),
+            func.count(distinct(DebriefNudge.session_id)),
+            func.count().filter(DebriefNudge.kind == NudgeKind.REMINDER.value),
+            func.count(distinct(DebriefNudge.session_id)).filter(debriefed),
+        )
+        .select_from(DebriefNudge)
+        .join(Session, Session.id == DebriefNudge.session_id)
+        .outerjoin(Debrief, Debrief.session_id == DebriefNudge.session_id)
+        .where(DebriefNudge.organization_id == scope.org_id, scope.sessions())
+    ).one()
+    return NudgeCounts(emails=row[0], nudged=row[1], reminded=row[2], debriefed_after_nudge=row[3])
