@@ -6,7 +6,7 @@ concurrent jobs never send one twice; the reports count nudges and debriefs reco
 them from it. Two indexes find the 1:1s that ended lately, moved or not.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07 18:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import scheduler.models.base
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
