@@ -10,19 +10,17 @@ overview's and the digest's blocks) and per manager (the overview's rows, JSON a
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict
-from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session as DbSession
 
-from scheduler.defend import ConflictCounts, count_conflicts
+from scheduler.defend import ConflictCounts, ConflictState, count_conflicts
 from scheduler.models import Session, SlotConflict
 from scheduler.reports.nudges import NudgeCounts
 from scheduler.reports.scope import ReportScope
 
 
-def _conflict_outcomes(scope: ReportScope) -> Select[Any]:
+def _conflict_outcomes(scope: ReportScope) -> Select[str, ConflictState, str]:
     """(manager, conflict state, the week's stored outcome), one row per recorded conflict."""
     return (
         select(SlotConflict.manager_id, SlotConflict.state, Session.outcome)
@@ -47,7 +45,14 @@ def conflict_counts_by_manager(db: DbSession, scope: ReportScope) -> dict[str, C
 
 def conflicts_dict(counts: ConflictCounts) -> dict[str, int]:
     """JSON-ready: every count and ``defended`` (moved by the manager + automatically)."""
-    return {**asdict(counts), "defended": counts.defended}
+    return {
+        "detected": counts.detected,
+        "moved_by_manager": counts.moved_by_manager,
+        "moved_automatically": counts.moved_automatically,
+        "defended": counts.defended,
+        "lost": counts.lost,
+        "resolved": counts.resolved,
+    }
 
 
 def defended_sentence(counts: ConflictCounts) -> str:
