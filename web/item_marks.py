@@ -1,15 +1,17 @@
 """Marking an action item done or open, for its owner (manager or rep): the question asked
-before "mark done", and the answer from the form, flashed back."""
+before "mark done", and the answer from the form, flashed back. The manager's and the rep's
+pages, and the mark-done link of the rep's Monday email (web/mail_links.py), all ask it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from flask import flash, g, request
+from flask import flash, g, request, url_for
 
 from scheduler.models import ActionItem
 from scheduler.usecases.debriefing import complete_action_item
-from web.confirm import Confirmation
+from web import queries
+from web.confirm import Confirmation, confirm_page
 from web.services import cadence
 
 
@@ -45,3 +47,30 @@ def mark_from_form(item: ActionItem) -> None:
         now=services.now(),
     )
     flash(f"{'Done' if done else 'Reopened'}: {item.text}", "ok")
+
+
+def confirm_own_item_done(
+    item_id: str,
+    *,
+    mark_endpoint: str,
+    back: Callable[[ActionItem], str],
+    fields: Mapping[str, str] | None = None,
+) -> tuple[str, int]:
+    """The confirmation page before the signed-in person marks their own item done; its form
+    posts to ``mark_endpoint`` (which takes ``item_id``), its "keep it open" leads ``back``."""
+    item = queries.own_action_item(g.person, item_id)
+    return confirm_page(
+        item_done_confirmation(
+            item,
+            action=url_for(mark_endpoint, item_id=item.id),
+            back=back(item),
+            fields=fields,
+        )
+    )
+
+
+def mark_own_item(item_id: str) -> ActionItem:
+    """Mark the signed-in person's own item done or open, from the confirming form."""
+    item = queries.own_action_item(g.person, item_id)
+    mark_from_form(item)
+    return item

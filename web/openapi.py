@@ -103,6 +103,10 @@ _COUNT_FIELDS = [
     "stopped", "upcoming",
 ]  # fmt: skip
 _ITEM_FIELDS = ["created", "completed", "completed_on_time", "overdue"]
+_CONFLICT_FIELDS = [
+    "detected", "moved_by_manager", "moved_automatically", "defended", "lost", "resolved",
+]  # fmt: skip
+_CHASE_FIELDS = ["emails", "nudged", "reminded", "debriefed_after_nudge"]
 # A calendar date as YYYY-MM-DD only (the API refuses other ISO spellings and far-off years).
 _REPORT_DAY = {**_DAY, "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _RANGE = [
@@ -131,6 +135,18 @@ _REPORT_EXPLAIN = {
 REPORT_SCHEMAS: dict[str, Any] = {
     "ReportCounts": _closed(_COUNT_FIELDS, **dict.fromkeys(_COUNT_FIELDS, _COUNT)),
     "ReportItems": _closed(_ITEM_FIELDS, **dict.fromkeys(_ITEM_FIELDS, _COUNT)),
+    "ReportConflicts": {
+        **_closed(_CONFLICT_FIELDS, **dict.fromkeys(_CONFLICT_FIELDS, _COUNT)),
+        "description": "Conflicts in booked weeks of the range and what came of them: "
+        "defended = moved_by_manager + moved_automatically; lost = the week passed without "
+        "being held while its conflict was open (or it was cancelled from the conflict "
+        "email); resolved = the clash went away by itself",
+    },
+    "ReportChase": {
+        **_closed(_CHASE_FIELDS, **dict.fromkeys(_CHASE_FIELDS, _COUNT)),
+        "description": "Debrief emails about the range's 1:1s: emails (nudges and reminders), "
+        "1:1s nudged, 1:1s reminded, 1:1s debriefed within the grace period after a nudge",
+    },
     "ReportWeek": _closed(
         ["week_start", "expected", "held", "score"],
         week_start=_DAY,
@@ -139,13 +155,24 @@ REPORT_SCHEMAS: dict[str, Any] = {
         score=_SCORE,
     ),
     "ReportManager": _closed(
-        ["manager_id", "name", "email", *_COUNT_FIELDS, "score", "items"],
+        [
+            "manager_id",
+            "name",
+            "email",
+            *_COUNT_FIELDS,
+            "score",
+            "items",
+            "conflicts",
+            "debrief_chase",
+        ],
         manager_id=_ID,
         name={"type": "string"},
         email={"type": "string"},
         **dict.fromkeys(_COUNT_FIELDS, _COUNT),
         score=_SCORE,
         items=_ref("ReportItems"),
+        conflicts=_ref("ReportConflicts"),
+        debrief_chase=_ref("ReportChase"),
     ),
     "Overview": _closed(
         [
@@ -159,6 +186,8 @@ REPORT_SCHEMAS: dict[str, Any] = {
             "totals",
             "items",
             "trend",
+            "conflicts",
+            "debrief_chase",
             "managers",
         ],
         organization_id=_ID,
@@ -171,6 +200,8 @@ REPORT_SCHEMAS: dict[str, Any] = {
         totals=_ref("ReportCounts"),
         items=_ref("ReportItems"),
         trend={"type": "array", "items": _ref("ReportWeek")},
+        conflicts=_ref("ReportConflicts"),
+        debrief_chase=_ref("ReportChase"),
         managers={
             "type": "array",
             "items": _ref("ReportManager"),
@@ -272,6 +303,8 @@ REPORT_SCHEMAS: dict[str, Any] = {
             "skipped",
             "stopped_total",
             "stopped",
+            "conflicts",
+            "debrief_chase",
         ],
         person_id=_ID,
         week_start=_DAY,
@@ -292,6 +325,8 @@ REPORT_SCHEMAS: dict[str, Any] = {
             "maxItems": 100,
             "description": "The first 100 of stopped_total, least recently held first",
         },
+        conflicts=_ref("ReportConflicts"),
+        debrief_chase=_ref("ReportChase"),
     ),
 }
 

@@ -31,11 +31,10 @@ from web.agenda_links import (
     check_not_expired,
     read_agenda_token,
 )
-from web.confirm import confirm_page
 from web.forms import by_field
 from web.identity import signed_in
 from web.input_shapes import TalkingPointForm, read_form
-from web.item_marks import item_done_confirmation, mark_from_form
+from web.item_marks import confirm_own_item_done, mark_own_item
 from web.services import cadence
 
 bp = Blueprint("rep", __name__)
@@ -137,18 +136,13 @@ def my_items() -> str:
 @bp.get("/me/action-items/<item_id>/done")
 @signed_in("rep")
 def confirm_item_done(item_id: str) -> Any:
-    item = queries.own_action_item(g.person, item_id)
-    return confirm_page(
-        item_done_confirmation(
-            item,
-            action=url_for("rep.mark_item", item_id=item.id),
-            back=url_for("rep.my_items"),
-        )
+    return confirm_own_item_done(
+        item_id, mark_endpoint="rep.mark_item", back=lambda _item: url_for("rep.my_items")
     )
 
 
 @bp.post("/me/action-items/<item_id>")
 @signed_in("rep")
 def mark_item(item_id: str) -> Response:
-    mark_from_form(queries.own_action_item(g.person, item_id))
+    mark_own_item(item_id)
     return redirect(url_for("rep.my_items"))

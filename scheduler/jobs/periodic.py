@@ -46,6 +46,9 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("sessions.excuse", timedelta(hours=6), tasks.excuse_all),
     Periodic("sessions.reclassify", timedelta(hours=1), tasks.reclassify_sessions),
     Periodic("reports.digests", timedelta(hours=1), tasks.send_digests),
+    Periodic("debriefs.chase", timedelta(minutes=15), tasks.chase_debriefs),
+    # Hourly, so that each rep's email goes within the hour after 08:00 on their Monday.
+    Periodic("action_items.rep_mails", timedelta(hours=1), tasks.send_rep_items),
     Periodic("mail.retry", timedelta(minutes=5), tasks.retry_mail),
     Periodic("channels.renew", timedelta(hours=1), tasks.renew_channels),
     Periodic("sync.reconcile_all", timedelta(days=1), tasks.reconcile_all),

@@ -42,9 +42,11 @@ from scheduler.reports import mail as digest_mail
 from scheduler.usecases import (
     booking,
     calendar_sync,
+    debrief_chase,
     defending,
     excusals,
     pending_bookings,
+    rep_items,
     slot_conflicts,
     stored_availability,
     upkeep,
@@ -356,6 +358,20 @@ def report_stopped_cadence(rt: Runtime, org_id: str, rep_id: str) -> bool:
     return upkeep.report_stopped_cadence(rt.database, org_id=org_id, rep_id=rep_id, now=rt.clock())
 
 
+@job("mail", timeout=120, subject="Session")
+def chase_debrief(rt: Runtime, org_id: str, session_id: str) -> bool:
+    """Send the nudge or reminder due about one 1:1, once (``debrief_chase``); True if sent."""
+    now = rt.clock()
+    with rt.database.session() as db:
+        due = debrief_chase.due_nudge_mail(
+            db, rt.settings, rt.link, org_id=org_id, session_id=session_id, now=now
+        )
+    if due is None or send_mail(rt, due.mail) is None:
+        return False
+    with rt.database.session() as db:
+        return debrief_chase.record_nudge(db, due, now=now)
+
+
 # ---------------------------------------------------------------------------- periodic fan-outs
 
 
@@ -408,6 +424,27 @@ def send_digests(rt: Runtime) -> int:
     """Each admin's and manager's due weekly digests into the outbox (safe to run hourly)."""
     with rt.database.session() as db:
         mails = list(digest_mail.weekly_digest_mails(db, settings=rt.settings, now=rt.clock()))
+    for each in mails:
+        send_mail(rt, each)
+    return len(mails)
+
+
+@job("periodic", timeout=300, retries=0)
+def chase_debriefs(rt: Runtime) -> int:
+    """Every 15 minutes: one job per 1:1 whose manager is due a nudge or a reminder."""
+    now = rt.clock()
+    return _fan_out(
+        rt,
+        lambda db: debrief_chase.sessions_to_chase(db, now=now),
+        _enqueue(rt, chase_debrief),
+    )
+
+
+@job("periodic", timeout=600, retries=0)
+def send_rep_items(rt: Runtime) -> int:
+    """Hourly: each rep's Monday email of action items, once their Monday morning came."""
+    with rt.database.session() as db:
+        mails = list(rep_items.rep_items_mails(db, rt.settings, now=rt.clock()))
     for each in mails:
         send_mail(rt, each)
     return len(mails)

@@ -23,6 +23,7 @@ from scheduler.models.meetings import (
     Session,
     TalkingPoint,
 )
+from scheduler.models.nudges import DebriefNudge
 from scheduler.models.org import AgendaTemplateRow, AuditEntry, Organization, Person
 from scheduler.models.reports import ManagerItemWeek, ManagerWeek
 
@@ -38,6 +39,7 @@ __all__ = [
     "ConflictState",
     "ConnectionStatus",
     "Debrief",
+    "DebriefNudge",
     "HeldConsent",
     "LoginSession",
     "MailOptOut",

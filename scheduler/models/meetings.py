@@ -124,6 +124,9 @@ class Session(OrgScoped, Base):
             sqlite_where=text(NOT_HELD_SQL),
             postgresql_where=text(NOT_HELD_SQL),
         ),
+        # The 1:1s that ended lately, moved or not (scheduler.usecases.debrief_chase).
+        Index("ix_sessions_org_scheduled_end", "organization_id", "scheduled_end"),
+        Index("ix_sessions_org_current_end", "organization_id", "current_end"),
         # A rep's weeks, and each pair's first 1:1 (scheduler.reports.cadence_facts).
         Index("ix_sessions_rep_start", "rep_id", "scheduled_start", "manager_id", "outcome"),
         # Each pair's last held 1:1 (scheduler.reports.cadence_facts).

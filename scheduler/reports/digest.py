@@ -7,7 +7,7 @@ An admin's digest covers the organisation; a manager's covers the 1:1s they run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,11 +16,19 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
+from scheduler.defend import ConflictCounts
 from scheduler.intervals import utc
 from scheduler.mail.kinds import MailKind
 from scheduler.models import Organization, OutboxMessage, Person, Session
 from scheduler.recurrence import week_start
 from scheduler.reports.cadences import StoppedCadence, StopReason, count_stopped, stopped_page
+from scheduler.reports.defended import (
+    chase_sentence,
+    conflict_counts,
+    conflicts_dict,
+    defended_sentence,
+)
+from scheduler.reports.nudges import NudgeCounts, debrief_nudge_counts
 from scheduler.reports.overview import SessionCounts
 from scheduler.reports.rollups import session_counts_columns
 from scheduler.reports.scope import ReportScope, percent
@@ -144,6 +152,9 @@ class Digest:
     skipped: list[SkippedRow]
     stopped: list[StoppedCadence]  # the first DIGEST_ROWS, least recently held first
     stopped_total: int
+    # The week's conflicts and what came of them; the chase of its 1:1s' debriefs.
+    conflicts: ConflictCounts = field(default_factory=ConflictCounts)
+    chase: NudgeCounts = field(default_factory=NudgeCounts)
 
     @property
     def skipped_total(self) -> int:
@@ -157,6 +168,14 @@ class Digest:
             f"{self.skipped_total} skipped, {self.stopped_total} stopped"
         )
 
+    @property
+    def defended(self) -> str:
+        return defended_sentence(self.conflicts)
+
+    @property
+    def chased(self) -> str:
+        return chase_sentence(self.chase)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "person_id": self.person_id,
@@ -168,6 +187,8 @@ class Digest:
             "skipped": [row.as_dict() for row in self.skipped],
             "stopped_total": self.stopped_total,
             "stopped": [row.as_dict() for row in self.stopped],
+            "conflicts": conflicts_dict(self.conflicts),
+            "debrief_chase": asdict(self.chase),
         }
 
 
@@ -199,6 +220,8 @@ def weekly_digest(
         skipped=skipped_sessions(db, scope, limit=DIGEST_ROWS).rows,
         stopped=stopped_page(db, org_id, now=now, manager_id=manager_id, limit=DIGEST_ROWS).rows,
         stopped_total=count_stopped(db, org_id, now=now, manager_id=manager_id),
+        conflicts=conflict_counts(db, scope),
+        chase=debrief_nudge_counts(db, scope),
     )
 
 
@@ -231,6 +254,8 @@ def render_text(digest: Digest, base_url: str) -> str:
         + ("" if digest.manager_id else " — the whole organisation") + ":",
         f"  {c.held} of {c.expected} expected 1:1s held ({percent(c.score)}); "
         f"{digest.skipped_total} skipped, {c.excused} excused, {c.moved} moved.",
+        f"  Defend the slot: {digest.defended}",
+        f"  Debrief chase: {digest.chased}",
         "",
     ]  # fmt: skip
     if digest.skipped:
@@ -267,7 +292,10 @@ def render_html(digest: Digest, base_url: str) -> Markup:
             whole="" if digest.manager_id else " — the whole organisation",
             held=c.held, expected=c.expected, score=percent(c.score),
             skipped=digest.skipped_total, excused=c.excused, moved=c.moved,
-        )
+        ),
+        Markup("<p>Defend the slot: {}<br>Debrief chase: {}</p>").format(
+            digest.defended, digest.chased
+        ),
     ]  # fmt: skip
     if digest.skipped:
         rows = Markup("").join(

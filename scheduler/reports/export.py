@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 from scheduler.db import Database
 from scheduler.reports.cadences import stopped_cadences_query, stopped_row
+from scheduler.reports.defended import conflicts_dict
 from scheduler.reports.overview import manager_rows
 from scheduler.reports.rep import rep_report
 from scheduler.reports.scope import ReportScope
@@ -68,12 +70,17 @@ OVERVIEW_HEADER = (
     "manager_id", "name", "email", "score", "expected", "held", "undocumented", "moved",
     "rescheduled", "cancelled_by_manager", "cancelled_by_rep", "cancelled_by_unknown",
     "declined", "excused", "stopped", "upcoming", "items_created", "items_completed",
-    "items_completed_on_time", "items_overdue",
+    "items_completed_on_time", "items_overdue", "conflicts_detected",
+    "conflicts_moved_by_manager", "conflicts_moved_automatically", "conflicts_defended",
+    "conflicts_lost", "conflicts_resolved", "debrief_emails", "debrief_nudged",
+    "debrief_reminded", "debriefed_after_nudge",
 )  # fmt: skip
 
 
 def overview_csv(database: Database, scope: ReportScope, *, today: date) -> Iterator[str]:
-    """One line per manager, ranked as on the page (one row per manager: a few thousand)."""
+    """One line per manager, ranked as on the page (one row per manager: a few thousand),
+    with their conflicts (detected, moved by them, moved automatically, defended, lost,
+    resolved) and debrief chase (emails, 1:1s nudged, reminded, debriefed after a nudge)."""
     with database.sessions() as db:
         rows = manager_rows(db, scope, today=today)
     yield from csv_lines(
@@ -83,7 +90,8 @@ def overview_csv(database: Database, scope: ReportScope, *, today: date) -> Iter
                 row.manager_id, row.name, row.email, row.score,
                 *(getattr(row.sessions, name) for name in OVERVIEW_HEADER[4:16]),
                 row.items.created, row.items.completed, row.items.completed_on_time,
-                row.items.overdue,
+                row.items.overdue, *conflicts_dict(row.conflicts).values(),
+                *asdict(row.chase).values(),
             )
             for row in rows
         ),

@@ -8,7 +8,7 @@ the managers; the median and the organisation's totals come from those per-manag
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
@@ -30,7 +30,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session as DbSession
 
+from scheduler.defend import ConflictCounts
 from scheduler.models import ManagerItemWeek, ManagerWeek, Person
+from scheduler.reports.defended import (
+    conflict_counts,
+    conflict_counts_by_manager,
+    conflicts_dict,
+)
+from scheduler.reports.nudges import (
+    NudgeCounts,
+    debrief_nudge_counts,
+    debrief_nudge_counts_by_manager,
+)
 from scheduler.reports.scope import ReportScope, plan_for_these_values
 
 
@@ -82,6 +93,9 @@ class ManagerRow:
     email: str
     sessions: SessionCounts
     items: ItemCounts
+    # Conflicts in the manager's weeks and what came of them; the chase of their debriefs.
+    conflicts: ConflictCounts = field(default_factory=ConflictCounts)
+    chase: NudgeCounts = field(default_factory=NudgeCounts)
 
     @property
     def score(self) -> float | None:
@@ -97,6 +111,8 @@ class ManagerRow:
             "cancelled": self.sessions.cancelled,
             "score": self.score,
             "items": asdict(self.items),
+            "conflicts": conflicts_dict(self.conflicts),
+            "debrief_chase": asdict(self.chase),
         }
 
 
@@ -130,6 +146,8 @@ class Overview:
     totals: SessionCounts
     item_totals: ItemCounts
     trend: list[WeekPoint]
+    conflicts: ConflictCounts = field(default_factory=ConflictCounts)
+    chase: NudgeCounts = field(default_factory=NudgeCounts)
 
     @property
     def score(self) -> float | None:
@@ -147,6 +165,8 @@ class Overview:
             "totals": {**asdict(self.totals), "cancelled": self.totals.cancelled},
             "items": asdict(self.item_totals),
             "trend": [point.as_dict() for point in self.trend],
+            "conflicts": conflicts_dict(self.conflicts),
+            "debrief_chase": asdict(self.chase),
             "managers": [row.as_dict() for row in self.managers],
         }
 
@@ -272,7 +292,28 @@ def _overview_rows(
             managers.append(_manager_row(values))
         else:
             found[week] = WeekPoint(week, values[_EXPECTED_COLUMN], values[_HELD_COLUMN])
-    return managers, [found.get(week, WeekPoint(week, 0, 0)) for week in scope.weeks]
+    return _with_defence_and_chase(db, scope, managers), [
+        found.get(week, WeekPoint(week, 0, 0)) for week in scope.weeks
+    ]
+
+
+def _with_defence_and_chase(
+    db: DbSession, scope: ReportScope, managers: list[ManagerRow]
+) -> list[ManagerRow]:
+    """The rows with each manager's conflicts and debrief chase (scheduler.reports.defended):
+    a few rows per manager at most, read apart from the rollups."""
+    conflicts = conflict_counts_by_manager(db, scope)
+    chase = debrief_nudge_counts_by_manager(db, scope)
+    return [
+        replace(
+            row,
+            conflicts=conflicts.get(row.manager_id, ConflictCounts()),
+            chase=chase.get(row.manager_id, NudgeCounts()),
+        )
+        if row.manager_id in conflicts or row.manager_id in chase
+        else row
+        for row in managers
+    ]
 
 
 def weekly_trend(db: DbSession, scope: ReportScope) -> list[WeekPoint]:
@@ -329,7 +370,8 @@ def _manager_row(values: tuple[Any, ...]) -> ManagerRow:
 
 
 def organisation_overview(db: DbSession, scope: ReportScope, *, today: date) -> Overview:
-    """The overview of ``scope`` as of ``today`` (which decides what is overdue)."""
+    """The overview of ``scope`` as of ``today`` (which decides what is overdue), with the
+    conflicts of its weeks and the chase of their debriefs (scheduler.reports.defended)."""
     managers, trend = _overview_rows(db, scope, today)
     scores = [row.score for row in managers if row.score is not None]
     # Totals add up the per-manager counts SQL already aggregated (a few thousand rows at most).
@@ -347,6 +389,8 @@ def organisation_overview(db: DbSession, scope: ReportScope, *, today: date) -> 
         totals=totals,
         item_totals=item_totals,
         trend=trend,
+        conflicts=conflict_counts(db, scope),
+        chase=debrief_nudge_counts(db, scope),
     )
 
 

@@ -136,19 +136,30 @@ def complete_action_item(
 ) -> None:
     """Mark an item done (or not) — by its owner, or by the manager of its series."""
     with database.session() as db:
-        item = get_in_org(db, ActionItem, org_id, item_id)
-        series = get_in_org(db, Series, org_id, item.series_id)
-        if person_id not in (item.owner_id, series.manager_id):
-            raise NotInOrganization("only the owner or the manager completes an action item")
-        item.done_at = now if done else None
-        audit(
-            db,
-            org_id=org_id,
-            actor_id=person_id,
-            action="action_item.done" if done else "action_item.reopened",
-            subject=item,
-            now=now,
+        mark_action_item(
+            db, org_id=org_id, item_id=item_id, person_id=person_id, done=done, now=now
         )
+
+
+def mark_action_item(
+    db: DbSession, *, org_id: str, item_id: str, person_id: str, done: bool, now: datetime
+) -> ActionItem:
+    """``complete_action_item`` inside the caller's transaction (a mailed link spends itself
+    in the same one)."""
+    item = get_in_org(db, ActionItem, org_id, item_id)
+    series = get_in_org(db, Series, org_id, item.series_id)
+    if person_id not in (item.owner_id, series.manager_id):
+        raise NotInOrganization("only the owner or the manager completes an action item")
+    item.done_at = now if done else None
+    audit(
+        db,
+        org_id=org_id,
+        actor_id=person_id,
+        action="action_item.done" if done else "action_item.reopened",
+        subject=item,
+        now=now,
+    )
+    return item
 
 
 def add_talking_point(

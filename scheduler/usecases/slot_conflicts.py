@@ -25,12 +25,13 @@ from scheduler.defend import (
     ConflictCounts,
     ConflictPolicy,
     ConflictState,
-    count_conflicts,
     fingerprint,
 )
 from scheduler.field_errors import FieldError
 from scheduler.intervals import Interval
 from scheduler.models import LIVE_SERIES, Organization, Person, Series, Session, SlotConflict
+from scheduler.reports.defended import conflict_counts as reports_conflict_counts
+from scheduler.reports.scope import ReportScope
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import audit, get_in_org
 from scheduler.usecases.stored_availability import AvailabilityReader
@@ -227,19 +228,9 @@ def conflict_counts(
 ) -> ConflictCounts:
     """Conflicts detected, defended (moved by the manager, moved automatically) and lost in
     the weeks from ``from_week`` to ``to_week`` (Mondays, inclusive), for the organisation
-    or one manager (see ``scheduler.defend.count_conflicts``)."""
-    query = (
-        select(SlotConflict.state, Session.outcome)
-        .join(Session, Session.id == SlotConflict.session_id)
-        .where(
-            SlotConflict.organization_id == org_id,
-            SlotConflict.week_start >= from_week,
-            SlotConflict.week_start <= to_week,
-        )
-    )
-    if manager_id is not None:
-        query = query.where(SlotConflict.manager_id == manager_id)
-    return count_conflicts((str(state), outcome) for state, outcome in db.execute(query))
+    or one manager (see ``scheduler.defend.count_conflicts``; the reports count the same,
+    per manager too: ``scheduler.reports.defended``)."""
+    return reports_conflict_counts(db, ReportScope(org_id, from_week, to_week, manager_id))
 
 
 # ---------------------------------------------------------------------------- policy

@@ -11,9 +11,8 @@ from werkzeug.wrappers import Response
 
 from scheduler.models import ActionItem
 from web import queries
-from web.confirm import confirm_page
 from web.identity import signed_in
-from web.item_marks import item_done_confirmation, mark_from_form
+from web.item_marks import confirm_own_item_done, mark_own_item
 from web.manager import bp
 from web.services import cadence
 
@@ -39,20 +38,15 @@ def _back(item: ActionItem) -> str:
 @bp.get("/action-items/<item_id>/done")
 @signed_in("manager")
 def confirm_item_done(item_id: str) -> Any:
-    item = queries.own_action_item(g.person, item_id)
-    return confirm_page(
-        item_done_confirmation(
-            item,
-            action=url_for("manager.mark_item", item_id=item.id),
-            back=_back(item),
-            fields={"back": "session" if request.args.get("back") == "session" else "items"},
-        )
+    return confirm_own_item_done(
+        item_id,
+        mark_endpoint="manager.mark_item",
+        back=_back,
+        fields={"back": "session" if request.args.get("back") == "session" else "items"},
     )
 
 
 @bp.post("/action-items/<item_id>")
 @signed_in("manager")
 def mark_item(item_id: str) -> Response:
-    item = queries.own_action_item(g.person, item_id)
-    mark_from_form(item)
-    return redirect(_back(item))
+    return redirect(_back(mark_own_item(item_id)))
