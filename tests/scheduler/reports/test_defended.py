@@ -65,8 +65,8 @@ def conflict(db, session_id: str, state: ConflictState) -> None:
     )
 
 
-@pytest.fixture
-def defended(database, history):
+def record_defence_and_chase(database, history):
+    """The conflicts and the chase above, as real rows."""
     with database.session() as db:
         for (rep, number), state in CONFLICTS.items():
             conflict(db, history.sessions[(rep, number)], state)
@@ -82,6 +82,11 @@ def defended(database, history):
         ).first()
         conflict(db, theirs, ConflictState.MOVED)
         chase(db, theirs, NudgeKind.NUDGE, debriefed_after=timedelta(hours=1))
+
+
+@pytest.fixture
+def defended(database, history):
+    record_defence_and_chase(database, history)
     return history
 
 
@@ -177,7 +182,7 @@ def test_the_digest_counts_its_own_week(database, defended):
         "0 moved automatically), 2 lost to a conflict.\n" in text
     )
     assert (
-        "  Debrief chase: 1 debrief emails (1 1:1s nudged, 0 reminded); 1 debriefed within "
+        "  Debrief chase: 1 debrief email sent about 1 1:1 (0 reminded); 1 debriefed within "
         "the grace period after a nudge.\n" in text
     )
     html = render_html(admin, "https://cadence.test")
