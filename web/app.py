@@ -26,6 +26,7 @@ from web import (
     rep,
     reports,
     security,
+    slot_links,
     timefmt,
     unsubscribe,
     verification,
@@ -104,6 +105,7 @@ def create_app(
         api.bp,
         webhooks.bp,
         unsubscribe.bp,
+        slot_links.bp,
         *reports.blueprints,
     ):
         app.register_blueprint(blueprint)

@@ -40,6 +40,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("sync.poll_unwatched", timedelta(minutes=5), tasks.poll_unwatched),
     # Picks the connections whose stored busy time is older than the refresh setting.
     Periodic("availability.refresh_stale", timedelta(minutes=5), tasks.refresh_stale_availability),
+    # Pending conflicts: resolved (nothing sent), moved automatically, or mailed.
+    Periodic("conflicts.notify", timedelta(minutes=15), tasks.notify_conflicts),
     Periodic("agendas.refresh_due", timedelta(minutes=15), tasks.refresh_due_agendas),
     Periodic("sessions.excuse", timedelta(hours=6), tasks.excuse_all),
     Periodic("sessions.reclassify", timedelta(hours=1), tasks.reclassify_sessions),

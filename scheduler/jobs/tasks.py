@@ -28,13 +28,22 @@ from scheduler.jobs.runtime import Runtime
 from scheduler.mail import outbox
 from scheduler.mail.message import Mail
 from scheduler.mail.transport import transport_for
-from scheduler.models import CalendarConnection, Organization, Person, Provider, Series, Session
+from scheduler.models import (
+    CalendarConnection,
+    Organization,
+    Person,
+    Provider,
+    Series,
+    Session,
+    SlotConflict,
+)
 from scheduler.recurrence import WeeklySlot
 from scheduler.reports import mail as digest_mail
 from scheduler.usecases import (
     booking,
     calendar_sync,
     debrief_chase,
+    defending,
     excusals,
     pending_bookings,
     rep_items,
@@ -477,6 +486,45 @@ def finish_interrupted_bookings(rt: Runtime) -> int:
         lambda db: pending_bookings.stale_bookings(db, now=now, older_than=older_than),
         _enqueue(rt, finish_booking),
     )
+
+
+@job("periodic", timeout=300, retries=0)
+def notify_conflicts(rt: Runtime) -> int:
+    """Every 15 minutes: act on each pending conflict (resolved, moved, or mailed)."""
+    now = rt.clock()
+    return _fan_out(
+        rt,
+        lambda db: slot_conflicts.pending_conflicts(db, now),
+        _enqueue(rt, notify_conflict),
+    )
+
+
+@job("periodic", timeout=180, retries=4, subject="SlotConflict")
+def notify_conflict(rt: Runtime, org_id: str, conflict_id: str) -> str:
+    """Check one conflict again and act on it by the manager's policy; its state after.
+    Safe to retry: see ``scheduler.usecases.defending``."""
+    with rt.database.session() as db:
+        row = get_in_org(db, SlotConflict, org_id, conflict_id)
+        series_id, manager_id = row.series_id, row.manager_id
+    with ExitStack() as opened:
+
+        def calendar() -> CalendarProvider:
+            connection_id = _series_connection(rt, org_id, series_id)
+            return opened.enter_context(_calendar(rt, org_id, connection_id))
+
+        return str(
+            defending.notify_conflict(
+                rt.database,
+                _stored(rt, org_id, manager_id),
+                calendar,
+                defending.Mailer(rt.settings, partial(send_mail, rt)),
+                org_id=org_id,
+                conflict_id=conflict_id,
+                link=rt.link,
+                now=rt.clock(),
+                days=rt.settings.defend_days,
+            )
+        )
 
 
 # ---------------------------------------------------------------------------- mail

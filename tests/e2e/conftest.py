@@ -185,9 +185,15 @@ class Stacks:
         self.graphs: list[GraphEmulator] = []
 
     def build(
-        self, *, workers: int = 1, database_port: int = 5432, provider: Provider = Provider.GOOGLE
+        self,
+        *,
+        workers: int = 1,
+        database_port: int = 5432,
+        provider: Provider = Provider.GOOGLE,
+        env: dict[str, str] | None = None,
     ) -> Stack:
-        """``database_port`` points the app (only) at a proxy the test can cut."""
+        """``database_port`` points the app (only) at a proxy the test can cut; ``env`` adds
+        settings (``SMTP_URL``) for the app and its workers."""
         port = free_port()
         graph = None
         if provider is Provider.MICROSOFT:
@@ -203,6 +209,7 @@ class Stacks:
             "CADENCE_BASE_URL": f"{scheme}://127.0.0.1:{port}",
             **_google_env(self.google),
             **(_graph_env(graph) if graph else {}),
+            **(env or {}),
         }
         settings = Settings.from_env(env)
         database = Database(schema_url(self.pg_schema))

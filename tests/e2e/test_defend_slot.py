@@ -1,0 +1,141 @@
+"""Defending the slot end to end: the Google emulator, PostgreSQL, Redis, RQ workers, the app
+over TLS and a real SMTP server on 127.0.0.1.
+
+A new busy block -> one email -> following an alternative's link (GET, then the POST of its
+confirmation page) moves exactly that week at the provider; a clash gone before the notice
+run sends nothing; the "auto" policy moves once and tells both; retried jobs never send an
+email twice.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import select
+
+from scheduler.defend import ConflictState
+from scheduler.jobs import tasks
+from scheduler.models import Person, SlotConflict
+from tests.e2e.stack import wait_until
+
+MANAGER, REP = "pat@acme.test", "george@acme.test"
+
+
+def conflicts(stack) -> list[SlotConflict]:
+    with stack.database.session() as db:
+        return list(db.scalars(select(SlotConflict)))
+
+
+def clash(stack, week) -> str:
+    """The rep gets a customer call over ``week``'s 1:1; the next refresh reads it."""
+    start = week.scheduled_start - timedelta(minutes=15)
+    event = stack.google.add_busy(REP, start, start + timedelta(hours=1), summary="Initech call")
+    refresh(stack)
+    return event
+
+
+def refresh(stack) -> None:
+    stack.runtime.dispatcher.enqueue(tasks.refresh_availability, stack.org_id, stack.connection_id)
+
+
+def notify(stack, conflict_id: str | None = None) -> None:
+    if conflict_id is None:
+        stack.runtime.dispatcher.enqueue(tasks.notify_conflicts)
+    else:
+        stack.runtime.dispatcher.enqueue(tasks.notify_conflict, stack.org_id, conflict_id)
+
+
+def occurrence_at(stack, series, original: datetime) -> datetime | None:
+    """Where the emulator's calendar has the occurrence that was at ``original``."""
+    for event in stack.google.events(MANAGER):
+        if event.get("recurringEventId") != series.provider_event_id:
+            continue
+        was = datetime.fromisoformat(event["originalStartTime"]["dateTime"])
+        if was == original:
+            return datetime.fromisoformat(event["start"]["dateTime"])
+    return None
+
+
+def test_a_new_busy_block_mails_once_and_its_link_moves_exactly_that_week(stack_factory, smtp, ca):
+    stack = stack_factory(env={"SMTP_URL": smtp.url()})
+    series = stack.book_and_watch()
+    week = stack.sessions()[0]
+    clash(stack, week)
+    wait_until(lambda: conflicts(stack), timeout=15)
+
+    notify(stack)
+    (message,) = smtp.inbox.wait_for(1, timeout=15)
+    (conflict,) = conflicts(stack)
+    notify(stack, conflict.id)  # a retried job
+    notify(stack)
+    time.sleep(1.5)
+    assert len(smtp.inbox.messages) == 1
+    assert message["To"] == MANAGER
+    text = smtp.inbox.text(message)
+    assert "Rep is busy" in text and "Initech" not in text
+    links = re.findall(r"https://\S+/slot/\S+", text)
+    assert len(links) >= 2  # at least one alternative, and the cancel link
+
+    browser = requests.Session()
+    trust = ca.bundle_path  # per request: REQUESTS_CA_BUNDLE would win over the session's
+    page = browser.get(links[0], timeout=10, verify=trust)
+    assert page.status_code == 200 and "Move this week" in page.text
+    assert stack.sessions()[0].current_start is None  # a GET never acts
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    done = browser.post(
+        links[0],
+        data={"csrf_token": token},
+        headers={"Referer": links[0]},  # over https the CSRF check wants the same origin
+        timeout=30,
+        verify=trust,
+    )
+    assert done.status_code == 200 and "Done" in done.text
+
+    moved_to = datetime.fromisoformat(conflicts(stack)[0].alternatives[0])
+    assert stack.sessions()[0].current_start == moved_to
+    assert occurrence_at(stack, series, week.scheduled_start) == moved_to
+    # Exactly that week: the next keeps its time.
+    assert occurrence_at(stack, series, stack.sessions()[1].scheduled_start) is None
+    assert conflicts(stack)[0].state == ConflictState.MOVED
+    again = browser.get(links[0], timeout=10, verify=trust)
+    assert again.status_code == 410
+
+
+def test_a_clash_gone_before_the_notice_run_sends_nothing(stack_factory, smtp):
+    stack = stack_factory(env={"SMTP_URL": smtp.url()})
+    stack.book_and_watch()
+    event = clash(stack, stack.sessions()[0])
+    wait_until(lambda: conflicts(stack), timeout=15)
+    stack.google.delete_event(REP, event)
+    refresh(stack)
+    time.sleep(1)
+    notify(stack)
+    wait_until(lambda: conflicts(stack)[0].state == ConflictState.RESOLVED, timeout=15)
+    time.sleep(1)
+    assert smtp.inbox.messages == []
+
+
+def test_the_auto_policy_moves_once_and_tells_both(stack_factory, smtp):
+    stack = stack_factory(env={"SMTP_URL": smtp.url()})
+    series = stack.book_and_watch()
+    with stack.database.session() as db:
+        db.get(Person, stack.manager_id).conflict_policy = "auto"
+    week = stack.sessions()[1]  # more than 24 hours away
+    clash(stack, week)
+    wait_until(lambda: conflicts(stack), timeout=15)
+
+    notify(stack)
+    messages = smtp.inbox.wait_for(2, timeout=20)
+    (conflict,) = conflicts(stack)
+    notify(stack, conflict.id)
+    notify(stack)
+    time.sleep(1.5)
+    assert sorted(m["To"] for m in smtp.inbox.messages) == sorted([MANAGER, REP])
+    assert all("moved" in m["Subject"] for m in messages)
+    (conflict,) = conflicts(stack)
+    assert conflict.state == ConflictState.MOVED_AUTOMATICALLY
+    assert occurrence_at(stack, series, week.scheduled_start) == conflict.moved_to
+    assert stack.sessions()[1].current_start == conflict.moved_to
