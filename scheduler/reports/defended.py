@@ -55,10 +55,14 @@ def conflicts_dict(counts: ConflictCounts) -> dict[str, int]:
     }
 
 
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}" if count == 1 else f"{count} {thing}s"
+
+
 def defended_sentence(counts: ConflictCounts) -> str:
     """One line for the digest: what came of the week's conflicts."""
     return (
-        f"{counts.detected} conflicts detected, {counts.defended} defended "
+        f"{_many(counts.detected, 'conflict')} detected, {counts.defended} defended "
         f"({counts.moved_by_manager} moved by the manager, {counts.moved_automatically} moved "
         f"automatically), {counts.lost} lost to a conflict."
     )
@@ -67,9 +71,9 @@ def defended_sentence(counts: ConflictCounts) -> str:
 def chase_sentence(counts: NudgeCounts) -> str:
     """One line for the digest: the debrief emails and what followed them."""
     return (
-        f"{counts.emails} debrief emails ({counts.nudged} 1:1s nudged, {counts.reminded} "
-        f"reminded); {counts.debriefed_after_nudge} debriefed within the grace period after "
-        "a nudge."
+        f"{_many(counts.emails, 'debrief email')} sent about {_many(counts.nudged, '1:1')} "
+        f"({counts.reminded} reminded); {counts.debriefed_after_nudge} debriefed within the "
+        "grace period after a nudge."
     )
 
 

@@ -46,7 +46,13 @@ def _chase_counts(scope: ReportScope, *group: Any) -> Select[Any]:
         .select_from(DebriefNudge)
         .join(Session, Session.id == DebriefNudge.session_id)
         .outerjoin(Debrief, Debrief.session_id == DebriefNudge.session_id)
-        .where(DebriefNudge.organization_id == scope.org_id, scope.sessions())
+        .where(
+            DebriefNudge.organization_id == scope.org_id,
+            # Sent after the 1:1 ended, so after the scope began: bounds the scan of the
+            # organisation's nudges on their (organization_id, queued_at) index.
+            DebriefNudge.queued_at >= scope.starts_from,
+            scope.sessions(),
+        )
         .group_by(*group)
     )
 

@@ -17,6 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
+from tests.scheduler.reports.test_defended import record_defence_and_chase
 from tests.web.conftest import post
 from tests.web.test_manager import book_top_slot
 from tests.web.test_reports import RANGE, as_, signable_history
@@ -89,7 +90,8 @@ REPORT_ANSWERS = [
 
 
 @pytest.mark.parametrize(("path", "name", "url"), REPORT_ANSWERS)
-def test_report_answers_keep_to_the_document(app, client, history, path, name, url):
+def test_report_answers_keep_to_the_document(app, client, database, history, path, name, url):
+    record_defence_and_chase(database, history)  # conflicts and nudges in every answer
     answer = as_(client, history, "ada").get(url.format(**vars(history)))
     assert answer.status_code == 200
     _operation(app, path).validate_response(answer)

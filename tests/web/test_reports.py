@@ -8,6 +8,7 @@ import io
 import pytest
 
 from tests.scheduler.reports.conftest import NOW, build_history
+from tests.scheduler.reports.test_defended import record_defence_and_chase
 from tests.web.conftest import set_password, sign_in
 
 RANGE = "from=2026-09-14&to=2026-10-19"
@@ -153,3 +154,58 @@ def test_digest_page_and_json(client, history):
     assert "cancelled by rep" in html
     body = client.get("/api/v1/reports/digest").get_json()
     assert body["scope"] == "team" and body["skipped_total"] == 1
+
+
+def test_defended_weeks_and_debrief_chase_agree_in_html_csv_and_json(client, history, database):
+    record_defence_and_chase(database, history)
+    client = as_(client, history, "ada")
+    body = client.get(f"/api/v1/reports/overview?{RANGE}").get_json()
+    assert body["conflicts"] == {
+        "detected": 8, "moved_by_manager": 1, "moved_automatically": 1, "defended": 2,
+        "lost": 3, "resolved": 1,
+    }  # fmt: skip
+    assert body["debrief_chase"] == {
+        "emails": 4, "nudged": 3, "reminded": 1, "debriefed_after_nudge": 1,
+    }  # fmt: skip
+    html = client.get(f"/reports/?{RANGE}").get_data(as_text=True)
+    defend = html.split('id="defend-the-slot"')[1].split("</section>")[0]
+    assert "<dt>Conflicts detected</dt><dd>8</dd>" in defend
+    assert "<strong>2</strong>\n        (1 moved by the manager, 1 moved automatically)" in defend
+    assert "<dt>Lost to a conflict</dt><dd><strong>3</strong></dd>" in defend
+    chase = html.split('id="debrief-chase"')[1].split("</section>")[0]
+    assert "<dd>4 (3 1:1s nudged, 1 reminded)</dd>" in chase
+    assert "<dd><strong>1</strong> of 3</dd>" in chase
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/reports/overview.csv?{RANGE}").get_data(
+        as_text=True))))  # fmt: skip
+    for name, total in body["conflicts"].items():
+        assert sum(int(row[f"conflicts_{name}"]) for row in rows) == total
+    for name, total in body["debrief_chase"].items():
+        column = name if name == "debriefed_after_nudge" else f"debrief_{name}"
+        assert sum(int(row[column]) for row in rows) == total
+    by_name = {row["name"]: row for row in body["managers"]}
+    for row in rows:
+        assert int(row["conflicts_lost"]) == by_name[row["name"]]["conflicts"]["lost"]
+        assert int(row["debrief_emails"]) == by_name[row["name"]]["debrief_chase"]["emails"]
+
+
+def test_a_manager_sees_the_defence_and_chase_of_their_own_team(client, history, database):
+    record_defence_and_chase(database, history)
+    client = as_(client, history, "matt")
+    body = client.get(f"/api/v1/reports/overview?{RANGE}&manager={history.patrick}").get_json()
+    assert (body["conflicts"]["detected"], body["conflicts"]["lost"]) == (3, 2)
+    assert body["conflicts"]["defended"] == 0
+    assert body["debrief_chase"]["emails"] == 3
+    html = client.get(f"/reports/?{RANGE}").get_data(as_text=True)
+    assert "<dt>Conflicts detected</dt><dd>3</dd>" in html
+    assert "<dt>Lost to a conflict</dt><dd><strong>2</strong></dd>" in html
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/reports/overview.csv?{RANGE}").get_data(
+        as_text=True))))  # fmt: skip
+    assert [(r["name"], r["conflicts_detected"], r["debrief_nudged"]) for r in rows] == [
+        ("Matt", "3", "2")
+    ]
+    digest = client.get("/api/v1/reports/digest?week=2026-09-21").get_json()
+    assert digest["scope"] == "team" and digest["conflicts"]["lost"] == 1
+    assert digest["debrief_chase"]["debriefed_after_nudge"] == 1
+    page = client.get("/reports/digest?week=2026-09-21").get_data(as_text=True)
+    assert "Defend the slot: 1 conflict detected, 0 defended" in page
+    assert "Debrief chase: 1 debrief email sent about 1 1:1 (0 reminded)" in page
