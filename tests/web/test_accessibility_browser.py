@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -17,8 +18,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from scheduler.debrief import ActionItemDraft, DebriefDraft
-from scheduler.models import ActionItem, Person, Session
+from scheduler.defend import ConflictState
+from scheduler.links import new_nonce, unsubscribe_url
+from scheduler.models import ActionItem, Person, Session, SlotConflict
+from scheduler.usecases.debrief_chase import debrief_link
 from scheduler.usecases.debriefing import record_debrief
+from scheduler.usecases.defending import conflict_link_tokens
+from scheduler.usecases.rep_items import item_done_link
 from tests.web.conftest import PASSWORD, set_password
 from tests.web.test_browser import browser, new_page, server  # noqa: F401 (fixtures)
 from tests.web.test_manager import book_top_slot
@@ -156,6 +162,46 @@ def _debrief_second_week(database, org) -> dict[str, str]:  # type: ignore[no-un
         return {row.owner.value: row.id for row in rows}
 
 
+def _mailed_links(database, settings, org, session, items, now) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The pages the emails' links open, per role: a conflict's alternative and an
+    unsubscribe page (anyone holding the email), a nudge's debrief link (the manager), a
+    Monday email's mark-done link (the rep)."""
+    nonce = new_nonce()
+    with database.session() as db:
+        row = SlotConflict(
+            organization_id=org.org_id,
+            session_id=session.id,
+            series_id=session.series_id,
+            manager_id=session.manager_id,
+            rep_id=session.rep_id,
+            week_start=session.week_start,
+            occurrence_start=session.scheduled_start,
+            detected_at=now,
+            fingerprint="a11y",
+            busy=[],
+            alternatives=[(session.scheduled_start + timedelta(hours=2)).isoformat()],
+            state=ConflictState.MAILED,
+            mailed_at=now,
+            link_nonce=nonce,
+        )
+        db.add(row)
+        db.flush()
+        moves, _ = conflict_link_tokens(settings.secret_key, row, nonce)
+        item = db.get(ActionItem, items["rep"])
+        done = item_done_link(settings, item=item, now=now)
+    stop = unsubscribe_url(
+        settings, org_id=org.org_id, person_id=session.manager_id, kind="conflict", now=now
+    )
+    nudge = debrief_link(
+        settings, org_id=org.org_id, session_id=session.id, manager_id=session.manager_id, now=now
+    )
+    return {
+        "anyone": [f"/slot/{moves[0][1]}", urlsplit(stop).path],
+        "admin and manager": [urlsplit(nudge).path],
+        "rep": [urlsplit(done).path],
+    }
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_page_of_every_role_passes_axe(
     width: int,
@@ -168,7 +214,10 @@ def test_every_page_of_every_role_passes_axe(
     database,
 ):
     org, session = booked
-    pages = _pages(org, session, _debrief_second_week(database, org), settings.secret_key)
+    items = _debrief_second_week(database, org)
+    pages = _pages(org, session, items, settings.secret_key)
+    for role, paths in _mailed_links(database, settings, org, session, items, clock.now).items():
+        pages[role] += paths
     with database.session() as db:
         lena = db.scalars(select(Person).where(Person.email == "lena@acme.test")).one()
         reset = reset_token(
