@@ -119,10 +119,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_column("conflict_policy_default")
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_column("conflict_policy")
+    # Not in batch mode: SQLite (3.35+) drops the columns in place. Rebuilding ``people`` or
+    # ``organizations`` would drop the old table, and with foreign keys on that deletes every
+    # row referring to it (ON DELETE CASCADE).
+    op.drop_column("organizations", "conflict_policy_default")
+    op.drop_column("people", "conflict_policy")
     with op.batch_alter_table("slot_conflicts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_slot_conflicts_session_id"))
         batch_op.drop_index(batch_op.f("ix_slot_conflicts_organization_id"))

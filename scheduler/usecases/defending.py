@@ -101,32 +101,43 @@ def notify_conflict(
         org = db.get(Organization, org_id)
         assert org is not None
         policy = effective_policy(manager.conflict_policy, org.conflict_policy_default)
-    if row.state == ConflictState.MOVED_AUTOMATICALLY:
-        return finish_auto_move(
-            database,
-            calendar(),
-            mailer,
+    # A move claimed by an earlier run that did not finish is finished first.
+    if row.state != ConflictState.MOVED_AUTOMATICALLY:
+        if row.state != ConflictState.PENDING or row.occurrence_start <= now:
+            return row.state
+        clash = _recheck(database, read, row, now, days)
+        if clash is None:
+            _resolve(database, org_id, conflict_id, now)
+        if clash is None or not _still_pending(database, org_id, conflict_id, clash):
+            with database.session() as db:
+                return _state(db, org_id, conflict_id)
+        if policy is not ConflictPolicy.AUTO or not _claim_auto_move(
+            database, org_id=org_id, conflict_id=conflict_id, clash=clash, now=now
+        ):
+            return mail_conflict(database, mailer, org_id=org_id, conflict_id=conflict_id, now=now)
+    return finish_auto_move(
+        database, calendar(), mailer, org_id=org_id, conflict_id=conflict_id, link=link, now=now
+    )
+
+
+def _resolve(database: Database, org_id: str, conflict_id: str, now: datetime) -> None:
+    """The clash is gone: resolved, and nothing is ever sent."""
+    with database.session() as db:
+        transition(
+            db,
             org_id=org_id,
             conflict_id=conflict_id,
-            link=link,
-            now=now,
+            expected=[ConflictState.PENDING],
+            to=ConflictState.RESOLVED,
+            settled_at=now,
         )
-    if row.state != ConflictState.PENDING or row.occurrence_start <= now:
-        return row.state
-    clash = _recheck(database, read, row, now, days)
+
+
+def _still_pending(database: Database, org_id: str, conflict_id: str, clash: WeekClash) -> bool:
+    """Keep the clash as it is now on the conflict (what the email or the move is about);
+    whether it is still pending."""
     with database.session() as db:
-        if clash is None:
-            transition(
-                db,
-                org_id=org_id,
-                conflict_id=conflict_id,
-                expected=[ConflictState.PENDING],
-                to=ConflictState.RESOLVED,
-                settled_at=now,
-            )
-            return _state(db, org_id, conflict_id)
-        # What the email (or the move) is about: the clash as it is now.
-        db.execute(
+        result = db.execute(
             update(SlotConflict)
             .where(
                 SlotConflict.organization_id == org_id,
@@ -138,19 +149,7 @@ def notify_conflict(
                 alternatives=[a.start.isoformat() for a in clash.alternatives],
             )
         )
-    if policy is ConflictPolicy.AUTO and _claim_auto_move(
-        database, org_id=org_id, conflict_id=conflict_id, clash=clash, now=now
-    ):
-        return finish_auto_move(
-            database,
-            calendar(),
-            mailer,
-            org_id=org_id,
-            conflict_id=conflict_id,
-            link=link,
-            now=now,
-        )
-    return mail_conflict(database, mailer, org_id=org_id, conflict_id=conflict_id, now=now)
+        return bool(getattr(result, "rowcount", 0))
 
 
 def _state(db: DbSession, org_id: str, conflict_id: str) -> ConflictState:

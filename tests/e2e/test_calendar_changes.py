@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scheduler.jobs import tasks
-from scheduler.models import CalendarConnection, Provider, SeriesStatus
+from scheduler.models import Provider, SeriesStatus
 from tests.e2e.stack import wait_until
 
 
@@ -19,8 +19,9 @@ def test_a_deleted_series_stops_the_cadence(stack):
 def test_a_lost_notification_is_caught_by_the_daily_reconciliation(stack):
     series = stack.book_and_watch()
     week1 = stack.sessions()[0]
-    with stack.database.session() as db:  # the channel is gone: nothing will be pushed
-        db.get(CalendarConnection, stack.connection_id).channel_id = None
+    stack.google.wait_for_deliveries()
+    delivered = len(stack.google.deliveries)
+    stack.google.lose_notifications("pat@acme.test")  # the manager's calendar
 
     stack.google.respond(
         "george@acme.test",
@@ -29,7 +30,8 @@ def test_a_lost_notification_is_caught_by_the_daily_reconciliation(stack):
         "declined",
         original_start=week1.scheduled_start,
     )
-    wait_until(lambda: any(d.status == 404 for d in stack.google.deliveries), timeout=2)
+    stack.google.wait_for_deliveries()
+    assert len(stack.google.deliveries) == delivered  # the change was never pushed
     assert stack.sessions()[0].outcome == "upcoming"
 
     stack.runtime.dispatcher.enqueue(tasks.reconcile_all)

@@ -928,6 +928,14 @@ class GoogleEmulator:
             self._outbox.task_done()
         self._outbox.task_done()
 
+    def lose_notifications(self, calendar: str) -> None:
+        """From now on nothing is pushed for ``calendar``'s changes, and nobody is told (a
+        provider outage, a dropped channel): what the daily reconciliation is there for."""
+        with self._lock:
+            for channel in self._channels.values():
+                if channel.calendar == calendar:
+                    channel.stopped = True
+
     def wait_for_deliveries(self) -> None:
         """Block until every notification queued so far has been POSTed (or has failed)."""
         self._outbox.join()

@@ -97,6 +97,8 @@ def _pages(org, session, items: dict[str, str], secret_key: str) -> dict[str, li
             "/no-such-page",
             "/verify-email?email=lena@acme.test",
             "/verify-email/not.a.real.link",
+            "/slot/not.a.real.link",  # a conflict email's link, forged: the refusal page
+            "/unsubscribe/not.a.real.link",
             "/password/forgot",
             "/join",  # no consent held: back to the sign-in page
         ],
