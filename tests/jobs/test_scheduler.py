@@ -16,6 +16,7 @@ SCHEDULE = (
 
 def test_each_periodic_job_has_a_stable_unique_name():
     names = [job.name for job in PERIODIC]
+    # main's 13, the slot defence's notice run, the debrief chase and the reps' Monday email.
     assert len(names) == len(set(names)) == 16
 
 
