@@ -37,6 +37,7 @@ from scheduler.agenda import DEFAULT_TEMPLATE
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.debrief import ActionItemDraft, DebriefDraft
+from scheduler.defend import ConflictPolicy
 from scheduler.jobs import tasks
 from scheduler.jobs.registry import declared
 from scheduler.models import ActionItem, CalendarConnection, Organization, Provider, Session
@@ -56,7 +57,7 @@ from scheduler.usecases.sessions import reclassify
 from scheduler.usecases.slot_conflicts import set_conflict_policy
 from scheduler.usecases.upkeep import extend_horizon
 from scheduler.usecases.weeks import cancel_session, move_session
-from web.demo.busy import add_event, new_clashes, work_calendar, write_calendar
+from web.demo.busy import BusyEvent, add_event, new_clashes, work_calendar, write_calendar
 from web.demo.people import (
     ADMIN,
     BY_KEY,
@@ -80,8 +81,8 @@ CHASED_WEEKS = 2
 _CHASE_AFTER = tuple(timedelta(days=days, minutes=15) for days in range(3))
 # The reps' Monday emails went out last Monday afternoon UTC: after 08:00 in every zone.
 _REP_ITEMS_AT = timedelta(days=-7, hours=17)
-# Today: Cadence's first read of everyone's busy time, then (new blocks in between) the
-# read that finds the new conflicts, and the notice run.
+# Today: Cadence reads the calendars an hour before; new blocks land; the next read (the
+# periodic refresh's interval later) finds the new conflicts, and the notice run acts.
 _FIRST_READ = timedelta(hours=1)
 _SECOND_READ = timedelta(minutes=30)
 
@@ -459,8 +460,16 @@ class _Seeder:
             calendar.close()
 
     def _move(self, rep: DemoPerson, row: Session, at: datetime) -> None:
-        """The manager moves the week to the next day, same time, through Cadence."""
+        """The manager moves the week to the next day, same time, through Cadence; or, for a
+        manager whose policy is "auto", a customer call lands on the rep's 1:1 and Cadence
+        moves the week by itself to the best time that week."""
         assert rep.manager is not None
+        if BY_KEY[rep.manager].conflict_policy == ConflictPolicy.AUTO:
+            start = row.scheduled_start.astimezone(ZoneInfo(rep.zone))
+            self._new_busy(
+                [(rep.key, BusyEvent("Call with Umbrella", start.date(), start.time()))], at
+            )
+            return
         calendar = self._calendar(BY_KEY[rep.manager])
         try:
             move_session(
@@ -549,16 +558,15 @@ class _Seeder:
             for calendar in [own, *calendars.values()]:
                 calendar.close()
 
-    def _defend(self) -> None:
-        """Cadence reads two reps' busy time (an hour ago), new busy blocks land on their
-        next week's 1:1s, and the next read of those calendars finds them: each becomes a
-        conflict the notice run acts on, by the manager's policy.
+    def _new_busy(self, clashes: list[tuple[str, BusyEvent]], at: datetime) -> None:
+        """Cadence reads these people's busy time at ``at``, the new busy blocks land in their
+        calendars, and the next read of those calendars finds them: each clash with a 1:1
+        becomes a conflict the notice run acts on, by the manager's policy.
 
         Only these calendars are read, each through the periodic refresh's own job (the
         conflict check reads their managers' too): reading all sixteen would double the
         seed's time; the demo's timer reads everyone else's on its first round."""
-        first, second = self.now - _FIRST_READ, self.now - _SECOND_READ
-        clashes = new_clashes(self.this_monday)
+        first, second = at, at + _SECOND_READ
         connections = [self.connections[key] for key, _ in clashes]
         for connection_id in connections:
             self._run(tasks.refresh_availability, first, self.org_id, connection_id)
@@ -567,6 +575,10 @@ class _Seeder:
         for connection_id in connections:
             self._run(tasks.refresh_availability, second, self.org_id, connection_id)
         self._run(tasks.notify_conflicts, second)
+
+    def _defend(self) -> None:
+        """An hour before today, new busy blocks land on two of next week's 1:1s."""
+        self._new_busy(new_clashes(self.this_monday), self.now - _FIRST_READ)
 
     def _finish(self) -> None:
         """The horizon reaches ahead from today, the new conflicts are acted on, the chase
