@@ -177,8 +177,9 @@ def add_event(
 
 def work_calendar(client: DAVClient) -> DavCalendar:
     """The user's "Work" calendar."""
-    return next(
+    found: DavCalendar = next(
         each
         for each in client.principal().get_calendars()
         if each.get_display_name() == CALENDAR_NAME
     )
+    return found

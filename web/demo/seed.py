@@ -619,7 +619,8 @@ def _at(day: date, clock: time) -> datetime:
 
 def _series_object(client: DAVClient, series_id: str) -> CalendarObjectResource:
     """The calendar object of a Cadence series in the manager's "Work" calendar."""
-    found: CalendarObjectResource = work_calendar(client).get_event_by_uid(series_uid(series_id))
+    found = work_calendar(client).get_event_by_uid(series_uid(series_id))
+    assert isinstance(found, CalendarObjectResource)  # a synchronous client's answer
     return found
 
 
