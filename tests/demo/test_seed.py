@@ -9,7 +9,8 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from integrations.caldav import CalDAVCalendar
@@ -17,16 +18,40 @@ from integrations.caldav.series_ical import SERIES_PROPERTY
 from integrations.outbound import OutboundPolicy
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
+from scheduler.defend import ConflictState
 from scheduler.intervals import BusyKind, Interval
-from scheduler.models import ActionItem, CalendarConnection, Person, Series, SeriesStatus, Session
+from scheduler.models import (
+    ActionItem,
+    CalendarConnection,
+    DebriefNudge,
+    OutboxMessage,
+    Person,
+    Series,
+    SeriesStatus,
+    Session,
+    SlotConflict,
+)
+from scheduler.settings import Settings
 from scheduler.usecases.calendar_sync import sync_connection
 from scheduler.usecases.connections import ConnectionTokenStore
 from scheduler.usecases.joining import membership
 from scheduler.usecases.proposals import propose_slots
 from scheduler.usecases.stored_availability import live_reader
-from web.demo.people import BY_KEY, MANAGERS, REPS, planned_outcomes, radicale_users
-from web.demo.radicale import RadicaleServer, running_radicale
-from web.demo.seed import CANCEL_REASONS, HalfSeeded, Seeded, history_start, seed
+from tests.web.conftest import post
+from web.app import create_app
+from web.demo.__main__ import demo_settings
+from web.demo.people import (
+    BY_KEY,
+    HISTORY_WEEKS,
+    MANAGERS,
+    PASSWORD,
+    REPS,
+    planned_outcomes,
+    radicale_users,
+)
+from web.demo.radicale import RadicaleServer, free_port, radicale_url, running_radicale
+from web.demo.seed import CANCEL_REASONS, CHASED_WEEKS, HalfSeeded, Seeded, history_start, seed
+from web.demo.signin import DemoInfo, describe_demo, enable_demo_signin
 
 # Monday 00:30 UTC — still Sunday evening in New York and Los Angeles: the edge of a week.
 NOW = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
@@ -47,11 +72,19 @@ def link(org_id: str, session_id: str) -> str:
 
 
 class Demo:
-    def __init__(self, database: Database, cipher: TokenCipher, server: RadicaleServer, seeded):
+    def __init__(
+        self,
+        database: Database,
+        cipher: TokenCipher,
+        server: RadicaleServer,
+        settings: Settings,
+        seeded: Seeded,
+    ):
         self.database = database
         self.cipher = cipher
         self.server = server
-        self.seeded: Seeded = seeded
+        self.settings = settings
+        self.seeded = seeded
 
     def calendar(self, key: str) -> CalDAVCalendar:
         with self.database.session() as db:
@@ -74,11 +107,14 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     folder: Path = tmp_path_factory.mktemp("demo")
-    database = Database(f"sqlite:///{folder / 'cadence.db'}")
+    port = free_port()
+    settings = demo_settings(folder, "127.0.0.1", 5000, {}, radicale_url(port))
+    database = Database(settings.database_url)
     database.create_schema()
-    cipher = TokenCipher([Fernet.generate_key().decode()])
-    with running_radicale(radicale_users(), folder=folder / "radicale") as server:
-        yield Demo(database, cipher, server, seed(database, cipher, server, link, now=NOW))
+    cipher = TokenCipher(settings.token_keys)
+    with running_radicale(radicale_users(), folder=folder / "radicale", port=port) as server:
+        seeded = seed(database, cipher, server, link, settings=settings, now=NOW)
+        yield Demo(database, cipher, server, settings, seeded)
     database.engine.dispose()
 
 
@@ -264,7 +300,7 @@ def test_a_full_resync_of_every_calendar_keeps_the_figures(demo: Demo):
 
 def test_seeding_twice_is_refused(demo: Demo):
     with pytest.raises(HalfSeeded):
-        seed(demo.database, demo.cipher, demo.server, link, now=NOW)
+        seed(demo.database, demo.cipher, demo.server, link, settings=demo.settings, now=NOW)
 
 
 def test_vacation_weeks_are_excused_from_the_reps_calendars(demo: Demo):
@@ -275,3 +311,127 @@ def test_vacation_weeks_are_excused_from_the_reps_calendars(demo: Demo):
         "Grace Okafor out of office": 2,
         "Jack Kim out of office": 1,
     }
+
+
+# ---------------------------------------------------------------------------- the emails
+
+
+NEXT_MONDAY = THIS_MONDAY + timedelta(weeks=1)
+
+
+@pytest.fixture(scope="module")
+def app(demo: Demo) -> Flask:
+    """The demo's app on the seed's data, its clock at the seed's ``now``."""
+    flask_app = create_app(demo.settings, database=demo.database, clock=lambda: NOW)
+    enable_demo_signin(flask_app, host="127.0.0.1")
+    describe_demo(flask_app, DemoInfo(demo.seeded.org_id, demo.server.url, PASSWORD))
+    return flask_app
+
+
+def signed_in(app: Flask, demo: Demo, key: str) -> FlaskClient:
+    client = app.test_client()
+    path = f"/demo/signin/{demo.seeded.person_ids[key]}"
+    assert post(client, path, page="/demo/").status_code == 302
+    return client
+
+
+def outbox(demo: Demo, kind: str) -> list[OutboxMessage]:
+    with demo.database.session() as db:
+        return list(
+            db.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == kind)
+                .order_by(OutboxMessage.created_at)
+            )
+        )
+
+
+def conflicts_of(demo: Demo, rep: str) -> list[SlotConflict]:
+    with demo.database.session() as db:
+        return list(
+            db.scalars(
+                select(SlotConflict).where(SlotConflict.rep_id == demo.seeded.person_ids[rep])
+            )
+        )
+
+
+def test_a_new_busy_block_next_week_mails_patrick_the_alternatives(demo: Demo, app: Flask):
+    """Alice's customer demo, added after Cadence read her calendar, lands on next Monday's
+    1:1: Patrick (policy "ask") gets one email with three times and a cancel link, and each
+    link opens its confirmation page from the outbox."""
+    (conflict,) = conflicts_of(demo, "alice")
+    assert conflict.state == ConflictState.MAILED and conflict.week_start == NEXT_MONDAY
+    assert conflict.detected_at == NOW - timedelta(minutes=30)
+    assert [span["email"] for span in conflict.busy] == ["alice@northwind.example"]
+    (mail,) = [m for m in outbox(demo, "conflict") if m.key == f"conflict/{conflict.id}"]
+    assert mail.to_email == "patrick@northwind.example"
+    assert "Globex" not in mail.text_body  # free/busy only, never the title
+    links = [word for word in mail.text_body.split() if "/slot/" in word]
+    assert len(links) == 4  # three alternatives, then "Cancel this week"
+    page = app.test_client().get("/demo/outbox").get_data(as_text=True)
+    for number, url in enumerate(links):
+        assert f'<a href="{url}">' in page
+        path = url.removeprefix(demo.settings.base_url)
+        answer = app.test_client().get(path).get_data(as_text=True)
+        assert "Alice Nguyen" in answer
+        expected = "Cancel this week" if number == 3 else "Move this week"
+        assert expected in answer, answer
+
+
+def test_matts_weeks_are_moved_automatically_and_both_are_told(demo: Demo, app: Flask):
+    """Matt's policy is "auto": Jack's onsite moved next Tuesday's 1:1, Kate's customer call
+    moved a past week (the reports count it); each time Matt and the rep got an email."""
+    with demo.database.session() as db:
+        matt = db.get(Person, demo.seeded.person_ids["matt"])
+        assert matt is not None and matt.conflict_policy == "auto"
+    for rep, week in (("jack", NEXT_MONDAY), ("kate", THIS_MONDAY - timedelta(weeks=3))):
+        (conflict,) = conflicts_of(demo, rep)
+        assert conflict.state == ConflictState.MOVED_AUTOMATICALLY, rep
+        assert conflict.week_start == week and conflict.moved_to is not None
+        with demo.database.session() as db:
+            session = db.get(Session, conflict.session_id)
+            assert session is not None and session.current_start == conflict.moved_to
+        mails = [
+            m for m in outbox(demo, "auto-move") if m.key.startswith(f"auto-move/{session.id}/")
+        ]
+        assert sorted(m.to_email for m in mails) == sorted(
+            f"{key}@northwind.example" for key in ("matt", rep)
+        )
+    (jacks,) = conflicts_of(demo, "jack")
+    series = signed_in(app, demo, "matt").get(f"/manager/series/{jacks.series_id}")
+    assert "Moved automatically to avoid a conflict" in series.get_data(as_text=True)
+
+
+def test_the_last_two_weeks_were_chased_nudges_and_reminders(demo: Demo):
+    """The chase ran after every 1:1 of the last two weeks: a nudge each time the 1:1 took
+    place, a reminder when nothing was recorded; the held ones were debriefed after it."""
+    chased = [rep.plan[HISTORY_WEEKS - CHASED_WEEKS :] for rep in REPS]
+    with demo.database.session() as db:
+        kinds = Counter(db.scalars(select(DebriefNudge.kind)))
+    assert kinds == {
+        "nudge": sum(letter in "HUV" for plan in chased for letter in plan),
+        "reminder": sum(letter in "UV" for plan in chased for letter in plan),
+    }
+    mails = outbox(demo, "debrief-nudge")
+    assert len(mails) == sum(kinds.values())
+    assert any("reminder" in mail.key for mail in mails)
+    assert all("/debrief/" in mail.text_body for mail in mails)
+
+
+def test_the_reps_got_their_monday_email_last_week(demo: Demo):
+    mails = outbox(demo, "rep-items")
+    last_monday = (THIS_MONDAY - timedelta(weeks=1)).isoformat()
+    assert mails and all(mail.key.startswith(f"rep-items/{last_monday}/") for mail in mails)
+    assert all("/items/done/" in mail.text_body for mail in mails)
+    assert {mail.to_email for mail in mails} <= {rep.email for rep in REPS}
+
+
+def test_the_report_overview_shows_the_defence_and_the_chase(demo: Demo, app: Flask):
+    client = signed_in(app, demo, "jordan")
+    totals = client.get("/api/v1/reports/overview").get_json()
+    defended, chase = totals["conflicts"], totals["debrief_chase"]
+    assert defended["detected"] >= 1 and defended["moved_automatically"] == 1
+    assert chase["emails"] > 0 and chase["debriefed_after_nudge"] > 0
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "Defend the slot" in page and "Debrief chase" in page
+    assert f"<dt>Conflicts detected</dt><dd>{defended['detected']}</dd>" in page

@@ -140,7 +140,7 @@ def _seeded_org(
         raise HalfSeeded(f"{data}/ holds part of a demo (an interrupted seed?): remove it")
     print("Seeding the demo organisation (first start only, about 15 seconds)...", flush=True)
     link = agenda_link_builder(settings.secret_key, settings.base_url)
-    seeded = seed(database, cipher, server, link, now=datetime.now(UTC))
+    seeded = seed(database, cipher, server, link, settings=settings, now=datetime.now(UTC))
     marker.write_text(seeded.org_id + "\n")
     return seeded.org_id
 

@@ -4,7 +4,9 @@ Everything is on each person's wall clock (with a VTIMEZONE, as calendar apps wr
 a daily stand-up, a few weekly meetings, customer calls in the weeks ahead, vacations
 (all-day "Vacation" events, which Cadence reads as out of office). None of it sits on a
 person's standing 1:1, except a few deliberate clashes in the coming weeks so that the
-conflicts page has something to show.
+conflicts page has something to show. Two more land "an hour before the demo starts", after
+Cadence's first read of everyone's busy time (``new_clashes``): they are the new conflicts the
+seed's notice run acts on.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from caldav.collection import Calendar as DavCalendar
+from caldav.davclient import DAVClient
 
 from integrations.caldav.series_ical import vtimezone
 from web.demo.people import CALENDAR_NAME, HISTORY_WEEKS, DemoPerson, Role
@@ -103,11 +107,21 @@ def _vacation_weeks(person: DemoPerson) -> Iterator[tuple[int, int]]:
 
 def _clashes(person: DemoPerson, now_monday: date) -> list[BusyEvent]:
     """Deliberate collisions with a coming 1:1, for the conflicts page."""
-    if person.key == "alice":  # next Monday 10:00 New York: Alice's 1:1 with Patrick
-        return [BusyEvent("Customer demo: Globex", now_monday + timedelta(weeks=1), time(10))]
     if person.key == "emma":  # Monday in two weeks, the whole morning in London
         return [BusyEvent("Onsite at Initech", now_monday + timedelta(weeks=2), time(9, 30), 180)]
     return []
+
+
+def new_clashes(now_monday: date) -> list[tuple[str, BusyEvent]]:
+    """(person key, event) of the busy blocks added to a calendar after Cadence last read it,
+    each over next week's 1:1 of its pair: Alice's customer demo clashes with her Monday 1:1
+    with Patrick (who is asked), Jack's onsite with his Tuesday 1:1 with Matt (whose weeks
+    move automatically)."""
+    next_monday = now_monday + timedelta(weeks=1)
+    return [
+        ("alice", BusyEvent("Customer demo: Globex", next_monday, time(10))),
+        ("jack", BusyEvent("Onsite at Hooli", next_monday + timedelta(days=1), time(9, 30), 150)),
+    ]
 
 
 def to_ical(person: DemoPerson, event: BusyEvent, since: date) -> bytes:
@@ -150,3 +164,22 @@ def write_calendar(server: RadicaleServer, person: DemoPerson, history_monday: d
         calendar = client.principal().make_calendar(name=CALENDAR_NAME, cal_id="work")
         for event in busy_events(person, history_monday):
             calendar.add_event(to_ical(person, event, since).decode())
+
+
+def add_event(
+    server: RadicaleServer, person: DemoPerson, event: BusyEvent, history_monday: date
+) -> None:
+    """Add ``event`` to the person's "Work" calendar, as their calendar app would."""
+    since = history_monday - timedelta(weeks=1)
+    with server.client(person.key) as client:
+        work_calendar(client).add_event(to_ical(person, event, since).decode())
+
+
+def work_calendar(client: DAVClient) -> DavCalendar:
+    """The user's "Work" calendar."""
+    found: DavCalendar = next(
+        each
+        for each in client.principal().get_calendars()
+        if each.get_display_name() == CALENDAR_NAME
+    )
+    return found

@@ -9,7 +9,8 @@ the demo starts (oldest first), one letter a week:
     E excused (the rep was on vacation)       S stopped (series deleted in the calendar)
 
 Patrick keeps his cadence, Maria mostly does, Matt meets when someone reminds him — the
-article's two managers and one in between.
+article's two managers and one in between. Matt lets Cadence move his weeks around new
+conflicts by itself (``conflict_policy`` "auto"); the others are asked.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class DemoPerson:
     clock), a twelve-week ``plan``, and weeks off ahead (``vacations``, weeks from now:
     1 = next week). Past vacations come from the plan's E weeks. ``hours`` are working hours
     of their own (Monday to Friday, their zone), set as on the account page; others follow
-    the organisation's.
+    the organisation's. A manager's ``conflict_policy`` is what they chose for new conflicts.
     """
 
     key: str
@@ -70,6 +71,7 @@ class DemoPerson:
     plan: str = ""
     vacations: tuple[int, ...] = field(default=())
     hours: tuple[time, time] | None = None
+    conflict_policy: str | None = None  # a manager's choice on the account page (None: ask)
 
     @property
     def email(self) -> str:
@@ -108,7 +110,8 @@ PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("jordan", "Jordan Reyes", NEW_YORK, Role.ADMIN),
     DemoPerson("patrick", "Patrick Owens", NEW_YORK, Role.MANAGER, vacations=()),
     DemoPerson("maria", "Maria Lindqvist", LONDON, Role.MANAGER, vacations=(3,)),
-    DemoPerson("matt", "Matt Keller", LOS_ANGELES, Role.MANAGER),
+    # Matt meets when reminded: Cadence defends his slots by itself.
+    DemoPerson("matt", "Matt Keller", LOS_ANGELES, Role.MANAGER, conflict_policy="auto"),
     # Patrick's team (slots on New York time).
     _rep("alice", "Alice Nguyen", NEW_YORK, "patrick", MON, "10:00", "HHHHHHVHHHHH"),
     _rep("ben", "Ben Carter", NEW_YORK, "patrick", TUE, "10:00", "HHMHHHHEHHHH"),

@@ -5,8 +5,13 @@ are created, every person's calendar is filled and connected (CalDAV), each pair
 booked in the manager's Radicale calendar twelve weeks ago, and then, week by week and in
 the order things happened, debriefs are recorded, weeks are cancelled and moved (through
 Cadence or by editing Radicale as another calendar app, then syncing), and action items are
-completed — each with its own ``now`` in the past. Finally every session is classified at
-the real ``now``. The figures come out as the plans in ``web.demo.people`` say.
+completed — each with its own ``now`` in the past. The jobs that mail run at their times
+too (inline, on the seed's clock): the debrief chase over the last two weeks, the reps'
+action items last Monday. Then today: Cadence reads everyone's busy time, two new busy
+blocks land on next week's 1:1s, the next read records them as conflicts and the notice run
+acts on them (an email to Patrick, an automatic move for Matt), and the chase runs once more.
+Finally every session is classified at the real ``now``. The figures come out as the plans
+in ``web.demo.people`` say; every email waits in the outbox.
 """
 
 from __future__ import annotations
@@ -27,12 +32,17 @@ from integrations.base import CalendarChange, ChangeKind
 from integrations.caldav import CalDAVCalendar, CalDAVCredentials, checked_credentials
 from integrations.caldav.series_ical import series_uid
 from integrations.outbound import OutboundPolicy
+from scheduler import jobs
 from scheduler.agenda import DEFAULT_TEMPLATE
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.debrief import ActionItemDraft, DebriefDraft
+from scheduler.defend import ConflictPolicy
+from scheduler.jobs import tasks
+from scheduler.jobs.registry import declared
 from scheduler.models import ActionItem, CalendarConnection, Organization, Provider, Session
 from scheduler.recurrence import WeeklySlot, week_start
+from scheduler.settings import Settings
 from scheduler.usecases.accounts import invite_person, set_roles
 from scheduler.usecases.agendas import AgendaLink
 from scheduler.usecases.booking import book_series
@@ -44,9 +54,10 @@ from scheduler.usecases.excusals import mark_excused_weeks
 from scheduler.usecases.joining import accept_everyone
 from scheduler.usecases.person_time import set_own_time
 from scheduler.usecases.sessions import reclassify
+from scheduler.usecases.slot_conflicts import set_conflict_policy
 from scheduler.usecases.upkeep import extend_horizon
 from scheduler.usecases.weeks import cancel_session, move_session
-from web.demo.busy import write_calendar
+from web.demo.busy import BusyEvent, add_event, new_clashes, work_calendar, write_calendar
 from web.demo.people import (
     ADMIN,
     BY_KEY,
@@ -62,6 +73,18 @@ from web.demo.people import (
 from web.demo.radicale import RadicaleServer
 
 MEETING = timedelta(minutes=30)
+# The debrief chase was turned on this many weeks before today: their 1:1s were nudged.
+CHASED_WEEKS = 2
+# When the seed runs the chase after a 1:1's end (the job runs every 15 minutes): the nudge
+# at the end, the reminder half the grace period (48 h) later, and a day after each in case
+# the week was moved to the next day.
+_CHASE_AFTER = tuple(timedelta(days=days, minutes=15) for days in range(3))
+# The reps' Monday emails went out last Monday afternoon UTC: after 08:00 in every zone.
+_REP_ITEMS_AT = timedelta(days=-7, hours=17)
+# Today: Cadence reads the calendars an hour before; new blocks land; the next read (the
+# periodic refresh's interval later) finds the new conflicts, and the notice run acts.
+_FIRST_READ = timedelta(hours=1)
+_SECOND_READ = timedelta(minutes=30)
 
 _NOTES = {
     "Status update": "Walked the pipeline: two opportunities moved to proposal, one stalled.",
@@ -115,10 +138,14 @@ def seed(
     server: RadicaleServer,
     link: AgendaLink,
     *,
+    settings: Settings,
     now: datetime,
 ) -> Seeded:
-    """Create the demo organisation and its twelve weeks of history; returns its ids."""
-    return _Seeder(database, cipher, server, link, now).run()
+    """Create the demo organisation and its twelve weeks of history; returns its ids.
+
+    ``settings`` are the app's (links in emails are signed with its key and point at its
+    base URL; its CalDAV origins must allow ``server``) and its token keys ``cipher``'s."""
+    return _Seeder(database, cipher, server, link, settings, now).run()
 
 
 def point_connections_at(
@@ -153,6 +180,7 @@ class _Seeder:
         cipher: TokenCipher,
         server: RadicaleServer,
         link: AgendaLink,
+        settings: Settings,
         now: datetime,
     ):
         self.database = database
@@ -170,6 +198,9 @@ class _Seeder:
         self.ids: dict[str, str] = {}
         self.connections: dict[str, str] = {}
         self.series: dict[str, str] = {}
+        # The app's job pipeline, inline, on the seed's clock: jobs run "when" the step is.
+        self.clock = self.founded
+        self.runtime = jobs.build(settings, link=link, database=database, clock=lambda: self.clock)
 
     def run(self) -> Seeded:
         if find_demo_org(self.database) is not None:
@@ -224,6 +255,14 @@ class _Seeder:
                 rep=False,
                 now=self.founded,
             )
+            if manager.conflict_policy is not None:  # chosen on their account page
+                set_conflict_policy(
+                    self.database,
+                    org_id=self.org_id,
+                    person_id=self.ids[manager.key],
+                    policy=manager.conflict_policy,
+                    now=self.founded,
+                )
         for rep in REPS:
             assert rep.manager is not None
             self.ids[rep.key] = add_rep(
@@ -330,7 +369,19 @@ class _Seeder:
                     steps.append((start - earlier, partial(step, self, rep, row, start - earlier)))
                 # E: the rep's vacation is in their calendar: excused at the end, from it.
                 # U: nothing happens, which is the point.
+                if week >= HISTORY_WEEKS - CHASED_WEEKS:
+                    steps += [
+                        (end + after, partial(self._run, tasks.chase_debriefs, end + after))
+                        for after in _CHASE_AFTER
+                    ]
+        items_at = _at(self.this_monday, time(0)) + _REP_ITEMS_AT
+        steps.append((items_at, partial(self._run, tasks.send_rep_items, items_at)))
         return steps
+
+    def _run(self, function: Callable[..., object], at: datetime, *ids: str) -> None:
+        """Run a job (and the jobs it starts, inline) as if it were ``at``."""
+        self.clock = at
+        declared(function).perform(self.runtime, *ids)
 
     def _history_sessions(self, rep: DemoPerson) -> list[Session]:
         with self.database.session() as db:
@@ -409,8 +460,16 @@ class _Seeder:
             calendar.close()
 
     def _move(self, rep: DemoPerson, row: Session, at: datetime) -> None:
-        """The manager moves the week to the next day, same time, through Cadence."""
+        """The manager moves the week to the next day, same time, through Cadence; or, for a
+        manager whose policy is "auto", a customer call lands on the rep's 1:1 and Cadence
+        moves the week by itself to the best time that week."""
         assert rep.manager is not None
+        if BY_KEY[rep.manager].conflict_policy == ConflictPolicy.AUTO:
+            start = row.scheduled_start.astimezone(ZoneInfo(rep.zone))
+            self._new_busy(
+                [(rep.key, BusyEvent("Call with Umbrella", start.date(), start.time()))], at
+            )
+            return
         calendar = self._calendar(BY_KEY[rep.manager])
         try:
             move_session(
@@ -499,14 +558,42 @@ class _Seeder:
             for calendar in [own, *calendars.values()]:
                 calendar.close()
 
+    def _new_busy(self, clashes: list[tuple[str, BusyEvent]], at: datetime) -> None:
+        """Cadence reads these people's busy time at ``at``, the new busy blocks land in their
+        calendars, and the next read of those calendars finds them: each clash with a 1:1
+        becomes a conflict the notice run acts on, by the manager's policy.
+
+        Only these calendars are read, each through the periodic refresh's own job (the
+        conflict check reads their managers' too): reading all sixteen would double the
+        seed's time; the demo's timer reads everyone else's on its first round."""
+        first, second = at, at + _SECOND_READ
+        connections = [self.connections[key] for key, _ in clashes]
+        for connection_id in connections:
+            self._run(tasks.refresh_availability, first, self.org_id, connection_id)
+        for key, event in clashes:
+            add_event(self.server, BY_KEY[key], event, self.first_monday)
+        for connection_id in connections:
+            self._run(tasks.refresh_availability, second, self.org_id, connection_id)
+        self._run(tasks.notify_conflicts, second)
+
+    def _defend(self) -> None:
+        """An hour before today, new busy blocks land on two of next week's 1:1s."""
+        self._new_busy(new_clashes(self.this_monday), self.now - _FIRST_READ)
+
     def _finish(self) -> None:
-        """The horizon reaches ahead from today, the weeks someone was away are excused (from
-        their calendars, as Cadence reads them), and every session gets its outcome as of the
-        real ``now``."""
+        """The horizon reaches ahead from today, the new conflicts are acted on, the chase
+        runs, the weeks someone was away are excused (from their calendars, as Cadence reads
+        them), and every session gets its outcome as of the real ``now``."""
         for rep in REPS:
             extend_horizon(
-                self.database, org_id=self.org_id, series_id=self.series[rep.key], now=self.now
+                self.database,
+                org_id=self.org_id,
+                series_id=self.series[rep.key],
+                now=self.now - _FIRST_READ,
             )
+        self._defend()
+        self._run(tasks.chase_debriefs, self.now)
+        self._run(tasks.send_rep_items, self.now)
         for manager in MANAGERS:
             self._excuse(manager)
         with self.database.session() as db:
@@ -532,12 +619,8 @@ def _at(day: date, clock: time) -> datetime:
 
 def _series_object(client: DAVClient, series_id: str) -> CalendarObjectResource:
     """The calendar object of a Cadence series in the manager's "Work" calendar."""
-    calendar = next(
-        each
-        for each in client.principal().get_calendars()
-        if each.get_display_name() == CALENDAR_NAME
-    )
-    found: CalendarObjectResource = calendar.get_event_by_uid(series_uid(series_id))
+    found = work_calendar(client).get_event_by_uid(series_uid(series_id))
+    assert isinstance(found, CalendarObjectResource)  # a synchronous client's answer
     return found
 
 
