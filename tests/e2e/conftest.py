@@ -5,16 +5,20 @@ emulator, or Radicale polled over CalDAV)."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 from sqlalchemy import select, text
 
 from integrations.caldav.connection import CalDAVCredentials
@@ -151,6 +155,33 @@ class Stack:
         worker = WorkerProcess(self.env, self.log, process, module or self.worker_module).start()
         self.workers.append(worker)
         return worker
+
+    def run(self, function: Callable[..., Any], *args: Any, timeout: float = 15) -> Any:
+        """Enqueue ``function`` for a worker and wait (bounded) for its result."""
+        job_id = f"e2e-{uuid.uuid4().hex}"
+        dispatcher = self.runtime.dispatcher
+        dispatcher.enqueue(function, *args, job_id=job_id)
+        job = Job.fetch(job_id, connection=dispatcher.redis)
+        wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout)
+        return job.return_value()
+
+    def settle(self, timeout: float = 15) -> None:
+        """Wait (bounded) until no job is queued or running, twice in a row: a job may
+        enqueue another (an email's delivery) as it ends."""
+
+        def idle() -> bool:
+            return all(
+                queue.count == 0 and not StartedJobRegistry(queue=queue).get_job_ids()
+                for queue in self.runtime.dispatcher.queues()
+            )
+
+        def idle_twice() -> bool:
+            if not idle():
+                return False
+            time.sleep(0.2)
+            return idle()
+
+        wait_until(idle_twice, timeout)
 
     def series(self) -> Series | None:
         with self.database.session() as db:

@@ -10,28 +10,15 @@ when the reminder time passes, no reminder; the next week, left undebriefed, get
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
-from typing import Any
 
 import requests
-from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from scheduler.jobs import tasks
 from scheduler.models import Debrief, DebriefNudge, Organization, OutboxMessage
 from tests.e2e.stack import wait_until
 from tests.web.conftest import PASSWORD, set_password
-
-
-def run(stack, function, *args: Any, timeout: float = 15) -> Any:
-    """Enqueue ``function`` for a worker and wait (bounded) for its result."""
-    job_id = f"e2e-{uuid.uuid4().hex}"
-    dispatcher = stack.runtime.dispatcher
-    dispatcher.enqueue(function, *args, job_id=job_id)
-    job = Job.fetch(job_id, connection=dispatcher.redis)
-    wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout)
-    return job.return_value()
 
 
 def nudges(stack) -> list[tuple[str, str]]:
@@ -63,15 +50,15 @@ def test_the_nudge_arrives_once_leads_to_the_debrief_and_no_reminder_follows_it(
     # The first 1:1 has just ended; the SMTP server refuses the first attempt.
     stack.clock.move_to(first.scheduled_end + timedelta(minutes=1))
     smtp.inbox.refuse(1)
-    assert run(stack, tasks.chase_debriefs) == 1
+    assert stack.run(tasks.chase_debriefs) == 1
     (nudge,) = smtp.inbox.wait_for(1, timeout=15)
     assert smtp.inbox.refusals == 0  # refused once, delivered by the retry
     wait_until(lambda: outbox(stack)[0].sent_at, timeout=10)
     assert outbox(stack)[0].attempts == 2
     # The periodic run and the job again, as a retry or an overlapping run would.
-    assert run(stack, tasks.chase_debriefs) == 0
-    assert run(stack, tasks.chase_debrief, stack.org_id, first.id) is False
-    assert run(stack, tasks.retry_mail) == 0  # nothing left undelivered in the outbox
+    assert stack.run(tasks.chase_debriefs) == 0
+    assert stack.run(tasks.chase_debrief, stack.org_id, first.id) is False
+    assert stack.run(tasks.retry_mail) == 0  # nothing left undelivered in the outbox
     assert len(smtp.inbox.messages) == 1
     assert nudges(stack) == [(first.id, "nudge")]
     assert nudge["To"] == stack.manager_email and "Debrief your 1:1" in nudge["Subject"]
@@ -118,14 +105,14 @@ def test_the_nudge_arrives_once_leads_to_the_debrief_and_no_reminder_follows_it(
 
     # Past the reminder time: nothing about the debriefed week.
     stack.clock.move_to(first.scheduled_end + grace / 2 + timedelta(minutes=1))
-    assert run(stack, tasks.chase_debriefs) == 0
-    assert run(stack, tasks.chase_debrief, stack.org_id, first.id) is False
+    assert stack.run(tasks.chase_debriefs) == 0
+    assert stack.run(tasks.chase_debrief, stack.org_id, first.id) is False
     # The next week, not debriefed, gets its reminder at the same point: the run above would
     # have sent one.
     stack.clock.move_to(second.scheduled_end + grace / 2 + timedelta(minutes=1))
-    assert run(stack, tasks.chase_debriefs) == 1
+    assert stack.run(tasks.chase_debriefs) == 1
     smtp.inbox.wait_for(2, timeout=15)
-    assert run(stack, tasks.chase_debrief, stack.org_id, second.id) is False
+    assert stack.run(tasks.chase_debrief, stack.org_id, second.id) is False
     (reminder,) = smtp.inbox.messages[1:]
     assert reminder["Subject"].startswith("Reminder: debrief your 1:1")
     assert sorted(nudges(stack)) == sorted([(first.id, "nudge"), (second.id, "reminder")])
