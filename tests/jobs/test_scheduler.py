@@ -16,7 +16,7 @@ SCHEDULE = (
 
 def test_each_periodic_job_has_a_stable_unique_name():
     names = [job.name for job in PERIODIC]
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == 16
 
 
 def test_a_restarted_scheduler_does_not_enqueue_again_within_the_interval(runtime):
