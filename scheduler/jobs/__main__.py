@@ -10,14 +10,20 @@ from collections.abc import Sequence
 from scheduler.jobs import start
 from scheduler.jobs.dispatch import RQDispatcher
 from scheduler.jobs.periodic import run_scheduler
-from scheduler.jobs.runtime import Tuning
+from scheduler.jobs.runtime import Clock, Tuning
 from scheduler.settings import Settings
 from web.agenda_links import agenda_link_builder
 
 
-def main(argv: Sequence[str] | None = None, *, tuning: Tuning | None = None) -> None:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    tuning: Tuning | None = None,
+    clock: Clock | None = None,
+) -> None:
     """Run the worker or the scheduler named in ``argv``; ``tuning`` replaces the production
-    intervals (the end-to-end tests shrink the waits)."""
+    intervals (the end-to-end tests shrink the waits) and ``clock`` the system's (they move
+    it past a 1:1's end or a link's expiry)."""
     parser = argparse.ArgumentParser(prog="python -m scheduler.jobs")
     parser.add_argument("process", choices=["worker", "scheduler"])
     parser.add_argument("--burst", action="store_true", help="worker: stop when queues are empty")
@@ -32,6 +38,7 @@ def main(argv: Sequence[str] | None = None, *, tuning: Tuning | None = None) -> 
         link=agenda_link_builder(settings.secret_key, settings.base_url),
         namespace=os.environ.get("CADENCE_QUEUE_NAMESPACE", ""),
         tuning=tuning,
+        clock=clock,
     )
     dispatcher = runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)

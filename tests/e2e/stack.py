@@ -2,7 +2,9 @@
 
 ``RedisServer`` is a private ``redis-server`` (never the shared one), ``TcpProxy`` a
 forwarder to PostgreSQL the test can cut, ``WorkerProcess`` the Procfile's worker command in a
-process group of its own, ``AppServer`` the Flask app over TLS in a thread.
+process group of its own, ``AppServer`` the Flask app over TLS in a thread. ``ShiftedClock``
+is the system clock plus an offset kept in a file, so that the test, the app and the worker
+processes read the same moved time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -43,6 +46,34 @@ def wait_until(check: Callable[[], object], timeout: float, every: float = 0.02)
         if time.monotonic() - start > timeout:
             raise TimeoutError(f"not true after {timeout}s: {check}")
         time.sleep(every)
+
+
+class ShiftedClock:
+    """UTC now plus the offset in ``path`` (seconds; none yet: the real time). Every process
+    given the path (``CLOCK_FILE`` in its environment) reads the same time; ``move_to``
+    moves it for all of them at once."""
+
+    ENV = "CADENCE_E2E_CLOCK_FILE"
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def from_env(cls) -> ShiftedClock | None:
+        path = os.environ.get(cls.ENV)
+        return cls(Path(path)) if path else None
+
+    def __call__(self) -> datetime:
+        try:
+            offset = float(self.path.read_text())
+        except (FileNotFoundError, ValueError):
+            offset = 0.0
+        return datetime.fromtimestamp(time.time() + offset, UTC)
+
+    def move_to(self, instant: datetime) -> None:
+        fresh = self.path.with_suffix(".new")
+        fresh.write_text(str(instant.timestamp() - time.time()))
+        fresh.replace(self.path)  # atomic: a reader never sees half a number
 
 
 class RedisServer:
