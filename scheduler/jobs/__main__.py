@@ -57,6 +57,7 @@ def main(
             heartbeat=int(beats.job_heartbeat.total_seconds()),
             abandoned_after=int(beats.job_abandoned_after.total_seconds()),
         )
+        worker.max_connection_wait_time = beats.redis_retry_at_most.total_seconds()
         worker.work(with_scheduler=True, burst=args.burst)
     else:
         run_scheduler(dispatcher, requeue_every=beats.requeue_abandoned_every.total_seconds())

@@ -59,6 +59,9 @@ class Tuning:
     job_abandoned_after: timedelta = timedelta(seconds=40)
     # How often the scheduler process puts abandoned jobs back on their queues.
     requeue_abandoned_every: timedelta = timedelta(seconds=30)
+    # A worker that lost Redis tries again at most this long apart (RQ doubles its wait up to
+    # a minute, so a worker could sit out a minute of work after Redis came back).
+    redis_retry_at_most: timedelta = timedelta(seconds=5)
 
     @property
     def lock_lease(self) -> int:

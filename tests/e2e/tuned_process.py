@@ -17,6 +17,7 @@ FAST_RECOVERY = Tuning(
     job_abandoned_after=timedelta(seconds=3),
     requeue_abandoned_every=timedelta(seconds=1),
     retry_intervals=(0,),
+    redis_retry_at_most=timedelta(seconds=1),
 )
 
 if __name__ == "__main__":
