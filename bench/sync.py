@@ -27,11 +27,9 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +39,7 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
+from bench import loadgen
 from scheduler import jobs
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
@@ -287,33 +286,29 @@ def webhook_times(
         row = db.get(CalendarConnection, connection_id)
         channel_id = row.channel_id
         token = TokenCipher(settings.token_keys).decrypt(row.channel_secret).decode()
-    local = threading.local()
-    took: list[float] = []
-    start = time.perf_counter() + 0.5
-
-    def send(n: int) -> None:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        due = start + n / args.rate
-        time.sleep(max(due - time.perf_counter(), 0.0))
-        sent = time.perf_counter()
-        answer = local.session.post(
-            f"{settings.base_url}/webhooks/google",
-            headers={
-                "X-Goog-Channel-ID": channel_id,
-                "X-Goog-Channel-Token": token,
-                "X-Goog-Resource-State": "exists",
-                "X-Goog-Message-Number": str(1000 + n),
-            },
-            verify=ca.bundle_path,
+    headers = {"X-Goog-Channel-ID": channel_id, "X-Goog-Channel-Token": token}
+    headers["X-Goog-Resource-State"] = "exists"
+    host = settings.base_url.removeprefix("https://")
+    answers = loadgen.run(
+        loadgen.Load(
+            host="127.0.0.1",
+            port=int(host.rsplit(":", 1)[1]),
+            ca_bundle=ca.bundle_path,
+            requests=tuple(
+                loadgen.request_bytes(
+                    "POST",
+                    host,
+                    "/webhooks/google",
+                    headers | {"X-Goog-Message-Number": str(1000 + n)},
+                )
+                for n in range(args.notifications)
+            ),
+            rate=args.rate,
+            concurrency=args.concurrency,
         )
-        took.append(time.perf_counter() - sent)
-        assert answer.status_code == 204, answer.status_code
-
-    with ThreadPoolExecutor(args.concurrency) as pool:
-        list(pool.map(send, range(args.notifications)))
-    elapsed = time.perf_counter() - start
-    return args.notifications, args.notifications / elapsed, took
+    )
+    assert set(answers.statuses) == {204}, sorted(set(answers.statuses))
+    return args.notifications, answers.rate, list(answers.seconds)
 
 
 def latency(
