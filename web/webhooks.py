@@ -107,16 +107,13 @@ def _claim(org_id: str, connection_id: str, channel_id: str, number: int) -> boo
     dispatcher = pipeline().dispatcher
     if isinstance(dispatcher, RQDispatcher):
         return coalesce.claim_message(dispatcher, channel_id, number)
-    services = cadence()
-    with services.database.session() as db:
-        return claim_message(
-            db,
-            org_id=org_id,
-            connection_id=connection_id,
-            channel_id=channel_id,
-            number=number,
-            now=services.clock(),
-        )
+    return claim_message(
+        cadence().database,
+        org_id=org_id,
+        connection_id=connection_id,
+        channel_id=channel_id,
+        number=number,
+    )
 
 
 def _release(org_id: str, channel_id: str, number: int) -> None:
@@ -124,8 +121,7 @@ def _release(org_id: str, channel_id: str, number: int) -> None:
     if isinstance(dispatcher, RQDispatcher):
         coalesce.release_message(dispatcher, channel_id, number)
         return
-    with cadence().database.session() as db:
-        release_message(db, org_id=org_id, channel_id=channel_id, number=number)
+    release_message(cadence().database, org_id=org_id, channel_id=channel_id, number=number)
 
 
 # ---------------------------------------------------------------------------- Microsoft Graph

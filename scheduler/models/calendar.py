@@ -49,21 +49,20 @@ class CalendarConnection(OrgScoped, Base):
 
 
 class PushMessageClaim(Base):
-    """A Google push message acted on: its channel and number, claimed before any work.
+    """The highest Google push message number claimed on a channel, raised before any work.
 
-    The primary key makes the claim atomic: of concurrent deliveries of one message (Google
-    sends again when an answer is slow) exactly one inserts the row and requests the sync.
-    Only the newest claims of a connection's current channel are kept.
+    One row per channel: of concurrent deliveries of one message (Google sends again when an
+    answer is slow) exactly one raises the number and requests the sync; a number not above
+    it is a replay or came late. A channel's row goes when the connection opens another.
     """
 
     __tablename__ = "push_message_claims"
 
     channel_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    message_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_number: Mapped[int] = mapped_column(BigInteger)
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     connection_id: Mapped[str] = mapped_column(
         ForeignKey("calendar_connections.id", ondelete="CASCADE"), index=True
     )
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)

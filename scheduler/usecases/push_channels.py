@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from integrations.base import Channel, PushChannels
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
-from scheduler.models import CalendarConnection, ConnectionStatus
+from scheduler.models import CalendarConnection, ConnectionStatus, PushMessageClaim
 from scheduler.usecases.connections import reporting_lost_grants
 from scheduler.usecases.scope import audit, get_in_org
 
@@ -76,6 +76,14 @@ def keep_channel_open(
         row.channel_resource_id = fresh.resource_id
         row.channel_secret = cipher.encrypt(fresh.secret.encode())
         row.channel_expires_at = fresh.expires_at
+        # Claims of the channel this one replaces (Google renews by opening a new one).
+        db.execute(
+            delete(PushMessageClaim).where(
+                PushMessageClaim.organization_id == org_id,
+                PushMessageClaim.connection_id == connection_id,
+                PushMessageClaim.channel_id != fresh.channel_id,
+            )
+        )
         audit(
             db,
             org_id=org_id,

@@ -2,150 +2,77 @@
 
 Google numbers the messages of a channel and delivers one again when an answer is slow,
 sometimes while the first delivery is still being handled. Checking a number and recording
-it after the sync let three concurrent deliveries run three syncs; inserting the message's
-row first lets exactly one of them through (the primary key decides, on every database and
-across processes). A number not above one already claimed is a replay or arrived late: a
-sync since has read its change. Only the newest claims of a connection's current channel
-are kept.
+it after the sync let three concurrent deliveries run three syncs. Here a delivery first
+raises its channel's highest claimed number, in one upsert that only raises it: of
+concurrent deliveries of one message exactly one gets a row back (the row lock decides, on
+every database and across processes), and a number not above the highest is a replay or
+arrived late (a sync since has read its change). This is the embedded default's claim; with
+Redis, ``scheduler.jobs.coalesce.claim_message`` keeps the same number in a key.
+
+Each claim is its own statement in its own transaction (autocommit): at hundreds of
+notifications a second for one channel, a claim holds the channel's row only while the
+database runs it, never while this process gets round to a COMMIT.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from sqlalchemy import Connection, TextClause, text
 
-from sqlalchemy import Delete, delete, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session as DbSession
+from scheduler.db import Database
 
-from scheduler.models import PushMessageClaim
+_RAISE = """
+INSERT INTO push_message_claims AS claim
+    (channel_id, message_number, organization_id, connection_id)
+{values}
+ON CONFLICT (channel_id) DO UPDATE SET message_number = excluded.message_number
+    WHERE claim.message_number < excluded.message_number
+RETURNING message_number
+"""
+_CLAIM: dict[str, TextClause] = {
+    "sqlite": text(
+        _RAISE.format(values="VALUES (:channel_id, :number, :org_id, :connection_id)")
+    ),
+    # PostgreSQL: the commit does not wait for the WAL flush. A claim lost with a crashed
+    # database server costs at most one redundant sync (a later delivery claims again);
+    # waiting for the disk costs every webhook milliseconds, tens of them on a busy disk.
+    "postgresql": text(
+        "WITH unhurried AS (SELECT set_config('synchronous_commit', 'off', true))\n"
+        + _RAISE.format(
+            values="SELECT :channel_id, :number, :org_id, :connection_id FROM unhurried"
+        )
+    ),
+}
+_RELEASE = text(
+    "DELETE FROM push_message_claims WHERE organization_id = :org_id"
+    " AND channel_id = :channel_id AND message_number = :number"
+)
 
 
 def claim_message(
-    db: DbSession,
-    *,
-    org_id: str,
-    connection_id: str,
-    channel_id: str,
-    number: int,
-    now: datetime,
+    database: Database, *, org_id: str, connection_id: str, channel_id: str, number: int
 ) -> bool:
-    """Whether this delivery of message ``number`` is the one to act on.
+    """Whether this delivery of message ``number`` is the one to act on."""
+    with _autocommit(database) as connection:
+        claimed = connection.execute(
+            _CLAIM[connection.dialect.name],
+            {
+                "channel_id": channel_id,
+                "number": number,
+                "org_id": org_id,
+                "connection_id": connection_id,
+            },
+        ).first()
+    return claimed is not None
 
-    The insert comes first in its transaction: SQLite then takes its write lock before
-    reading (a read that upgraded later could fail instead of waiting), and PostgreSQL makes
-    a concurrent insert of the same key wait for this one's outcome.
-    """
-    row = {
-        "channel_id": channel_id,
-        "message_number": number,
-        "organization_id": org_id,
-        "connection_id": connection_id,
-        "claimed_at": now,
-    }
-    if db.get_bind().dialect.name == "postgresql":
-        return _claim_in_one_statement(db, row)
-    inserted = db.scalar(
-        sqlite_insert(PushMessageClaim)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["channel_id", "message_number"])
-        .returning(PushMessageClaim.message_number)
-    )
-    if inserted is None:  # another delivery holds the claim
-        return False
-    later = db.scalar(
-        select(PushMessageClaim.message_number)
-        .where(
-            PushMessageClaim.channel_id == channel_id,
-            PushMessageClaim.message_number > number,
+
+def release_message(database: Database, *, org_id: str, channel_id: str, number: int) -> None:
+    """Give a claim back: the work it was for could not be requested (Google will deliver
+    the message again, and it must not then read as a replay)."""
+    with _autocommit(database) as connection:
+        connection.execute(
+            _RELEASE, {"org_id": org_id, "channel_id": channel_id, "number": number}
         )
-        .limit(1)
-    )
-    newest = number if later is None else later
-    db.execute(_older_claims(org_id, connection_id, channel_id, newest))
-    return later is None
 
 
-def _claim_in_one_statement(db: DbSession, row: dict[str, Any]) -> bool:
-    """``claim_message`` on PostgreSQL in one statement (one round trip instead of four,
-    which is most of what a webhook costs there), its commit not waiting for the disk.
-
-    The number is inserted only when no later one is claimed (a late or replayed message
-    leaves no row), and the connection's older claims are swept when it was. An insert of
-    the same key by a concurrent claim still waits for that claim's outcome, as a separate
-    INSERT would.
-    """
-    columns = list(row)
-    later = (
-        select(PushMessageClaim.message_number)
-        .where(
-            PushMessageClaim.channel_id == row["channel_id"],
-            PushMessageClaim.message_number > row["message_number"],
-        )
-        .exists()
-    )
-    values = select(
-        *(literal(row[name], getattr(PushMessageClaim, name).type) for name in columns)
-    ).where(~later)
-    claimed = (
-        postgresql_insert(PushMessageClaim)
-        .from_select(columns, values)
-        .on_conflict_do_nothing(index_elements=["channel_id", "message_number"])
-        .returning(PushMessageClaim.message_number)
-        .cte("claimed")
-    )
-    swept = (
-        _older_claims(
-            row["organization_id"], row["connection_id"], row["channel_id"], row["message_number"]
-        )
-        .where(select(claimed.c.message_number).exists())
-        .returning(PushMessageClaim.message_number)
-        .cte("swept")
-    )
-    unhurried = select(func.set_config("synchronous_commit", "off", True)).cte("unhurried")
-    got, _, _ = db.execute(
-        select(
-            *(
-                select(func.count()).select_from(cte).scalar_subquery()
-                for cte in (claimed, swept, unhurried)
-            )
-        )
-    ).one()
-    return bool(got)
-
-
-def _older_claims(org_id: str, connection_id: str, channel_id: str, newest: Any) -> Delete:
-    """Delete the connection's claims below ``newest`` and those of its earlier channels."""
-    return delete(PushMessageClaim).where(
-        PushMessageClaim.organization_id == org_id,
-        PushMessageClaim.connection_id == connection_id,
-        or_(
-            PushMessageClaim.channel_id != channel_id,
-            PushMessageClaim.message_number < newest,
-        ),
-    )
-
-
-def release_message(db: DbSession, *, org_id: str, channel_id: str, number: int) -> None:
-    """Give a claim back: the work it was for could not be requested (the provider will
-    deliver the message again)."""
-    if db.get_bind().dialect.name == "postgresql":
-        _without_waiting_for_disk(db)
-    db.execute(
-        delete(PushMessageClaim).where(
-            PushMessageClaim.organization_id == org_id,
-            PushMessageClaim.channel_id == channel_id,
-            PushMessageClaim.message_number == number,
-        )
-    )
-
-
-def _without_waiting_for_disk(db: DbSession) -> None:
-    """Commit this transaction without waiting for its WAL flush (PostgreSQL).
-
-    A webhook answers after its claim commits, and a flush costs milliseconds to tens of
-    them on a busy disk. A claim lost with a crashed database server costs at most one
-    redundant sync (the next delivery of the message claims it again); it is never wrong.
-    """
-    db.execute(text("SET LOCAL synchronous_commit = off"))
+def _autocommit(database: Database) -> Connection:
+    return database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")

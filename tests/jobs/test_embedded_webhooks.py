@@ -15,8 +15,8 @@ from integrations.base import ChangeSet
 from scheduler.crypto import TokenCipher
 from scheduler.jobs.dispatch import InlineDispatcher
 from scheduler.models import PushMessageClaim
-from scheduler.usecases.push_messages import claim_message
-from tests.jobs.conftest import NOW, PushCalendar, rep_declines_week1
+from scheduler.usecases.push_messages import claim_message, release_message
+from tests.jobs.conftest import PushCalendar, rep_declines_week1
 from tests.jobs.test_webhooks import CHANNEL, change, google, graph, watch
 from tests.sessions import series_sessions
 from web.app import create_app
@@ -123,15 +123,13 @@ def test_concurrent_deliveries_of_one_google_message_make_one_sync(
 
 
 def claim(database, team, number: int, channel: str = CHANNEL) -> bool:
-    with database.session() as db:
-        return claim_message(
-            db,
-            org_id=team.org_id,
-            connection_id=team.connection_id,
-            channel_id=channel,
-            number=number,
-            now=NOW,
-        )
+    return claim_message(
+        database,
+        org_id=team.org_id,
+        connection_id=team.connection_id,
+        channel_id=channel,
+        number=number,
+    )
 
 
 def test_a_message_is_claimed_by_exactly_one_of_many_threads(watched, database):
@@ -147,9 +145,32 @@ def test_a_message_is_claimed_by_exactly_one_of_many_threads(watched, database):
         assert sorted(pool.map(race, range(8))) == [False] * 7 + [True]
 
 
-def test_only_the_newest_claims_of_the_current_channel_are_kept(watched, database):
-    assert claim(database, watched, 90, channel="old-channel")
-    assert [claim(database, watched, n) for n in (5, 6, 5, 4)] == [True, True, False, False]
+def test_rising_numbers_claimed_at_once_each_claim_once(watched, database):
+    """Many deliveries of rising numbers on one channel, all at once: each number is acted on
+    at most once, the highest always is, and the channel keeps one row."""
+    start = threading.Barrier(8)
+
+    def deliver(number: int) -> bool:
+        start.wait(5)
+        return claim(database, watched, number)
+
+    with ThreadPoolExecutor(8) as pool:
+        claimed = dict(zip(range(100, 108), pool.map(deliver, range(100, 108)), strict=True))
+    assert claimed[107]
+    assert [claim(database, watched, n) for n in range(100, 108)] == [False] * 8  # replays
     with database.session() as db:
         kept = db.execute(select(PushMessageClaim.channel_id, PushMessageClaim.message_number))
-        assert kept.all() == [(CHANNEL, 6)]
+        assert kept.all() == [(CHANNEL, 107)]
+
+
+def test_a_replay_or_late_message_is_not_claimed(watched, database):
+    claimed = [claim(database, watched, n) for n in (5, 6, 5, 4, 7)]
+    assert claimed == [True, True, False, False, True]
+
+
+def test_a_released_claim_can_be_claimed_again(watched, database):
+    assert claim(database, watched, 9)
+    release_message(database, org_id=watched.org_id, channel_id=CHANNEL, number=9)
+    assert claim(database, watched, 9)
+    release_message(database, org_id=watched.org_id, channel_id=CHANNEL, number=8)  # not held
+    assert not claim(database, watched, 9)

@@ -21,10 +21,12 @@ from scheduler.models import (
     AuditEntry,
     CalendarConnection,
     ConnectionStatus,
+    PushMessageClaim,
     Series,
     SeriesStatus,
 )
 from scheduler.usecases.job_failures import recent_job_failures
+from scheduler.usecases.push_messages import claim_message
 from tests.jobs.conftest import NOW, SLOT, drain, queued, rep_declines_week1
 from tests.sessions import series_sessions
 
@@ -270,6 +272,24 @@ def test_push_channels_are_opened_then_renewed_only_near_expiry(
     assert row.channel_id == calendar.opened[-1].channel_id
     assert runtime.cipher.decrypt(row.channel_secret).decode() == calendar.opened[-1].secret
     assert row.channel_expires_at - clock.now > timedelta(days=6)
+
+
+def test_a_renewed_channel_drops_the_message_claims_of_the_one_it_replaces(
+    runtime, booked, calendar, database, clock
+):
+    tasks.renew_channels.job.perform(runtime)
+    drain(runtime)
+    with database.session() as db:
+        first = db.get(CalendarConnection, booked.connection_id).channel_id
+    ids = {"org_id": booked.org_id, "connection_id": booked.connection_id}
+    assert claim_message(database, **ids, channel_id=first, number=5)
+    clock.advance(days=6, hours=1)
+    tasks.renew_channels.job.perform(runtime)
+    drain(runtime)
+    with database.session() as db:
+        current = db.get(CalendarConnection, booked.connection_id).channel_id
+        assert current != first
+        assert db.scalars(select(PushMessageClaim.channel_id)).all() == []
 
 
 def test_connections_without_a_push_channel_are_polled(runtime, booked, calendar, database):
