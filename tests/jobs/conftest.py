@@ -16,6 +16,7 @@ from integrations.retry import RetryPolicy
 from scheduler import jobs
 from scheduler.jobs.dispatch import RQDispatcher
 from scheduler.jobs.runtime import Runtime, Tuning, install
+from scheduler.jobs.workers import BeatingWorker, ForkingWorker
 from scheduler.models import Provider
 from scheduler.recurrence import WeeklySlot
 from scheduler.usecases.booking import book_series
@@ -206,6 +207,20 @@ def rep_declines_week1(database, calendar: MemoryCalendar, team: Team) -> None:
 
 class QuietWorker(SimpleWorker):
     """RQ's in-process worker without its command channel, whose thread takes ~0.5 s to stop."""
+
+    def subscribe(self) -> None:
+        pass
+
+    def unsubscribe(self) -> None:
+        pass
+
+
+class QuietBeatingWorker(QuietWorker, BeatingWorker):
+    """The production worker without its command channel (slow to stop in a test)."""
+
+
+class QuietForkingWorker(ForkingWorker):
+    """``--fork``'s worker without its command channel."""
 
     def subscribe(self) -> None:
         pass

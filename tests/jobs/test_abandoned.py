@@ -13,23 +13,9 @@ from rq.job import JobStatus
 from scheduler.jobs import coalesce, tasks
 from scheduler.jobs.abandoned import requeue_abandoned
 from scheduler.jobs.periodic import run_scheduler
-from scheduler.jobs.workers import BeatingWorker, ForkingWorker
+from scheduler.jobs.workers import BeatingWorker
 from tests.e2e.stack import wait_until
-from tests.jobs.conftest import QuietWorker, drain, queued
-
-
-class QuietBeatingWorker(QuietWorker, BeatingWorker):
-    """The production worker without its command channel (slow to stop in a test)."""
-
-
-class QuietForkingWorker(ForkingWorker):
-    """``--fork``'s worker without its command channel."""
-
-    def subscribe(self) -> None:
-        pass
-
-    def unsubscribe(self) -> None:
-        pass
+from tests.jobs.conftest import QuietBeatingWorker, QuietForkingWorker, drain, queued
 
 
 def start_then_die(runtime, queue: Queue, *, abandoned_after: int) -> None:
