@@ -435,7 +435,7 @@ SCHEMAS: dict[str, Any] = {
         until=_nullable(_DAY),
         status={"enum": ["booking", "active", "ended", "stopped"]},
     ),
-    "Session": _object(
+    "Session": _closed(
         [
             "id",
             "series_id",
@@ -446,6 +446,7 @@ SCHEMAS: dict[str, Any] = {
             "scheduled_end",
             "current_start",
             "cancelled",
+            "cancel_reason",
             "outcome",
         ],
         id=_ID,
@@ -457,6 +458,10 @@ SCHEMAS: dict[str, Any] = {
         scheduled_end=_INSTANT,
         current_start=_nullable(_INSTANT),
         cancelled={"type": "boolean"},
+        cancel_reason={
+            "type": "string",
+            "description": "Why the manager cancelled the week, when they said; else empty",
+        },
         outcome={"type": "string"},
     ),
     "ActionItem": _object(
