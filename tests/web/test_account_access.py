@@ -11,7 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from scheduler.models import LoginSession, Person
+from scheduler.mail.outbox import BLANKED
+from scheduler.models import LoginSession, OutboxMessage, Person
 from scheduler.usecases.login_sessions import session_person, start_session
 from tests.conftest import with_smtp
 from tests.web.conftest import PASSWORD, post, sign_in, sign_up_form
@@ -192,6 +193,36 @@ def test_a_reset_also_confirms_the_address(client, smtp):
     link = reset_link(client, smtp)
     post(client, link, {"password": NEW_PASSWORD}, page=link)
     assert sign_in(client, "pat@acme.test", NEW_PASSWORD).location == "/manager/team"
+
+
+# ---------------------------------------------------------------- both account emails
+
+
+def test_the_account_emails_are_built_like_every_other_email(client, smtp, database):
+    """The link is the HTML part's button and both parts end with the footer, as in the
+    conflict, move, nudge and digest emails; still no way to stop them, and still secret."""
+    pat_signs_up(client, smtp)
+    reset_link(client, smtp)
+    footer = '<hr><p style="color:#555;font-size:small">You get this email from Cadence.</p>'
+    for subject, label in (
+        ("Confirm your email for Cadence", "Confirm your email"),
+        ("Reset your Cadence password", "Choose a new password"),
+    ):
+        (message,) = [m for m in smtp.inbox.messages if m["Subject"] == subject]
+        text = smtp.inbox.text(message).replace("\r\n", "\n")  # as sent: CRLF
+        url = re.search(r"http://127\.0\.0\.1:5000/\S+", text).group(0)
+        html = message.get_body(("html",)).get_content()
+        assert text.startswith("Hello Patrick,\n\n")
+        assert f"{label}: {url}\n" in text
+        assert text.endswith("\n-- \nYou get this email from Cadence.\n")
+        assert f'<a href="{url}" style="display:inline-block' in html
+        assert f">{label}</a>" in html
+        assert footer in html
+        assert message["List-Unsubscribe"] is None
+    with database.session() as db:
+        rows = db.scalars(select(OutboxMessage)).all()
+    assert {row.kind for row in rows} == {"verify-email", "password-reset"}
+    assert {row.text_body for row in rows} == {BLANKED}
 
 
 # ---------------------------------------------------------------- password change
