@@ -408,7 +408,8 @@ SCHEMAS: dict[str, Any] = {
         active={"type": "boolean"},
         membership={
             "enum": ["member", "invited", "declined"],
-            "description": "member: accepted; invited: added, not yet answered; declined",
+            "description": "member: accepted; invited: added, not yet answered (or answered "
+            "by a password sign-up whose address is not confirmed yet); declined",
         },
     ),
     "Series": _object(

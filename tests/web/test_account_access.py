@@ -5,7 +5,7 @@ server — over HTTP through the Flask test client, the mail received by a real 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -68,8 +68,9 @@ def test_a_password_account_signs_in_only_after_its_address_is_confirmed(client,
     assert signed_in(client)
 
 
-def test_an_invited_person_joins_only_once_the_address_is_confirmed(client, smtp, database):
-    pat_signs_up(client, smtp)
+def rita_signs_up_by_invitation(client: FlaskClient) -> FlaskClient:
+    """Patrick (signed in on ``client``) adds Rita; she signs up through his invitation link
+    with a password, and has not confirmed her address yet."""
     post(
         client,
         "/admin/people",
@@ -81,9 +82,53 @@ def test_an_invited_person_joins_only_once_the_address_is_confirmed(client, smtp
     rita = client.application.test_client()
     answer = sign_up_form(rita, "rita@elsewhere.test", "Rita", "UTC", invite=invite)
     assert answer.location.startswith("/verify-email")
+    return rita
+
+
+def test_an_invited_person_joins_only_once_the_address_is_confirmed(client, smtp, database):
+    pat_signs_up(client, smtp)
+    rita = rita_signs_up_by_invitation(client)
     assert sign_in(rita, "rita@elsewhere.test").status_code == 403
     rita.get(link_in(smtp, "rita@elsewhere.test", "Confirm your email for Cadence"))
     assert sign_in(rita, "rita@elsewhere.test").location == "/me"
+
+
+def ritas_standing(admin: FlaskClient, database) -> tuple[str, str, datetime | None]:  # type: ignore[no-untyped-def]
+    """Rita as her admin sees her (the people page's tag, the API's membership) and her
+    row's joined_at."""
+    page = admin.get("/admin/people").get_data(as_text=True)
+    row = page[page.index('<span class="muted">rita@elsewhere.test</span>') :]
+    tag = re.search(r'<span class="tag[^"]*">([^<]+)</span>', row[: row.index("</tr>")]).group(1)
+    people = admin.get("/api/v1/people").get_json()["data"]
+    (membership,) = [p["membership"] for p in people if p["email"] == "rita@elsewhere.test"]
+    with database.session() as db:
+        joined_at = db.scalar(select(Person.joined_at).where(Person.email == "rita@elsewhere.test"))
+    return tag, membership, joined_at
+
+
+def test_an_invitation_accepted_by_password_is_pending_until_the_address_is_confirmed(
+    client, smtp, database, clock
+):
+    """Whoever holds the invitation link can type Rita's address and a password: until the
+    link mailed to that address is followed, her admin sees the invitation pending, not a
+    member, and she joins when she confirms."""
+    pat_signs_up(client, smtp)
+    rita = rita_signs_up_by_invitation(client)
+    assert ritas_standing(client, database) == ("Invitation pending", "invited", None)
+
+    clock.now += timedelta(hours=5)
+    rita.get(link_in(smtp, "rita@elsewhere.test", "Confirm your email for Cadence"))
+    assert ritas_standing(client, database) == ("Member", "member", clock.now)
+
+
+def test_a_reset_link_proves_the_address_and_so_completes_joining(client, smtp, database, clock):
+    pat_signs_up(client, smtp)
+    rita = rita_signs_up_by_invitation(client)
+    clock.now += timedelta(hours=5)
+    link = reset_link(rita, smtp, "rita@elsewhere.test")
+    post(rita, link, {"password": NEW_PASSWORD}, page=link)
+    assert ritas_standing(client, database) == ("Member", "member", clock.now)
+    assert sign_in(rita, "rita@elsewhere.test", NEW_PASSWORD).location == "/me"
 
 
 def test_a_confirmation_link_expires_after_48_hours(client, smtp, clock):
