@@ -1,17 +1,17 @@
 """The account emails: the link confirming an address, and the link resetting a password.
 
-Each is a ``Mail`` (plain text and HTML) put in the outbox through the app's job pipeline.
-Their bodies hold a sign-in secret, so they are marked ``secret`` (blanked once an SMTP server
-took them). A key per link: asking again a second later sends a fresh message, while the
-same request retried sends it once.
+Each is composed like every other email (``scheduler.mail.compose``: the link a button in
+HTML, the footer) and put in the outbox through the app's job pipeline. They are not kinds of
+email a person can stop, so they carry no unsubscribe link. Their bodies hold a sign-in
+secret, so they are marked ``secret`` (blanked once an SMTP server took them). A key per link:
+asking again a second later sends a fresh message, while the same request retried sends it
+once.
 """
 
 from __future__ import annotations
 
-from markupsafe import Markup
-
 from scheduler.jobs.tasks import send_mail
-from scheduler.mail.message import Mail
+from scheduler.mail.compose import Action, Para, compose
 from scheduler.models import Organization, Person
 from web import account_links
 from web.services import cadence
@@ -22,14 +22,6 @@ def _organization_name(org_id: str) -> str:
     with cadence().database.session() as db:
         org = db.get(Organization, org_id)
         return org.name if org else ""
-
-
-def _paragraphs(*lines: str | Markup) -> str:
-    return "".join(str(Markup("<p>{}</p>").format(line)) for line in lines)
-
-
-def _link(url: str) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url, url)
 
 
 def send_verification(person: Person) -> None:
@@ -43,13 +35,14 @@ def send_verification(person: Person) -> None:
         now=services.now(),
     )
     org = _organization_name(person.organization_id)
+    url = f"{services.settings.base_url}/verify-email/{token}"
     _send(
         person,
         "verify-email",
         token,
         subject="Confirm your email for Cadence",
-        url=f"{services.settings.base_url}/verify-email/{token}",
-        ask=f"Confirm that {person.email} is your address to finish your Cadence account at {org}:",
+        ask=f"Confirm that {person.email} is your address to finish your Cadence account at {org}.",
+        link=Action("Confirm your email", url),
         later="The link works for 48 hours. Did not sign up? Ignore this email: nothing happens.",
     )
 
@@ -65,33 +58,32 @@ def send_password_reset(person: Person) -> None:
         now=services.now(),
     )
     org = _organization_name(person.organization_id)
+    url = f"{services.settings.base_url}/password/reset/{token}"
     _send(
         person,
         "password-reset",
         token,
         subject="Reset your Cadence password",
-        url=f"{services.settings.base_url}/password/reset/{token}",
-        ask=f"Someone asked to reset the Cadence password of {person.email} at {org}. "
-        "To choose a new one:",
+        ask=f"Someone asked to reset the Cadence password of {person.email} at {org}.",
+        link=Action("Choose a new password", url),
         later="The link works once, for an hour. Did not ask? Ignore this email: your password "
         "stays as it is.",
     )
 
 
 def _send(
-    person: Person, kind: str, token: str, *, subject: str, url: str, ask: str, later: str
+    person: Person, kind: str, token: str, *, subject: str, ask: str, link: Action, later: str
 ) -> None:
-    greeting = f"Hello {person.name}," if person.name else "Hello,"
     send_mail(
         pipeline(),
-        Mail(
+        compose(
             org_id=person.organization_id,
             key=f"{kind}/{person.id}/{token[-16:]}",  # the signature's end: one per link
             kind=kind,
-            to=person.email,
+            person=person,
             subject=subject,
-            text=f"{greeting}\n\n{ask}\n\n{url}\n\n{later}\n",
-            html=_paragraphs(greeting, ask, _link(url), later),
+            blocks=[Para(ask), link, Para(later)],
+            unsubscribe_url="",
             secret=True,
         ),
     )

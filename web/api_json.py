@@ -64,6 +64,7 @@ def session_json(row: Session) -> dict[str, Any]:
         "scheduled_end": _instant(row.scheduled_end),
         "current_start": _instant(row.current_start),
         "cancelled": row.cancelled,
+        "cancel_reason": row.cancel_reason,
         "outcome": row.outcome,
     }
 

@@ -24,7 +24,7 @@ from scheduler.usecases.accounts import Invitation, sign_up
 from scheduler.usecases.connections import disconnect, save_connection
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.held_consents import Consent
-from scheduler.usecases.joining import members_with_email
+from scheduler.usecases.joining import sign_in_candidates
 from scheduler.usecases.login_sessions import end_sessions
 from web import queries
 from web.account_mail import send_verification
@@ -85,7 +85,7 @@ def signin() -> Any:
     if request.method == "POST":
         password = request.form.get("password", "")
         with cadence().database.session() as db:
-            candidates = members_with_email(db, email) if email.strip() else []
+            candidates = sign_in_candidates(db, email) if email.strip() else []
         hashes = [p.password_hash for p in candidates] or [None]  # None still costs one verify
         matches = [password_matches(stored, password) for stored in hashes]
         person = next((p for p, ok in zip(candidates, matches, strict=False) if ok), None)

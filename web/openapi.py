@@ -408,7 +408,8 @@ SCHEMAS: dict[str, Any] = {
         active={"type": "boolean"},
         membership={
             "enum": ["member", "invited", "declined"],
-            "description": "member: accepted; invited: added, not yet answered; declined",
+            "description": "member: accepted; invited: added, not yet answered (or answered "
+            "by a password sign-up whose address is not confirmed yet); declined",
         },
     ),
     "Series": _object(
@@ -435,7 +436,7 @@ SCHEMAS: dict[str, Any] = {
         until=_nullable(_DAY),
         status={"enum": ["booking", "active", "ended", "stopped"]},
     ),
-    "Session": _object(
+    "Session": _closed(
         [
             "id",
             "series_id",
@@ -446,6 +447,7 @@ SCHEMAS: dict[str, Any] = {
             "scheduled_end",
             "current_start",
             "cancelled",
+            "cancel_reason",
             "outcome",
         ],
         id=_ID,
@@ -457,6 +459,10 @@ SCHEMAS: dict[str, Any] = {
         scheduled_end=_INSTANT,
         current_start=_nullable(_INSTANT),
         cancelled={"type": "boolean"},
+        cancel_reason={
+            "type": "string",
+            "description": "Why the manager cancelled the week, when they said; else empty",
+        },
         outcome={"type": "string"},
     ),
     "ActionItem": _object(

@@ -1,9 +1,10 @@
-"""One builder for every kind of email a person can stop: greeting, body blocks, footer.
+"""One builder for every email: greeting, body blocks, footer.
 
 A feature says what to say as blocks — ``Para(text)``, ``Action(label, url)`` (a button in
 HTML, "label: url" in plain text), ``Bullets(lines)`` — and ``compose`` writes both bodies
 (the HTML escaped), the greeting, and the footer: why the person gets this kind of email and
-the link that stops it. Pure: dates in the blocks come from ``scheduler.mail.dates``.
+the link that stops it (the account mails, which nobody can stop, have none). Pure: dates in
+the blocks come from ``scheduler.mail.dates``.
 """
 
 from __future__ import annotations
@@ -100,8 +101,11 @@ def compose(
     subject: str,
     blocks: Sequence[Block],
     unsubscribe_url: str,
+    secret: bool = False,
 ) -> Mail:
-    """The ``Mail`` of ``blocks`` to ``person`` (a ``Person``, or its (email, name, id))."""
+    """The ``Mail`` of ``blocks`` to ``person`` (a ``Person``, or its (email, name, id));
+    ``secret`` when a block holds a sign-in link. The recipient is named on the ``Mail``
+    (for ``send_mail``'s opt-out check) only when ``kind`` is one they can stop."""
     email, name, person_id = (
         (person.email, person.name, person.id) if isinstance(person, Person) else person
     )
@@ -120,7 +124,8 @@ def compose(
         subject=subject,
         text=text,
         html=html,
-        person_id=person_id,
+        secret=secret,
+        person_id=person_id if is_kind(kind) else None,
         unsubscribe_url=unsubscribe_url,
     )
 

@@ -4,8 +4,10 @@ A person joins an organisation three ways: they start a new one (and are its adm
 accept an invitation (someone added their address: the row exists, not yet joined), or they
 accept an organisation whose ``join_domain`` is their email's domain. Accepting by a Google or
 Microsoft sign-in is ``scheduler.usecases.joining``'s; this module holds password sign-up,
-where following an invitation link and signing up is the acceptance. Passwords arrive already
-hashed: hashing is the web layer's concern, deciding who may join is this module's.
+where following an invitation link and signing up is the acceptance. A typed-in address
+proves nothing (whoever holds the link can type it), so that acceptance makes a member only
+once the address is proven (``join_once_proven``). Passwords arrive already hashed: hashing
+is the web layer's concern, deciding who may join is this module's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import Database
@@ -89,7 +91,15 @@ def sign_up(
     with database.session() as db:
         if invitation is not None:
             return join_as_member(
-                db, invitation.org_id, address, name, zone, password_hash, invitation, now
+                db,
+                invitation.org_id,
+                address,
+                name,
+                zone,
+                password_hash,
+                invitation,
+                now,
+                address_proven=email_verified,  # a typed-in address is proven by its link
             )
         org = _domain_org(db, address)
         if org is not None:
@@ -107,7 +117,9 @@ def sign_up(
                         )
                     ]
                 )
-            return join_as_member(db, org.id, address, name, zone, password_hash, None, now)
+            return join_as_member(
+                db, org.id, address, name, zone, password_hash, None, now, address_proven=True
+            )
     if not organization_name.strip():
         raise InvalidInput(
             [FieldError("organization", "Name your organisation, or ask your admin to add you.")]
@@ -153,9 +165,12 @@ def join_as_member(
     password_hash: str | None,
     invitation: Invitation | None,
     now: datetime,
+    *,
+    address_proven: bool,
 ) -> Person:
-    """``address`` a member of ``org_id``: their invitation row (``invitation`` from a link)
-    accepted, or a new row for someone the organisation's join domain admits."""
+    """``address`` accepts ``org_id``: their invitation row (``invitation`` from a link), or a
+    new row for someone the organisation's join domain admits. A member at once when the
+    address is proven (a provider verified it); else once it is (``join_once_proven``)."""
     person = person_in_org(db, org_id, address)
     if person is not None and person.password_hash:
         raise InvalidInput([FieldError("email", "This email has an account: sign in instead.")])
@@ -172,10 +187,52 @@ def join_as_member(
     person.zone = zone or person.zone
     person.password_hash = password_hash
     person.active = True
-    person.joined_at, person.declined_at = now, None
+    person.declined_at = None
     db.flush()
-    audit(db, org_id=org_id, actor_id=person.id, action="person.joined", subject=person, now=now)
+    if address_proven:
+        mark_joined(db, person, now)
+    else:
+        # Accepted, not joined: whoever holds the invitation link can type the address.
+        audit(
+            db,
+            org_id=org_id,
+            actor_id=person.id,
+            action="person.signed_up",
+            subject=person,
+            now=now,
+        )
     return person
+
+
+def mark_joined(db: DbSession, person: Person, now: datetime) -> None:
+    """``person`` is a member of their organisation from ``now`` on."""
+    person.joined_at, person.declined_at = now, None
+    audit(
+        db,
+        org_id=person.organization_id,
+        actor_id=person.id,
+        action="person.joined",
+        subject=person,
+        now=now,
+    )
+
+
+def awaiting_proof() -> ColumnElement[bool]:
+    """People who accepted by a password sign-up and have not proven the address yet: no
+    member, nor declined, and told to confirm when they sign in."""
+    return and_(
+        Person.password_hash.is_not(None),
+        Person.email_verified_at.is_(None),
+        Person.joined_at.is_(None),
+        Person.declined_at.is_(None),
+    )
+
+
+def join_once_proven(db: DbSession, person: Person, now: datetime) -> None:
+    """The address of ``person`` was just proven (a followed verification or reset link): a
+    password sign-up that accepted an invitation makes them a member now."""
+    if person.password_hash and person.joined_at is None and person.declined_at is None:
+        mark_joined(db, person, now)
 
 
 def invite_person(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import Database
 from scheduler.models import Person
+from scheduler.usecases.accounts import join_once_proven
 from scheduler.usecases.directory import active_people_with_email, normalise_email
 from scheduler.usecases.login_sessions import end_sessions
 from scheduler.usecases.scope import audit, get_in_org
@@ -25,8 +26,9 @@ def password_accounts(db: DbSession, email: str) -> list[Person]:
 def confirm_email(
     database: Database, *, org_id: str, person_id: str, email: str, now: datetime
 ) -> Person | None:
-    """Mark the person's address as proven, if ``email`` is still their address; the person
-    (None when the link names an address they no longer have)."""
+    """Mark the person's address as proven, if ``email`` is still their address (which
+    completes an invitation accepted by signing up); the person (None when the link names an
+    address they no longer have)."""
     with database.session() as db:
         person = get_in_org(db, Person, org_id, person_id)
         if normalise_email(person.email) != normalise_email(email):
@@ -37,6 +39,7 @@ def confirm_email(
                 db, org_id=org_id, actor_id=person.id, action="person.email_verified",
                 subject=person, now=now,
             )  # fmt: skip
+            join_once_proven(db, person, now)
         return person
 
 
@@ -52,12 +55,13 @@ def set_password(
 ) -> None:
     """Give the person a new password and end their other sessions (all of them when
     ``keep_session`` is None). ``by_email``: set through a reset link, which proves the
-    address as well."""
+    address as well (and so completes an invitation accepted by signing up)."""
     with database.session() as db:
         person = get_in_org(db, Person, org_id, person_id)
         person.password_hash = password_hash
         if by_email and person.email_verified_at is None:
             person.email_verified_at = now
+            join_once_proven(db, person, now)
         end_sessions(db, org_id=org_id, person_id=person_id, now=now, keep=keep_session)
         audit(
             db, org_id=org_id, actor_id=person.id, subject=person, now=now,

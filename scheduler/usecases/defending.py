@@ -66,6 +66,25 @@ def series_path(series_id: str) -> str:
     return f"/manager/series/{series_id}"
 
 
+def _change(
+    database: Database,
+    org_id: str,
+    conflict_id: str,
+    *,
+    was: ConflictState | Sequence[ConflictState],
+    to: ConflictState,
+    **values: object,
+) -> bool:
+    """In a transaction of its own, the conflict goes from ``was`` (a state, or any of
+    several) to ``to``, setting ``values``, unless something moved it first; whether this
+    call did."""
+    expected = [was] if isinstance(was, ConflictState) else was
+    with database.session() as db:
+        return transition(
+            db, org_id=org_id, conflict_id=conflict_id, expected=expected, to=to, **values
+        )
+
+
 # ---------------------------------------------------------------------------- notice run
 
 
@@ -122,15 +141,14 @@ def notify_conflict(
 
 def _resolve(database: Database, org_id: str, conflict_id: str, now: datetime) -> None:
     """The clash is gone: resolved, and nothing is ever sent."""
-    with database.session() as db:
-        transition(
-            db,
-            org_id=org_id,
-            conflict_id=conflict_id,
-            expected=[ConflictState.PENDING],
-            to=ConflictState.RESOLVED,
-            settled_at=now,
-        )
+    _change(
+        database,
+        org_id,
+        conflict_id,
+        was=ConflictState.PENDING,
+        to=ConflictState.RESOLVED,
+        settled_at=now,
+    )
 
 
 def _still_pending(database: Database, org_id: str, conflict_id: str, clash: WeekClash) -> bool:
@@ -185,6 +203,7 @@ def _claim_auto_move(
         )
         if decided.to is None:
             return False
+        # Claimed in the transaction that read the rules (not by _change, which opens its own)
         return transition(
             db,
             org_id=org_id,
@@ -229,16 +248,15 @@ def finish_auto_move(
                 action="session.moved_automatically",
             )
         except (ProviderError, InvalidInput):
-            with database.session() as db:
-                transition(
-                    db,
-                    org_id=org_id,
-                    conflict_id=conflict_id,
-                    expected=[ConflictState.MOVED_AUTOMATICALLY],
-                    to=ConflictState.PENDING,
-                    moved_to=None,
-                    settled_at=None,
-                )
+            _change(
+                database,
+                org_id,
+                conflict_id,
+                was=ConflictState.MOVED_AUTOMATICALLY,
+                to=ConflictState.PENDING,
+                moved_to=None,
+                settled_at=None,
+            )
             raise
     _tell_both(database, mailer, org_id=org_id, conflict_id=conflict_id, now=now)
     return ConflictState.MOVED_AUTOMATICALLY
@@ -354,17 +372,16 @@ def mail_conflict(
             ),
         )
     )
-    with database.session() as db:
-        # Mailed, or (the manager stopped conflict emails) left to the series page: either
-        # way the notice run is done with it. mailed_at says whether an email went out.
-        transition(
-            db,
-            org_id=org_id,
-            conflict_id=conflict_id,
-            expected=[ConflictState.PENDING],
-            to=ConflictState.MAILED,
-            mailed_at=now if sent is not None else None,
-        )
+    # Mailed, or (the manager stopped conflict emails) left to the series page: either way
+    # the notice run is done with it. mailed_at says whether an email went out.
+    _change(
+        database,
+        org_id,
+        conflict_id,
+        was=ConflictState.PENDING,
+        to=ConflictState.MAILED,
+        mailed_at=now if sent is not None else None,
+    )
     return ConflictState.MAILED
 
 
@@ -497,31 +514,29 @@ def _settle(
     org_id = view.link.org_id
     if view.closed:
         raise ConflictClosed(view.state)
-    with database.session() as db:
-        claimed = transition(
-            db,
-            org_id=org_id,
-            conflict_id=view.conflict_id,
-            expected=OPEN_CONFLICT_STATES,
-            to=to,
-            settled_at=now,
-            moved_to=moved_to,
-        )
+    claimed = _change(
+        database,
+        org_id,
+        view.conflict_id,
+        was=OPEN_CONFLICT_STATES,
+        to=to,
+        settled_at=now,
+        moved_to=moved_to,
+    )
     if not claimed:
         raise ConflictClosed(view.state)
     try:
         act()
     except BaseException:
-        with database.session() as db:
-            transition(
-                db,
-                org_id=org_id,
-                conflict_id=view.conflict_id,
-                expected=[to],
-                to=ConflictState.MAILED,
-                settled_at=None,
-                moved_to=None,
-            )
+        _change(
+            database,
+            org_id,
+            view.conflict_id,
+            was=to,
+            to=ConflictState.MAILED,
+            settled_at=None,
+            moved_to=None,
+        )
         raise
     with database.session() as db:
         spend(db, view.link, now=now, outcome=outcome)

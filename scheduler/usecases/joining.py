@@ -7,9 +7,9 @@ organisation whose ``join_domain`` is the address's domain is an *open offer* to
 accepted or declined the same way. A declined one is never offered again (the row stays,
 marked, so its admins see it). A *member* (``joined_at`` set) signs in directly.
 
-Creating an organisation, signing up through an invitation link or accepting here makes a
-member; nothing else does. The calendar grant of the consent is stored only for the
-organisation accepted (web/joining.py holds it until then).
+Creating an organisation, signing up through an invitation link (once the address is
+confirmed) or accepting here makes a member; nothing else does. The calendar grant of the
+consent is stored only for the organisation accepted (web/joining.py holds it until then).
 """
 
 from __future__ import annotations
@@ -18,14 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
 from scheduler.db import Database
 from scheduler.field_errors import FieldError
 from scheduler.models import Organization, Person
-from scheduler.usecases.accounts import found_organization, join_as_member
+from scheduler.usecases.accounts import (
+    awaiting_proof,
+    found_organization,
+    join_as_member,
+    mark_joined,
+)
 from scheduler.usecases.directory import (
     InvalidInput,
     active_people_with_email,
@@ -82,9 +87,10 @@ class Choices:
         )
 
 
-def members_with_email(db: DbSession, email: str) -> list[Person]:
-    """Active members with this address, in every organisation, oldest first."""
-    return active_people_with_email(db, email, Person.joined_at.is_not(None))
+def sign_in_candidates(db: DbSession, email: str) -> list[Person]:
+    """Who a password may sign in as, oldest first: active members with this address, and
+    password sign-ups still to confirm it (who are told to, never signed in)."""
+    return active_people_with_email(db, email, or_(Person.joined_at.is_not(None), awaiting_proof()))
 
 
 def choices_for(db: DbSession, email: str) -> Choices:
@@ -141,20 +147,15 @@ def accept(
     with database.session() as db:
         offer = _offer(db, email, org_id)
         if offer.person_id is None:  # an open offer: the row is made now
-            return join_as_member(db, org_id, normalise_email(email), name, zone, None, None, now)
+            address = normalise_email(email)  # the provider verified it
+            return join_as_member(
+                db, org_id, address, name, zone, None, None, now, address_proven=True
+            )
         person = db.get(Person, offer.person_id)
         assert person is not None
         if person.joined_at is None:
-            person.joined_at = now
             person.name = person.name or name.strip()
-            audit(
-                db,
-                org_id=org_id,
-                actor_id=person.id,
-                action="person.joined",
-                subject=person,
-                now=now,
-            )
+            mark_joined(db, person, now)
         return person
 
 

@@ -101,3 +101,10 @@ def test_days_in_every_offered_language():
 def test_when_refuses_a_naive_instant():
     with pytest.raises(ValueError):
         when(datetime(2026, 12, 8, 15, 0), "UTC", "en_US")
+
+
+def test_an_account_mail_is_secret_and_names_no_recipient_to_check_opt_outs_for():
+    m = mail(kind="verify-email", key="verify-email/p-1/abc", unsubscribe_url="", secret=True)
+    assert m.secret and m.person_id is None and m.kind == "verify-email"
+    assert m.text.rstrip().endswith("You get this email from Cadence.")
+    assert not mail().secret and mail().person_id == "p-1"

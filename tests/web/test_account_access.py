@@ -5,13 +5,14 @@ server — over HTTP through the Flask test client, the mail received by a real 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from scheduler.models import LoginSession, Person
+from scheduler.mail.outbox import BLANKED
+from scheduler.models import LoginSession, OutboxMessage, Person
 from scheduler.usecases.login_sessions import session_person, start_session
 from tests.conftest import with_smtp
 from tests.web.conftest import PASSWORD, post, sign_in, sign_up_form
@@ -67,8 +68,9 @@ def test_a_password_account_signs_in_only_after_its_address_is_confirmed(client,
     assert signed_in(client)
 
 
-def test_an_invited_person_joins_only_once_the_address_is_confirmed(client, smtp, database):
-    pat_signs_up(client, smtp)
+def rita_signs_up_by_invitation(client: FlaskClient) -> FlaskClient:
+    """Patrick (signed in on ``client``) adds Rita; she signs up through his invitation link
+    with a password, and has not confirmed her address yet."""
     post(
         client,
         "/admin/people",
@@ -80,9 +82,53 @@ def test_an_invited_person_joins_only_once_the_address_is_confirmed(client, smtp
     rita = client.application.test_client()
     answer = sign_up_form(rita, "rita@elsewhere.test", "Rita", "UTC", invite=invite)
     assert answer.location.startswith("/verify-email")
+    return rita
+
+
+def test_an_invited_person_joins_only_once_the_address_is_confirmed(client, smtp, database):
+    pat_signs_up(client, smtp)
+    rita = rita_signs_up_by_invitation(client)
     assert sign_in(rita, "rita@elsewhere.test").status_code == 403
     rita.get(link_in(smtp, "rita@elsewhere.test", "Confirm your email for Cadence"))
     assert sign_in(rita, "rita@elsewhere.test").location == "/me"
+
+
+def ritas_standing(admin: FlaskClient, database) -> tuple[str, str, datetime | None]:  # type: ignore[no-untyped-def]
+    """Rita as her admin sees her (the people page's tag, the API's membership) and her
+    row's joined_at."""
+    page = admin.get("/admin/people").get_data(as_text=True)
+    row = page[page.index('<span class="muted">rita@elsewhere.test</span>') :]
+    tag = re.search(r'<span class="tag[^"]*">([^<]+)</span>', row[: row.index("</tr>")]).group(1)
+    people = admin.get("/api/v1/people").get_json()["data"]
+    (membership,) = [p["membership"] for p in people if p["email"] == "rita@elsewhere.test"]
+    with database.session() as db:
+        joined_at = db.scalar(select(Person.joined_at).where(Person.email == "rita@elsewhere.test"))
+    return tag, membership, joined_at
+
+
+def test_an_invitation_accepted_by_password_is_pending_until_the_address_is_confirmed(
+    client, smtp, database, clock
+):
+    """Whoever holds the invitation link can type Rita's address and a password: until the
+    link mailed to that address is followed, her admin sees the invitation pending, not a
+    member, and she joins when she confirms."""
+    pat_signs_up(client, smtp)
+    rita = rita_signs_up_by_invitation(client)
+    assert ritas_standing(client, database) == ("Invitation pending", "invited", None)
+
+    clock.now += timedelta(hours=5)
+    rita.get(link_in(smtp, "rita@elsewhere.test", "Confirm your email for Cadence"))
+    assert ritas_standing(client, database) == ("Member", "member", clock.now)
+
+
+def test_a_reset_link_proves_the_address_and_so_completes_joining(client, smtp, database, clock):
+    pat_signs_up(client, smtp)
+    rita = rita_signs_up_by_invitation(client)
+    clock.now += timedelta(hours=5)
+    link = reset_link(rita, smtp, "rita@elsewhere.test")
+    post(rita, link, {"password": NEW_PASSWORD}, page=link)
+    assert ritas_standing(client, database) == ("Member", "member", clock.now)
+    assert sign_in(rita, "rita@elsewhere.test", NEW_PASSWORD).location == "/me"
 
 
 def test_a_confirmation_link_expires_after_48_hours(client, smtp, clock):
@@ -192,6 +238,36 @@ def test_a_reset_also_confirms_the_address(client, smtp):
     link = reset_link(client, smtp)
     post(client, link, {"password": NEW_PASSWORD}, page=link)
     assert sign_in(client, "pat@acme.test", NEW_PASSWORD).location == "/manager/team"
+
+
+# ---------------------------------------------------------------- both account emails
+
+
+def test_the_account_emails_are_built_like_every_other_email(client, smtp, database):
+    """The link is the HTML part's button and both parts end with the footer, as in the
+    conflict, move, nudge and digest emails; still no way to stop them, and still secret."""
+    pat_signs_up(client, smtp)
+    reset_link(client, smtp)
+    footer = '<hr><p style="color:#555;font-size:small">You get this email from Cadence.</p>'
+    for subject, label in (
+        ("Confirm your email for Cadence", "Confirm your email"),
+        ("Reset your Cadence password", "Choose a new password"),
+    ):
+        (message,) = [m for m in smtp.inbox.messages if m["Subject"] == subject]
+        text = smtp.inbox.text(message).replace("\r\n", "\n")  # as sent: CRLF
+        url = re.search(r"http://127\.0\.0\.1:5000/\S+", text).group(0)
+        html = message.get_body(("html",)).get_content()
+        assert text.startswith("Hello Patrick,\n\n")
+        assert f"{label}: {url}\n" in text
+        assert text.endswith("\n-- \nYou get this email from Cadence.\n")
+        assert f'<a href="{url}" style="display:inline-block' in html
+        assert f">{label}</a>" in html
+        assert footer in html
+        assert message["List-Unsubscribe"] is None
+    with database.session() as db:
+        rows = db.scalars(select(OutboxMessage)).all()
+    assert {row.kind for row in rows} == {"verify-email", "password-reset"}
+    assert {row.text_body for row in rows} == {BLANKED}
 
 
 # ---------------------------------------------------------------- password change

@@ -115,6 +115,28 @@ def test_report_errors_keep_to_the_document(app, client, history):
         strictly_valid(document, "Error", answer.get_json())
 
 
+def test_session_answers_carry_the_cancel_reason_and_keep_to_the_document(app, client, make_org):
+    """A week cancelled with a reason says why in the API, as the pages and reports do; the
+    other weeks say "". Both answers hold strictly to the document's Session."""
+    org = make_org(client)
+    book_top_slot(client, org.rep_ids[0])
+    listing = client.get("/api/v1/sessions").get_json()["data"]
+    first, second = listing[0]["id"], listing[1]["id"]
+    cancel = f"/manager/sessions/{second}/cancel"
+    post(client, cancel, {"reason": "Lena is at a customer all day"}, page=cancel)
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    answers = [client.get("/api/v1/sessions"), client.get(f"/api/v1/sessions/{second}")]
+    for path, answer in zip(("/sessions", "/sessions/{session_id}"), answers, strict=True):
+        _operation(app, path).validate_response(answer)
+    listed = answers[0].get_json()["data"]
+    for row in [*listed, answers[1].get_json()["data"]]:
+        strictly_valid(document, "Session", row)
+    reasons = {row["id"]: row["cancel_reason"] for row in listed}
+    assert (reasons[first], reasons[second]) == ("", "Lena is at a customer all day")
+    assert answers[1].get_json()["data"]["cancel_reason"] == "Lena is at a customer all day"
+
+
 def test_a_report_answer_that_drifts_from_the_document_fails(client, history):
     """The checks have teeth: a field the document lacks, or one the answer lacks, fails."""
     body = as_(client, history, "ada").get(f"/api/v1/reports/overview?{RANGE}").get_json()

@@ -111,3 +111,22 @@ def test_cancelling_the_week_through_the_email_keeps_the_reason(app, mailed, cal
         assert week.cancelled and week.cancel_reason == "Lena is at the dentist"
     assert conflict(database).state == ConflictState.CANCELLED
     assert browser.get(mailed["moves"][0]).status_code == 410
+
+
+def test_a_calendar_that_refuses_the_move_gives_the_week_back(app, mailed, calendar, database):
+    """The claim is undone when the calendar fails: the conflict is mailed again, neither
+    settled nor moved, the week where it was, and the same link works on a second try."""
+    from integrations.base import Transient
+
+    browser = app.test_client()
+    path = mailed["moves"][0]
+    calendar.fail_next(Transient("calendar down"))
+    refused = post(browser, path, page=path)
+    assert refused.status_code == 503
+    row = conflict(database)
+    assert (row.state, row.settled_at, row.moved_to) == (ConflictState.MAILED, None, None)
+    with database.session() as db:
+        assert db.get(Session, mailed["week"].id).current_start is None
+
+    done = post(browser, path, page=path)
+    assert done.status_code == 200 and conflict(database).state == ConflictState.MOVED
