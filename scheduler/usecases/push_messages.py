@@ -29,9 +29,7 @@ ON CONFLICT (channel_id) DO UPDATE SET message_number = excluded.message_number
 RETURNING message_number
 """
 _CLAIM: dict[str, TextClause] = {
-    "sqlite": text(
-        _RAISE.format(values="VALUES (:channel_id, :number, :org_id, :connection_id)")
-    ),
+    "sqlite": text(_RAISE.format(values="VALUES (:channel_id, :number, :org_id, :connection_id)")),
     # PostgreSQL: the commit does not wait for the WAL flush. A claim lost with a crashed
     # database server costs at most one redundant sync (a later delivery claims again);
     # waiting for the disk costs every webhook milliseconds, tens of them on a busy disk.
@@ -69,9 +67,7 @@ def release_message(database: Database, *, org_id: str, channel_id: str, number:
     """Give a claim back: the work it was for could not be requested (Google will deliver
     the message again, and it must not then read as a replay)."""
     with _autocommit(database) as connection:
-        connection.execute(
-            _RELEASE, {"org_id": org_id, "channel_id": channel_id, "number": number}
-        )
+        connection.execute(_RELEASE, {"org_id": org_id, "channel_id": channel_id, "number": number})
 
 
 def _autocommit(database: Database) -> Connection:
