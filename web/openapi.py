@@ -397,7 +397,7 @@ REPORT_PATHS: dict[str, Any] = {
 
 
 SCHEMAS: dict[str, Any] = {
-    "Person": _object(
+    "Person": _closed(
         ["id", "email", "name", "zone", "roles", "manager_id", "active", "membership"],
         id=_ID,
         email={"type": "string"},
@@ -412,7 +412,7 @@ SCHEMAS: dict[str, Any] = {
             "by a password sign-up whose address is not confirmed yet); declined",
         },
     ),
-    "Series": _object(
+    "Series": _closed(
         [
             "id",
             "manager_id",
@@ -463,9 +463,9 @@ SCHEMAS: dict[str, Any] = {
             "type": "string",
             "description": "Why the manager cancelled the week, when they said; else empty",
         },
-        outcome={"type": "string"},
+        outcome={"enum": _OUTCOMES},
     ),
-    "ActionItem": _object(
+    "ActionItem": _closed(
         [
             "id",
             "session_id",

@@ -16,7 +16,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
+from sqlalchemy import select
 
+from scheduler.models import Session
 from tests.scheduler.reports.test_defended import record_defence_and_chase
 from tests.web.conftest import post
 from tests.web.test_manager import book_top_slot
@@ -67,8 +69,8 @@ def strictly_valid(document: dict, name: str, body: object) -> None:
     """Validate ``body`` against the component schema ``name``, formats included.
 
     schemathesis checks status codes, content types and required fields but lets through a
-    field the document does not name; the report schemas say ``additionalProperties: false``
-    and this holds the answers to it.
+    field the document does not name; the report and resource schemas say
+    ``additionalProperties: false`` and this holds the answers to it.
     """
     root = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
     jsonschema_rs.Draft202012Validator(root, validate_formats=True).validate(body)
@@ -135,6 +137,64 @@ def test_session_answers_carry_the_cancel_reason_and_keep_to_the_document(app, c
     reasons = {row["id"]: row["cancel_reason"] for row in listed}
     assert (reasons[first], reasons[second]) == ("", "Lena is at a customer all day")
     assert answers[1].get_json()["data"]["cancel_reason"] == "Lena is at a customer all day"
+
+
+def test_people_series_and_action_items_keep_strictly_to_the_document(
+    app, client, make_org, database, clock
+):
+    """Every answer carrying a person, a series or an action item, reads and writes alike,
+    holds strictly to the document's schema: no field the document does not name, none it
+    requires missing (an item done and one open, a rep and a manager-admin)."""
+    org = make_org(client)
+    book_top_slot(client, org.rep_ids[0])
+    page = post(client, "/admin/api-tokens", {"name": "shapes"}, page="/admin/api-tokens").text
+    token = re.search(r'id="issued-token" readonly value="([^"]+)"', page).group(1)
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    with database.session() as db:
+        first = db.scalars(select(Session).order_by(Session.scheduled_start)).first()
+    clock.now = first.scheduled_end
+    items = [
+        {"text": f"Item {i}", "owner": owner, "due_date": "2026-11-30"}
+        for i, owner in enumerate(("manager", "rep", "rep"))
+    ]
+    debrief = api.put(
+        f"/api/v1/sessions/{first.id}/debrief", json={"action_items": items}, headers=headers
+    )
+    item = f"/api/v1/action-items/{debrief.get_json()['data'][0]['id']}"
+    new_rep = {"email": "ann@acme.test", "name": "Ann", "zone": "Europe/Paris"}
+    answers = [
+        ("PUT", "/sessions/{session_id}/debrief", "ActionItem", debrief),
+        ("PATCH", "/action-items/{item_id}", "ActionItem",
+         api.patch(item, json={"done": True}, headers=headers)),
+        ("GET", "/action-items", "ActionItem", api.get("/api/v1/action-items", headers=headers)),
+        ("GET", "/people", "Person", api.get("/api/v1/people", headers=headers)),
+        ("GET", "/people/{person_id}", "Person",
+         api.get(f"/api/v1/people/{org.manager_id}", headers=headers)),
+        ("POST", "/people", "Person", api.post("/api/v1/people", json=new_rep, headers=headers)),
+        ("GET", "/series", "Series", api.get("/api/v1/series", headers=headers)),
+        ("GET", "/series/{series_id}", "Series",
+         api.get(f"/api/v1/series/{first.series_id}", headers=headers)),
+    ]  # fmt: skip
+    document = client.get("/api/v1/openapi.json").get_json()
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    for method, path, name, answer in answers:
+        assert answer.status_code in (200, 201), (method, path, answer.get_json())
+        schema[path][method].validate_response(answer)
+        data = answer.get_json()["data"]
+        for row in data if isinstance(data, list) else [data]:
+            strictly_valid(document, name, row)
+    listed_items = answers[2][3].get_json()["data"]
+    assert sorted(row["done"] for row in listed_items) == [False, False, True]
+
+    # The checks have teeth: each resource's schema is closed, and requires every field sent.
+    for name, row in {name: answer.get_json()["data"] for _, _, name, answer in answers}.items():
+        row = row[0] if isinstance(row, list) else row
+        with pytest.raises(jsonschema_rs.ValidationError, match="new_field"):
+            strictly_valid(document, name, {**row, "new_field": 1})
+        for field in row:
+            with pytest.raises(jsonschema_rs.ValidationError, match=field):
+                strictly_valid(document, name, {k: v for k, v in row.items() if k != field})
 
 
 def test_a_report_answer_that_drifts_from_the_document_fails(client, history):
