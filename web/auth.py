@@ -223,6 +223,14 @@ def consent_callback(provider: str) -> Response:
     services = cadence()
     zone = read_consent_zone(Provider(provider), result.grant)
     if g.person is None:  # signing in: which organisation is the person's to choose
+        if result.email_verified is False:
+            # Joining goes by the address: one the provider does not vouch for opens nothing.
+            flash(
+                f"{provider.title()} has not verified {result.email}: confirm the address "
+                f"with {provider.title()}, or sign in another way.",
+                "error",
+            )
+            return redirect(url_for("auth.signin"))
         return enter(Consent(Provider(provider), result.email, result.name, result.grant, zone))
     zone_said = keep_consent_zone(g.person, zone)
     save_connection(

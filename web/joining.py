@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from scheduler.models import Person
 from scheduler.usecases.connections import save_connection
+from scheduler.usecases.credentials import prove_by_sign_in
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.held_consents import Consent, drop, held, hold
 from scheduler.usecases.joining import (
@@ -49,9 +50,17 @@ def enter(consent: Consent) -> Response:
 
 
 def _signed_in(person: Person, consent: Consent) -> Response:
-    """Sign ``person`` in; a manager's calendar grant is stored in their organisation."""
+    """Sign ``person`` in; a manager's calendar grant is stored in their organisation, and an
+    address the provider vouched for is proven."""
     services = cadence()
     zone_said = keep_consent_zone(person, consent.zone)
+    password_dropped = consent.address_proven and prove_by_sign_in(
+        services.database,
+        org_id=person.organization_id,
+        person_id=person.id,
+        provider=consent.provider,
+        now=services.now(),
+    )
     if person.is_manager:
         save_connection(
             services.database,
@@ -68,6 +77,13 @@ def _signed_in(person: Person, consent: Consent) -> Response:
         label = consent.provider.value.title()
         flash(f"Your {label} calendar ({consent.email}) is connected.", "ok")
     flash(*zone_said)
+    if password_dropped:
+        label = consent.provider.value.title()
+        flash(
+            f"The password chosen for {consent.email} before the address was proven no longer "
+            f"works: continue with {label} to sign in.",
+            "ok",
+        )
     return redirect(home_for(person))
 
 

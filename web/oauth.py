@@ -19,9 +19,13 @@ class SignInFailed(Exception):
 
 @dataclass(frozen=True)
 class ConsentResult:
+    """Who consented, and the grant. ``email_verified`` is what the provider says of the
+    address: True or False (Google's ``email_verified``), None when it says nothing."""
+
     email: str
     name: str
     grant: bytes
+    email_verified: bool | None
 
 
 def _bounded_name(name: str) -> str:
@@ -59,7 +63,9 @@ class GoogleConsent:
             done = finish_connect(self.settings, redirect_uri, callback_url, started)
         except ConnectFailed as error:
             raise SignInFailed(str(error)) from error
-        return ConsentResult(done.email, _bounded_name(done.name), done.token_blob)
+        return ConsentResult(
+            done.email, _bounded_name(done.name), done.token_blob, done.email_verified
+        )
 
 
 class MicrosoftConsent:
@@ -81,7 +87,11 @@ class MicrosoftConsent:
             done = finish_connect(self.settings, kept["flow"], args)
         except ConnectFailed as error:
             raise SignInFailed(str(error)) from error
-        return ConsentResult(done.email, _bounded_name(done.name), done.token_blob)
+        # Microsoft gives no verified-email claim: its ID token's ``email`` "isn't guaranteed
+        # to be correct" and ``preferred_username`` is mutable, neither to be used for
+        # authorization (Microsoft's ID token claims reference). So a Microsoft sign-in says
+        # nothing of the address and proves nothing (docs/security.md).
+        return ConsentResult(done.email, _bounded_name(done.name), done.token_blob, None)
 
 
 def consent_flow(settings: Settings, provider: Provider) -> ConsentFlow | None:

@@ -56,11 +56,16 @@ class ConnectStart:
 
 @dataclass(frozen=True)
 class GoogleConnection:
-    """A finished consent: who connected and the blob for their ``TokenStore``."""
+    """A finished consent: who connected and the blob for their ``TokenStore``.
+
+    ``email_verified``: Google vouches that the address is the account's (the OpenID userinfo's
+    ``email_verified``, as in the ID token); false for an address its owner never confirmed.
+    """
 
     email: str
     name: str
     token_blob: bytes
+    email_verified: bool
 
 
 def start_connect(
@@ -127,6 +132,7 @@ def finish_connect(
         email=person["email"],
         name=person.get("name", ""),
         token_blob=token_blob(credentials, person["email"]),
+        email_verified=person.get("email_verified") is True,
     )
 
 

@@ -62,8 +62,9 @@ class Person(OrgScoped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # "ask" or "auto" for this manager's conflicts; None follows the organisation's default.
     conflict_policy: Mapped[str | None] = mapped_column(String(8))
-    # When the person proved the address: a followed verification or reset link, or a
-    # Google / Microsoft sign-in. A password account signs in only once it is set.
+    # When the person proved the address: a followed verification or reset link, or a Google
+    # sign-in (Google vouches for the address; Microsoft gives no verified-email claim, so its
+    # sign-in proves nothing). A password account signs in only once it is set.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

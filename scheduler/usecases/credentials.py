@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import Database
-from scheduler.models import Person
+from scheduler.models import Person, Provider
 from scheduler.usecases.accounts import join_once_proven
 from scheduler.usecases.directory import active_people_with_email, normalise_email
 from scheduler.usecases.login_sessions import end_sessions
@@ -43,6 +43,30 @@ def confirm_email(
         return person
 
 
+def prove_by_sign_in(
+    database: Database, *, org_id: str, person_id: str, provider: Provider, now: datetime
+) -> bool:
+    """The person signed in with a provider that vouches for their address: it is proven from
+    ``now`` (a proof already made keeps its time). True when a password was dropped.
+
+    A password chosen while the address was unproven (a sign-up, by whoever typed the address,
+    with nobody having followed the link mailed to it) is dropped rather than made to work:
+    the provider vouches for the address's owner, not for whoever typed that password. Such a
+    sign-up's invitation is not accepted by this proof either: the owner answers it at /join
+    (``scheduler.usecases.joining``), as the sign-in that brought them here already asks."""
+    with database.session() as db:
+        person = get_in_org(db, Person, org_id, person_id)
+        if person.email_verified_at is not None:
+            return False
+        dropped = person.password_hash is not None
+        person.email_verified_at, person.password_hash = now, None
+        audit(
+            db, org_id=org_id, actor_id=person.id, action="person.email_verified",
+            subject=person, now=now, by=provider.value, password_dropped=dropped,
+        )  # fmt: skip
+        return dropped
+
+
 def set_password(
     database: Database,
     *,
@@ -69,4 +93,4 @@ def set_password(
         )  # fmt: skip
 
 
-__all__ = ["confirm_email", "password_accounts", "set_password"]
+__all__ = ["confirm_email", "password_accounts", "prove_by_sign_in", "set_password"]

@@ -31,6 +31,13 @@ class Consent:
     grant: bytes
     zone: ZoneReading
 
+    @property
+    def address_proven(self) -> bool:
+        """Whether the provider vouched for the address: Google does (a Google consent whose
+        ``email_verified`` is false signs nobody in, web/auth.py); Microsoft gives no
+        verified-email claim, so its consents prove nothing (web/oauth.py)."""
+        return self.provider == Provider.GOOGLE
+
 
 def hold(database: Database, cipher: TokenCipher, consent: Consent, *, now: datetime) -> str:
     """Keep ``consent`` for ``HOLD_FOR``; returns the id the browser keeps."""

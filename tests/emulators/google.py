@@ -6,7 +6,8 @@ discovery, google-auth, google-auth-oauthlib) for the parts Cadence needs:
 - OAuth: the authorize endpoint auto-consents as ``consenting_user`` (or ``login_hint``) and
   redirects back with a code; it insists on PKCE S256. The token endpoint serves the
   ``authorization_code`` and ``refresh_token`` grants (``invalid_grant`` once revoked) and, like
-  Google, reports ``email``/``profile`` scopes by their full URLs. ``/v1/userinfo`` names the user.
+  Google, reports ``email``/``profile`` scopes by their full URLs. ``/v1/userinfo`` names the user
+  and, like the ID token, says ``email_verified`` (true unless the address is in ``unverified``).
 - Calendar: ``freeBusy`` (per-calendar ``errors`` for unknown calendars, at most 50 calendars,
   at most 90 days), ``events`` insert/get/patch/update/delete/instances/list/watch and
   ``channels.stop``. Several users share one domain: an event with an attendee is copied onto the
@@ -244,6 +245,9 @@ class GoogleEmulator:
         # served: lets a test act "between" two calls, e.g. revoke a grant mid-sync.
         self.after_call: Callable[[str], None] | None = None
         self.consenting_user = next(iter(users))
+        # Addresses Google has not verified (an account made with another provider's address
+        # whose owner never confirmed it): userinfo and the ID token say email_verified false.
+        self.unverified: set[str] = set()
         # Scopes the consenting user unticks on the granular consent screen.
         self.withheld_scopes: set[str] = set()
         # Scopes granted to the client before (returned when include_granted_scopes=true).
@@ -1273,7 +1277,7 @@ class GoogleEmulator:
             "aud": self.client_id,
             "sub": _subject(email),
             "email": email,
-            "email_verified": True,
+            "email_verified": email not in self.unverified,
             "iat": now,
             "exp": now + 3600,
         }
@@ -1302,7 +1306,7 @@ class GoogleEmulator:
                 {
                     "sub": _subject(grant.email),
                     "email": grant.email,
-                    "email_verified": True,
+                    "email_verified": grant.email not in self.unverified,
                     "name": name,
                     "given_name": name.split()[0] if name else "",
                 },

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from sqlalchemy import select
 
-from scheduler.models import CalendarConnection, ConnectionStatus, Organization, Person, Provider
+from scheduler.models import (
+    CalendarConnection,
+    ConnectionStatus,
+    HeldConsent,
+    Organization,
+    Person,
+    Provider,
+)
 from scheduler.usecases.connections import mark_reconnect_required
 from scheduler.usecases.directory import create_organization
 from tests.emulators.google import GoogleEmulator
@@ -215,3 +223,32 @@ def test_google_not_answering_the_zone_does_not_block_sign_in(
     page = client.get("/manager/team").get_data(as_text=True)
     assert "Google did not answer" in page
     assert "your time zone stays Europe/London" in page
+
+
+def test_a_google_sign_in_proves_the_address(google_app, emulator, database, clock):
+    """Google vouches for the address (email_verified): the person's is proven from the sign-in
+    on, and a later sign-in keeps the first proof's time."""
+    continue_with_google(google_app.test_client(), emulator)
+    proven_at = clock.now
+    clock.now += timedelta(days=3)
+    continue_with_google(google_app.test_client(), emulator)
+    with database.session() as db:
+        person = db.scalar(select(Person))
+    assert (person.email, person.email_verified_at) == (MANAGER, proven_at)
+
+
+def test_an_address_google_has_not_verified_signs_nobody_in(google_app, emulator, database):
+    """Joining goes by the address, so one Google does not vouch for opens nothing: no
+    organisation is started, no invitation or join domain answered, no grant held."""
+    emulator.unverified.add(MANAGER)
+    client = google_app.test_client()
+
+    answer = continue_with_google(client, emulator)
+
+    assert answer.status_code == 302 and answer.headers["Location"] == "/signin"
+    page = client.get("/signin").get_data(as_text=True)
+    assert f"Google has not verified {MANAGER}" in page
+    with database.session() as db:
+        assert db.scalar(select(Person)) is None
+        assert db.scalar(select(HeldConsent)) is None
+        assert db.scalar(select(CalendarConnection)) is None

@@ -4,6 +4,7 @@ without accepting it. Google against its emulator, Microsoft against Graph's."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from scheduler.models import CalendarConnection, HeldConsent, Organization, Person
 from tests.integrations.outlook_support import MANAGER as MARIA
-from tests.web.conftest import NOW, post, sign_up
+from tests.web.conftest import NOW, mailed_link, post, sign_in, sign_up, sign_up_form
 from tests.web.test_google_sign_in import continue_with_google
 from tests.web.test_microsoft_sign_in import (  # noqa: F401
     continue_with_microsoft,
@@ -323,6 +324,43 @@ def test_password_sign_in_enters_no_organisation_not_joined(client, database):
         invited.email_verified_at = NOW
     answer = post(client, "/signin", {"email": VIC, "password": "correct horse battery"})
     assert answer.status_code == 400 and signed_in_as(client) is None
+
+
+def test_a_google_sign_in_proves_an_invited_address_and_drops_a_password_typed_for_it(
+    google, database, clock
+):
+    """Someone holding Vic's invitation link signs up with Vic's address and a password of
+    their own: it waits for the address to be proven. Vic then signs in with Google, which
+    vouches for the address, and accepts: Vic is a member with a proven address, and the
+    password typed for it never works — not now, and not after the link mailed at sign-up is
+    followed (Google vouched for Vic, not for whoever typed it)."""
+    app, emulator = google
+    ada = organisation(app, "ada@acme.test", "Ada", "Acme", (VIC, "Vic"))
+    invite = re.search(r"/signup\?invite=([^\"&]+)", ada.get("/admin/people").text).group(1)
+    mallory = app.test_client()
+    assert sign_up_form(mallory, VIC, "Vic", "UTC", invite=invite).location.startswith(
+        "/verify-email"
+    )
+    assert sign_in(mallory, VIC).status_code == 403  # waiting for the address to be proven
+    clock.now += timedelta(hours=1)
+    emulator.consenting_user = VIC
+    vic = app.test_client()
+
+    assert continue_with_google(vic, emulator).headers["Location"] == "/join"
+    assert "Join Acme?" in vic.get("/join").text  # Vic says yes; the sign-up did not
+    answer = post(vic, f"/join/{org_id(database, 'Acme')}/accept", page="/join")
+
+    assert answer.headers["Location"] == "/manager/team"
+    told = f"The password chosen for {VIC} before the address was proven no longer works"
+    assert told in vic.get(answer.location).text
+    proven = row(database, "Acme")
+    assert (proven.joined_at, proven.email_verified_at) == (clock.now, clock.now)
+    assert signed_in_as(vic) == proven.id
+    assert sign_in(mallory, VIC).status_code == 400 and signed_in_as(mallory) is None
+    mallory.get(mailed_link(app, VIC, "verify-email"))
+    assert sign_in(mallory, VIC).status_code == 400 and signed_in_as(mallory) is None
+    people = {p["email"]: p["membership"] for p in ada.get("/api/v1/people").get_json()["data"]}
+    assert people[VIC] == "member"
 
 
 def test_a_microsoft_sign_in_is_not_captured_either(microsoft_app, graph, database):  # noqa: F811

@@ -125,3 +125,12 @@ def test_microsoft_not_answering_the_zone_does_not_block_sign_in(microsoft_app, 
     assert "your time zone stays UTC. Check it, and your working hours, on your account page." in (
         page
     )
+
+
+def test_a_microsoft_sign_in_proves_no_address(microsoft_app, graph, database):
+    """Microsoft gives no verified-email claim (its ``email`` may be an address nobody
+    confirmed), so a Microsoft sign-in leaves the address unproven."""
+    assert continue_with_microsoft(microsoft_app.test_client(), graph).status_code == 302
+    with database.session() as db:
+        person = db.scalar(select(Person))
+    assert (person.email, person.email_verified_at) == (MANAGER, None)
