@@ -8,9 +8,10 @@ Google emulator whose push channels POST to the app's webhook, and for ``rq`` a 
 ``redis-server`` and ``python -m scheduler.jobs worker`` processes.
 
 1. Webhook: ``--notifications`` genuine notifications for one channel sent at ``--rate`` per
-   second (open loop: each is due at its time, whatever the answers before it took) from
-   ``--concurrency`` client threads; p50 / p95 / p99 of the answer times. They coalesce into
-   a sync or two. Targets: p99 <= 50 ms at 400 notifications/s.
+   second (open loop: each is due at its time, whatever the answers before it took) on
+   ``--concurrency`` keep-alive connections by ``bench.loadgen``, a client in a process of
+   its own; p50 / p95 / p99 of the answer times, each from when it was due. They coalesce
+   into a few syncs. Targets: p99 <= 50 ms at 400 notifications/s.
 2. Change -> session: ``--managers`` managers each with a booked, watched series; in each of
    ``--rounds`` rounds every rep answers one week at the same moment, and the time from the
    emulator's change to the session's new answer in PostgreSQL is measured (polled every
@@ -95,7 +96,7 @@ def main() -> None:
             sent, rate, took = webhook_times(database, settings, ca, spare, args)
             print(
                 f"{mode}: webhook at {rate:,.0f} notifications/s ({sent} from "
-                f"{args.concurrency} threads): p50 {ms(percentile(took, 0.5))}, "
+                f"{args.concurrency} connections): p50 {ms(percentile(took, 0.5))}, "
                 f"p95 {ms(percentile(took, 0.95))}, p99 {ms(percentile(took, 0.99))}",
                 flush=True,
             )
