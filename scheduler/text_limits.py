@@ -26,5 +26,7 @@ ACTION_ITEM = 500
 TALKING_POINT = 1000
 CANCEL_REASON = 500  # why a manager cancelled one week
 HOLIDAYS = 5000  # the settings page's list of days, one per line
+# A Microsoft account's "<tid>/<oid>" from its ID token: two GUIDs and a slash (73).
+MICROSOFT_ACCOUNT = 100
 # Values that are parsed, never stored as typed (a date, a time, an id, a choice).
 SHORT_VALUE = 64

@@ -1,5 +1,9 @@
 """Signed links mailed to a person: confirm an email address, reset a password.
 
+A confirmation link made for a Microsoft sign-in that did not prove the address also names
+that Microsoft account (``LinkFor.microsoft_account``): following it links the account to the
+person (``credentials.confirm_microsoft_account``).
+
 Both are signed with the app's secret key (each with its own salt, so one kind never passes
 for the other) and carry their own expiry instant, checked against the ``now`` given. A reset
 link also carries a fingerprint of the password it replaces: once the password changes — by
@@ -36,6 +40,7 @@ class LinkFor:
     org_id: str
     person_id: str
     detail: str  # the address to confirm; the password fingerprint of a reset
+    microsoft_account: str = ""  # a confirmation's Microsoft account ("<tid>/<oid>"), if any
 
 
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
@@ -43,7 +48,9 @@ def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
 
 
 def _dump(secret_key: str, salt: str, who: LinkFor, expires: datetime) -> str:
-    payload = [who.org_id, who.person_id, who.detail, int(expires.timestamp())]
+    payload: list[str | int] = [who.org_id, who.person_id, who.detail, int(expires.timestamp())]
+    if who.microsoft_account:
+        payload.append(who.microsoft_account)
     return _serializer(secret_key, salt).dumps(payload)
 
 
@@ -54,26 +61,34 @@ def _load(secret_key: str, salt: str, token: str, now: datetime) -> LinkFor:
         raise LinkInvalid("bad signature") from error
     if not (
         isinstance(payload, list)
-        and len(payload) == 4
-        and all(isinstance(part, str) for part in payload[:3])
+        and len(payload) in (4, 5)
+        and all(isinstance(part, str) for part in payload[:3] + payload[4:])
         and isinstance(payload[3], int)
     ):
         raise LinkInvalid("malformed payload")
     if now >= datetime.fromtimestamp(payload[3], UTC):
         raise LinkExpired("expired")
-    return LinkFor(payload[0], payload[1], payload[2])
+    return LinkFor(payload[0], payload[1], payload[2], *payload[4:])
 
 
 def verification_token(
-    secret_key: str, *, org_id: str, person_id: str, email: str, now: datetime
+    secret_key: str,
+    *,
+    org_id: str,
+    person_id: str,
+    email: str,
+    now: datetime,
+    microsoft_account: str = "",
 ) -> str:
-    """The token of a link confirming that ``email`` is the person's, for 48 hours."""
-    who = LinkFor(org_id, person_id, email)
+    """The token of a link confirming that ``email`` is the person's, for 48 hours (and that
+    ``microsoft_account``, when given, signs in as them)."""
+    who = LinkFor(org_id, person_id, email, microsoft_account)
     return _dump(secret_key, _VERIFY_SALT, who, now + VERIFY_LIFETIME)
 
 
 def read_verification_token(secret_key: str, token: str, *, now: datetime) -> LinkFor:
-    """Whom a verification link names (``detail``: the address); ``LinkInvalid`` if not."""
+    """Whom a verification link names (``detail``: the address; ``microsoft_account``, the
+    account it links); ``LinkInvalid`` if not."""
     return _load(secret_key, _VERIFY_SALT, token, now)
 
 

@@ -1,4 +1,5 @@
-"""The account emails: the link confirming an address, and the link resetting a password.
+"""The account emails: the link confirming an address (for a password sign-up, or for a
+Microsoft sign-in that did not prove it), and the link resetting a password.
 
 Each is composed like every other email (``scheduler.mail.compose``: the link a button in
 HTML, the footer) and put in the outbox through the app's job pipeline. They are not kinds of
@@ -24,8 +25,10 @@ def _organization_name(org_id: str) -> str:
         return org.name if org else ""
 
 
-def send_verification(person: Person) -> None:
-    """Mail ``person`` the link that confirms their address (valid 48 hours)."""
+def send_verification(person: Person, *, microsoft_account: str = "") -> None:
+    """Mail ``person`` the link that confirms their address (valid 48 hours). With
+    ``microsoft_account``, a Microsoft sign-in that did not prove the address accepted their
+    row: the link also lets that account in, and the email says so."""
     services = cadence()
     token = account_links.verification_token(
         services.settings.secret_key,
@@ -33,17 +36,30 @@ def send_verification(person: Person) -> None:
         person_id=person.id,
         email=person.email,
         now=services.now(),
+        microsoft_account=microsoft_account,
     )
     org = _organization_name(person.organization_id)
     url = f"{services.settings.base_url}/verify-email/{token}"
+    ask = f"Confirm that {person.email} is your address to finish your Cadence account at {org}."
+    later = "The link works for 48 hours. Did not sign up? Ignore this email: nothing happens."
+    if microsoft_account:
+        ask = (
+            f"Someone signed in to Cadence with a Microsoft account that gives {person.email} as "
+            f"its address, to join {org}; Microsoft did not confirm the address is theirs. If "
+            f"it was you, confirm it: that Microsoft account then signs in to {org} as you."
+        )
+        later = (
+            "The link works for 48 hours. Did not sign in with Microsoft? Ignore this email: "
+            "nothing happens."
+        )
     _send(
         person,
         "verify-email",
         token,
         subject="Confirm your email for Cadence",
-        ask=f"Confirm that {person.email} is your address to finish your Cadence account at {org}.",
+        ask=ask,
         link=Action("Confirm your email", url),
-        later="The link works for 48 hours. Did not sign up? Ignore this email: nothing happens.",
+        later=later,
     )
 
 

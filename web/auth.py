@@ -231,7 +231,21 @@ def consent_callback(provider: str) -> Response:
                 "error",
             )
             return redirect(url_for("auth.signin"))
-        return enter(Consent(Provider(provider), result.email, result.name, result.grant, zone))
+        if result.email_verified is None and result.microsoft_account is None:
+            # Neither the address nor the account: nothing would tell this sign-in again.
+            flash(f"{provider.title()} did not say who signed in: sign in another way.", "error")
+            return redirect(url_for("auth.signin"))
+        return enter(
+            Consent(
+                Provider(provider),
+                result.email,
+                result.name,
+                result.grant,
+                zone,
+                address_proven=result.email_verified is True,
+                microsoft_account=result.microsoft_account,
+            )
+        )
     zone_said = keep_consent_zone(g.person, zone)
     save_connection(
         services.database,

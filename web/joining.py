@@ -4,13 +4,17 @@ A member with nothing new to answer is signed in at once. Anyone else finds thei
 held (encrypted, server-side) and sees /join: "Join <organisation>? Added by <name, email>"
 with accept and decline for each invitation, and continue for each organisation they are
 already in. The calendar grant is stored only for the organisation accepted, and only then.
+
+A Microsoft sign-in that did not prove the address (no ``xms_edov``) accepts or continues
+only where its account is linked; elsewhere accepting mails a link to the address and shows
+"Confirm your email", and the person joins when it is followed (then signs in again).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from scheduler.models import Person
@@ -22,10 +26,13 @@ from scheduler.usecases.joining import (
     accept,
     choices_for,
     decline,
+    enters,
     start_organization,
 )
+from web.account_mail import send_verification
 from web.consent_zone import keep_consent_zone
 from web.identity import home_for, sign_in
+from web.rate_limits import rate_limits, too_many
 from web.services import cadence
 
 bp = Blueprint("joining", __name__, url_prefix="/join")
@@ -38,7 +45,7 @@ def enter(consent: Consent) -> Response:
     new organisation of their own when no organisation knows the address, else to /join."""
     services = cadence()
     with services.database.session() as db:
-        choices = choices_for(db, consent.email)
+        choices = choices_for(db, consent.who)
         member_id = choices.direct()
         direct = db.get(Person, member_id) if member_id else None
     if direct is not None:
@@ -51,7 +58,7 @@ def enter(consent: Consent) -> Response:
 
 def _signed_in(person: Person, consent: Consent) -> Response:
     """Sign ``person`` in; a manager's calendar grant is stored in their organisation, and an
-    address the provider vouched for is proven."""
+    address the provider vouched for is proven (a Microsoft account's linked to them)."""
     services = cadence()
     zone_said = keep_consent_zone(person, consent.zone)
     password_dropped = consent.address_proven and prove_by_sign_in(
@@ -59,6 +66,7 @@ def _signed_in(person: Person, consent: Consent) -> Response:
         org_id=person.organization_id,
         person_id=person.id,
         provider=consent.provider,
+        microsoft_account=consent.microsoft_account,
         now=services.now(),
     )
     if person.is_manager:
@@ -91,7 +99,7 @@ def _new_organization(consent: Consent) -> Person:
     services = cadence()
     return start_organization(
         services.database,
-        email=consent.email,
+        who=consent.who,
         name=consent.name,
         zone=consent.zone.zone,
         now=services.now(),
@@ -120,7 +128,7 @@ def choose() -> Any:
         return _start_again()
     _, consent = kept
     with cadence().database.session() as db:
-        choices = choices_for(db, consent.email)
+        choices = choices_for(db, consent.who)
     return render_template("auth/join.html", choices=choices, email=consent.email)
 
 
@@ -134,7 +142,7 @@ def accept_offer(org_id: str) -> Any:
     try:
         person = accept(
             services.database,
-            email=consent.email,
+            who=consent.who,
             org_id=org_id,
             name=consent.name,
             zone=consent.zone.zone,
@@ -143,8 +151,28 @@ def accept_offer(org_id: str) -> Any:
     except InvalidInput as error:
         flash(" ".join(e.message for e in error.errors), "error")
         return redirect(url_for("joining.choose"))
+    if not enters(person, consent.who):
+        return _prove_first(person, consent, held_id)
     drop(services.database, held_id)
     return _signed_in(person, consent)
+
+
+def _prove_first(person: Person, consent: Consent, held_id: str) -> Response:
+    """A Microsoft sign-in that did not prove the address accepted ``person``'s row: mail
+    the address the link that lets its account in, and say so. The grant is not kept (the
+    person signs in again once the link is followed); the mail counts against the limit on
+    verification emails to the address."""
+    services = cadence()
+    refusal = rate_limits().attempt(
+        "verification_resend", account=person.email, address=request.remote_addr or ""
+    )
+    if refusal is not None:
+        return too_many("verification_resend", refusal)
+    assert consent.microsoft_account is not None  # web/auth.py refuses a sign-in without one
+    send_verification(person, microsoft_account=consent.microsoft_account)
+    drop(services.database, held_id)
+    session.pop(_HELD_KEY, None)
+    return redirect(url_for("verification.check_inbox", email=person.email, by="microsoft"))
 
 
 @bp.post("/<org_id>/decline")
@@ -157,7 +185,7 @@ def decline_offer(org_id: str) -> Any:
     try:
         decline(
             services.database,
-            email=consent.email,
+            who=consent.who,
             org_id=org_id,
             name=consent.name,
             now=services.now(),
@@ -176,7 +204,7 @@ def new_organization() -> Any:
         return _start_again()
     held_id, consent = kept
     with cadence().database.session() as db:
-        if choices_for(db, consent.email).memberships:
+        if choices_for(db, consent.who).memberships:
             flash("You are in an organisation already: continue there.", "error")
             return redirect(url_for("joining.choose"))
     person = _new_organization(consent)

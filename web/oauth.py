@@ -20,12 +20,15 @@ class SignInFailed(Exception):
 @dataclass(frozen=True)
 class ConsentResult:
     """Who consented, and the grant. ``email_verified`` is what the provider says of the
-    address: True or False (Google's ``email_verified``), None when it says nothing."""
+    address: True or False (Google's ``email_verified``), None when it says nothing (a
+    Microsoft ID token without ``xms_edov``). ``microsoft_account``: the Microsoft account
+    that consented (``<tid>/<oid>``), which a person row may be linked to."""
 
     email: str
     name: str
     grant: bytes
     email_verified: bool | None
+    microsoft_account: str | None = None
 
 
 def _bounded_name(name: str) -> str:
@@ -87,11 +90,17 @@ class MicrosoftConsent:
             done = finish_connect(self.settings, kept["flow"], args)
         except ConnectFailed as error:
             raise SignInFailed(str(error)) from error
-        # Microsoft gives no verified-email claim: its ID token's ``email`` "isn't guaranteed
-        # to be correct" and ``preferred_username`` is mutable, neither to be used for
-        # authorization (Microsoft's ID token claims reference). So a Microsoft sign-in says
-        # nothing of the address and proves nothing (docs/security.md).
-        return ConsentResult(done.email, _bounded_name(done.name), done.token_blob, None)
+        # The ID token's ``email`` is whatever the account's tenant set, and
+        # ``preferred_username`` is mutable: neither proves the address. Only the optional
+        # claim ``xms_edov: true`` does (integrations/outlook/auth.py); without it the
+        # sign-in says nothing of the address (docs/security.md, "nOAuth").
+        return ConsentResult(
+            done.email,
+            _bounded_name(done.name),
+            done.token_blob,
+            True if done.email_domain_verified else None,
+            microsoft_account=done.account_id,
+        )
 
 
 def consent_flow(settings: Settings, provider: Provider) -> ConsentFlow | None:

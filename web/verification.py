@@ -1,7 +1,11 @@
-"""Confirming the email address of a password account: the mailed link, and sending it again.
+"""Confirming an email address: the mailed link, and sending it again.
 
 A password sign-up proves nothing about the address typed in, so the account signs in (and
-so joins its organisation) only once the link mailed to that address was followed.
+so joins its organisation) only once the link mailed to that address was followed. Nor does
+a Microsoft sign-in whose ID token lacks ``xms_edov``: what it accepted waits for the link
+mailed to the address, which also names the Microsoft account (web/joining.py). Only a
+password account's link can be sent again from here; a Microsoft one comes with signing in
+with Microsoft again.
 """
 
 from __future__ import annotations
@@ -10,7 +14,11 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from scheduler.usecases.credentials import confirm_email, password_accounts
+from scheduler.usecases.credentials import (
+    confirm_email,
+    confirm_microsoft_account,
+    password_accounts,
+)
 from scheduler.usecases.directory import InvalidInput
 from scheduler.usecases.scope import NotInOrganization
 from web import account_links
@@ -25,8 +33,14 @@ bp = Blueprint("verification", __name__)
 
 @bp.get("/verify-email")
 def check_inbox() -> Any:
-    """Where sign-up lands: the link is on its way; send it again from here."""
-    return render_template("auth/verify_email.html", email=request.args.get("email", ""), errors={})
+    """Where sign-up lands: the link is on its way; send it again from here. ``by=microsoft``:
+    a Microsoft sign-in's link, which signing in again sends anew."""
+    return render_template(
+        "auth/verify_email.html",
+        email=request.args.get("email", ""),
+        errors={},
+        microsoft=request.args.get("by") == "microsoft",
+    )
 
 
 @bp.post("/verify-email/resend")
@@ -66,18 +80,31 @@ def confirm(token: str) -> Any:
     except account_links.LinkInvalid:
         return _invalid()
     try:
-        person = confirm_email(
-            services.database,
-            org_id=who.org_id,
-            person_id=who.person_id,
-            email=who.detail,
-            now=services.now(),
-        )
+        if who.microsoft_account:
+            person = confirm_microsoft_account(
+                services.database,
+                org_id=who.org_id,
+                person_id=who.person_id,
+                email=who.detail,
+                microsoft_account=who.microsoft_account,
+                now=services.now(),
+            )
+        else:
+            person = confirm_email(
+                services.database,
+                org_id=who.org_id,
+                person_id=who.person_id,
+                email=who.detail,
+                now=services.now(),
+            )
     except NotInOrganization:
         person = None
     if person is None:
         return _invalid()
-    flash("Your email is confirmed: sign in.", "ok")
+    if who.microsoft_account:
+        flash("Your email is confirmed: continue with Microsoft to sign in.", "ok")
+    else:
+        flash("Your email is confirmed: sign in.", "ok")
     return redirect(url_for("auth.signin", email=person.email))
 
 

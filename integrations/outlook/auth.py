@@ -25,6 +25,7 @@ import msal
 import requests
 
 from integrations.base import ReconnectRequired, TokenStore, Transient
+from scheduler import text_limits
 from scheduler.settings import MicrosoftSettings
 
 # MSAL adds openid, profile and offline_access itself (and refuses them if passed).
@@ -41,11 +42,20 @@ class ConnectFailed(Exception):
 
 @dataclass(frozen=True)
 class ConnectedAccount:
-    """Who signed in, and the token cache blob to keep (encrypted) for them."""
+    """Who signed in, and the token cache blob to keep (encrypted) for them.
+
+    ``email_domain_verified``: the ID token's ``email`` (not ``preferred_username``) comes
+    with the optional claim ``xms_edov: true``, Microsoft's word that the owner of the
+    address's domain verified it; without it the address is whatever the account's tenant
+    set (``_email_domain_verified``). ``account_id`` is the account itself, immutable and
+    unique across tenants: ``<tid>/<oid>`` (None if the token names no tenant or object).
+    """
 
     email: str
     name: str
     token_blob: bytes
+    email_domain_verified: bool = False
+    account_id: str | None = None
 
 
 def http_session(settings: MicrosoftSettings) -> requests.Session:
@@ -193,7 +203,38 @@ def finish_connect(
     email = claims.get("email") or claims.get("preferred_username")
     if not email:
         raise ConnectFailed("the sign-in returned no email address")
-    return ConnectedAccount(email.lower(), claims.get("name") or email, cache.serialize().encode())
+    return ConnectedAccount(
+        email.lower(),
+        claims.get("name") or email,
+        cache.serialize().encode(),
+        email_domain_verified=_email_domain_verified(claims),
+        account_id=_account_id(claims),
+    )
+
+
+def _email_domain_verified(claims: Mapping[str, Any]) -> bool:
+    """Whether Microsoft vouches for the ID token's ``email``.
+
+    The ``email`` claim is a mutable attribute any tenant's admin may set to any address
+    (and ``preferred_username`` is mutable too), so it proves nothing by itself: that is
+    the "nOAuth" account takeover. The optional claim ``xms_edov`` ("email domain owner
+    verified") is true when the address's domain belongs to the user's tenant and its admin
+    verified it, or the address is a personal Microsoft account's, a Google account's or a
+    one-time-passcode one. It is only sent when the app registration asks for it, and only
+    about ``email``. Microsoft: https://learn.microsoft.com/en-us/entra/identity-platform/migrate-off-email-claim-authorization
+    and https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference
+    """
+    return bool(claims.get("email")) and claims.get("xms_edov") is True
+
+
+def _account_id(claims: Mapping[str, Any]) -> str | None:
+    """``<tid>/<oid>``: the tenant and the user object, the immutable claims Microsoft
+    recommends, instead of the email, to tell who signed in."""
+    tenant, user = claims.get("tid"), claims.get("oid")
+    if not (isinstance(tenant, str) and isinstance(user, str) and tenant and user):
+        return None
+    account = f"{tenant}/{user}"
+    return account if len(account) <= text_limits.MICROSOFT_ACCOUNT else None
 
 
 class TokenSource:

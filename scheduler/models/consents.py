@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, String
+from sqlalchemy import JSON, Boolean, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler import text_limits
@@ -25,8 +25,12 @@ class HeldConsent(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     provider: Mapped[Provider] = mapped_column(enum_column(Provider, 16))
-    # The address the provider verified, and the name it gave.
+    # The address the provider gave, and the name.
     email: Mapped[str] = mapped_column(String(text_limits.EMAIL))
+    # Whether the provider vouched for the address (Google's email_verified, Microsoft's
+    # xms_edov); and the Microsoft account that consented ("<tid>/<oid>").
+    address_proven: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    microsoft_account: Mapped[str | None] = mapped_column(String(text_limits.MICROSOFT_ACCOUNT))
     name: Mapped[str] = mapped_column(String(text_limits.PERSON_NAME))
     # The provider's grant, Fernet-encrypted like a connection's.
     token_blob: Mapped[bytes] = mapped_column(LargeBinary)

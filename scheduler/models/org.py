@@ -63,9 +63,15 @@ class Person(OrgScoped, Base):
     # "ask" or "auto" for this manager's conflicts; None follows the organisation's default.
     conflict_policy: Mapped[str | None] = mapped_column(String(8))
     # When the person proved the address: a followed verification or reset link, or a Google
-    # sign-in (Google vouches for the address; Microsoft gives no verified-email claim, so its
-    # sign-in proves nothing). A password account signs in only once it is set.
+    # sign-in, or a Microsoft one whose ID token says xms_edov (the domain's owner verified the
+    # address; without it the address is whatever the account's tenant set). A password
+    # account signs in only once it is set.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Microsoft account ("<tid>/<oid>") that signs in as this person without proving the
+    # address again: linked by a sign-in that proved it, by the link Cadence mailed to it, or
+    # by founding the organisation (scheduler/usecases/joining.py). Proving the address drops
+    # a link made while it was unproven.
+    microsoft_account: Mapped[str | None] = mapped_column(String(text_limits.MICROSOFT_ACCOUNT))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Joining (scheduler/usecases/joining.py): a row someone else added is an invitation until

@@ -144,8 +144,10 @@ def found_organization(
     zone: str | None,
     password_hash: str | None,
     now: datetime,
+    microsoft_account: str | None = None,
 ) -> Person:
-    """A new organisation named ``name`` whose founder (its admin, a member) is returned."""
+    """A new organisation named ``name`` whose founder (its admin, a member) is returned;
+    ``microsoft_account`` is the Microsoft account founding it (it signs in as the founder)."""
     _, person_id = create_organization(
         database, name=name, admin_email=email, admin_name=person_name, zone=zone or "UTC", now=now
     )
@@ -153,6 +155,7 @@ def found_organization(
         person = db.get(Person, person_id)
         assert person is not None
         person.password_hash = password_hash
+        person.microsoft_account = microsoft_account
         return person
 
 

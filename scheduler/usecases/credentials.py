@@ -1,4 +1,5 @@
-"""A person's proof of address and password: confirming the email, setting a new password.
+"""A person's proof of address and password: confirming the email (by a mailed link or a
+provider's word), linking a Microsoft account, setting a new password.
 
 Passwords arrive hashed (hashing is the web layer's); sessions to end are named by the
 browser's token (``login_sessions``).
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from scheduler.db import Database
 from scheduler.models import Person, Provider
-from scheduler.usecases.accounts import join_once_proven
+from scheduler.usecases.accounts import join_once_proven, mark_joined
 from scheduler.usecases.directory import active_people_with_email, normalise_email
 from scheduler.usecases.login_sessions import end_sessions
 from scheduler.usecases.scope import audit, get_in_org
@@ -44,27 +45,76 @@ def confirm_email(
 
 
 def prove_by_sign_in(
-    database: Database, *, org_id: str, person_id: str, provider: Provider, now: datetime
+    database: Database,
+    *,
+    org_id: str,
+    person_id: str,
+    provider: Provider,
+    microsoft_account: str | None,
+    now: datetime,
 ) -> bool:
-    """The person signed in with a provider that vouches for their address: it is proven from
-    ``now`` (a proof already made keeps its time). True when a password was dropped.
+    """The person signed in with a provider that vouches for their address (Google's
+    ``email_verified``, Microsoft's ``xms_edov``): it is proven from ``now`` (a proof already
+    made keeps its time), and a Microsoft sign-in's account is linked to the person from
+    then on. True when a password was dropped (``_prove``).
 
-    A password chosen while the address was unproven (a sign-up, by whoever typed the address,
-    with nobody having followed the link mailed to it) is dropped rather than made to work:
-    the provider vouches for the address's owner, not for whoever typed that password. Such a
-    sign-up's invitation is not accepted by this proof either: the owner answers it at /join
+    A password sign-up's invitation is not accepted by this proof: the owner answers it at /join
     (``scheduler.usecases.joining``), as the sign-in that brought them here already asks."""
     with database.session() as db:
         person = get_in_org(db, Person, org_id, person_id)
-        if person.email_verified_at is not None:
-            return False
-        dropped = person.password_hash is not None
-        person.email_verified_at, person.password_hash = now, None
-        audit(
-            db, org_id=org_id, actor_id=person.id, action="person.email_verified",
-            subject=person, now=now, by=provider.value, password_dropped=dropped,
-        )  # fmt: skip
+        dropped = person.email_verified_at is None and _prove(db, person, now, by=provider.value)
+        if microsoft_account is not None:
+            person.microsoft_account = microsoft_account
         return dropped
+
+
+def confirm_microsoft_account(
+    database: Database,
+    *,
+    org_id: str,
+    person_id: str,
+    email: str,
+    microsoft_account: str,
+    now: datetime,
+) -> Person | None:
+    """The address's owner followed the link mailed when a Microsoft sign-in that did not
+    prove it (no ``xms_edov``) accepted this row: an invitation, a join domain's offer, or a
+    membership not linked to that account. The address is proven, the account is linked to
+    the person (it signs in as them from now on), and an accepted invitation is a membership.
+
+    None when the link names an address the person no longer has, or an invitation declined
+    since (by its proven owner)."""
+    with database.session() as db:
+        person = get_in_org(db, Person, org_id, person_id)
+        moved = normalise_email(person.email) != normalise_email(email)
+        if moved or person.declined_at is not None:
+            return None
+        if person.email_verified_at is None:
+            _prove(db, person, now, by="link")
+        person.microsoft_account = microsoft_account
+        audit(
+            db, org_id=org_id, actor_id=person.id, action="person.microsoft_linked",
+            subject=person, now=now,
+        )  # fmt: skip
+        if person.joined_at is None:
+            mark_joined(db, person, now)
+        return person
+
+
+def _prove(db: DbSession, person: Person, now: datetime, *, by: str) -> bool:
+    """The address of ``person`` is proven from ``now``; True when a password was dropped.
+
+    What was set while it was unproven is dropped rather than made to work: a password (a
+    sign-up, by whoever typed the address, with nobody having followed the link mailed to
+    it), and a Microsoft account linked by founding an organisation with an address its
+    tenant merely set. The proof vouches for the address's owner, not for either of them."""
+    dropped = person.password_hash is not None
+    person.email_verified_at, person.password_hash, person.microsoft_account = now, None, None
+    audit(
+        db, org_id=person.organization_id, actor_id=person.id, action="person.email_verified",
+        subject=person, now=now, by=by, password_dropped=dropped,
+    )  # fmt: skip
+    return dropped
 
 
 def set_password(
@@ -93,4 +143,10 @@ def set_password(
         )  # fmt: skip
 
 
-__all__ = ["confirm_email", "password_accounts", "prove_by_sign_in", "set_password"]
+__all__ = [
+    "confirm_email",
+    "confirm_microsoft_account",
+    "password_accounts",
+    "prove_by_sign_in",
+    "set_password",
+]

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from scheduler.crypto import TokenCipher
 from scheduler.db import Database
 from scheduler.models import HeldConsent, Provider
+from scheduler.usecases.joining import SignIn
 from scheduler.usecases.person_time import ZoneReading
 
 HOLD_FOR = timedelta(minutes=30)
@@ -23,20 +24,28 @@ HOLD_FOR = timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class Consent:
-    """A finished consent: who the provider verified, the grant, what it said of the zone."""
+    """A finished consent: who signed in, the grant, what the provider said of the zone.
+
+    ``address_proven``: the provider vouched for the address (Google's ``email_verified``; a
+    Google consent without it signs nobody in, web/auth.py) or Microsoft's ``xms_edov``
+    (web/oauth.py). Without it, the address is whatever the Microsoft account's tenant set:
+    the consent enters only rows linked to ``microsoft_account`` (``<tid>/<oid>``) and
+    founds organisations; anything else waits for the link mailed to the address
+    (scheduler/usecases/joining.py).
+    """
 
     provider: Provider
     email: str
     name: str
     grant: bytes
     zone: ZoneReading
+    address_proven: bool = False
+    microsoft_account: str | None = None
 
     @property
-    def address_proven(self) -> bool:
-        """Whether the provider vouched for the address: Google does (a Google consent whose
-        ``email_verified`` is false signs nobody in, web/auth.py); Microsoft gives no
-        verified-email claim, so its consents prove nothing (web/oauth.py)."""
-        return self.provider == Provider.GOOGLE
+    def who(self) -> SignIn:
+        """What the consent says of who it is, as joining reads it."""
+        return SignIn(self.email, self.address_proven, self.microsoft_account)
 
 
 def hold(database: Database, cipher: TokenCipher, consent: Consent, *, now: datetime) -> str:
@@ -49,6 +58,8 @@ def hold(database: Database, cipher: TokenCipher, consent: Consent, *, now: date
             name=consent.name,
             token_blob=cipher.encrypt(consent.grant),
             zone_reading=consent.zone.to_shape(),
+            address_proven=consent.address_proven,
+            microsoft_account=consent.microsoft_account,
             created_at=now,
             expires_at=now + HOLD_FOR,
         )
@@ -69,6 +80,8 @@ def held(database: Database, cipher: TokenCipher, held_id: str, *, now: datetime
             name=row.name,
             grant=cipher.decrypt(row.token_blob),
             zone=ZoneReading.from_shape(row.zone_reading),
+            address_proven=row.address_proven,
+            microsoft_account=row.microsoft_account,
         )
 
 

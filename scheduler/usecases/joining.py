@@ -10,6 +10,16 @@ marked, so its admins see it). A *member* (``joined_at`` set) signs in directly.
 Creating an organisation, signing up through an invitation link (once the address is
 confirmed) or accepting here makes a member; nothing else does. The calendar grant of the
 consent is stored only for the organisation accepted (web/joining.py holds it until then).
+
+Everything here goes by the address, so it counts only when proven. Google's sign-in proves
+it (``email_verified``), and a Microsoft one when its ID token says ``xms_edov: true``; a
+Microsoft ID token without it carries whatever address the account's tenant set ("nOAuth").
+Such a sign-in enters only the rows linked to its Microsoft account (``<tid>/<oid>``, set
+when a sign-in proved the address, when the address's owner followed the link Cadence mailed
+to it, or when the account founded the organisation), and founds organisations (nobody
+else's data). Accepting anything else — an invitation, a join domain's offer, a membership
+not linked to it — makes no member until the address's owner follows the link mailed to it
+(``credentials.confirm_microsoft_account``), and it may decline nothing.
 """
 
 from __future__ import annotations
@@ -50,11 +60,51 @@ def membership(person: Person) -> Membership:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    """What a Google or Microsoft sign-in says of who it is: the address, whether the provider
+    vouched for it, and the Microsoft account (``<tid>/<oid>``) when it is Microsoft's."""
+
+    email: str
+    address_proven: bool
+    microsoft_account: str | None = None
+
+
+def _linked(person: Person, who: SignIn) -> bool:
+    return who.microsoft_account is not None and person.microsoft_account == who.microsoft_account
+
+
+def may_enter(person: Person, who: SignIn) -> bool:
+    """Whether the sign-in may accept or continue in ``person``'s row before the link mailed
+    to the address is followed: the provider vouched for the address, or the row is linked to
+    the sign-in's Microsoft account."""
+    return who.address_proven or _linked(person, who)
+
+
+def enters(person: Person, who: SignIn) -> bool:
+    """Whether the sign-in is now signed in as ``person``: a member it may enter."""
+    return person.joined_at is not None and may_enter(person, who)
+
+
+def _direct(person: Person, who: SignIn) -> bool:
+    """Whether the sign-in continues in a membership without being asked: the row is linked
+    to its Microsoft account, or the address is proven and no other Microsoft account holds
+    the row while its address is unproven (one that founded an organisation with an address
+    its tenant merely set: whose row that is, the address's owner says at /join)."""
+    if _linked(person, who):
+        return True
+    held_unproven = person.microsoft_account is not None and person.email_verified_at is None
+    return who.address_proven and not held_unproven
+
+
+@dataclass(frozen=True)
 class Offer:
     """One organisation a signing-in person may enter.
 
     ``person_id`` is their row there (a membership or an invitation); ``None`` for an open
     offer by the organisation's join domain, where a row is made on accepting.
+    ``needs_proof``: accepting (or continuing) waits for the address's owner to follow the
+    link mailed to it (``may_enter`` is false). ``direct``: a membership entered without
+    asking (``_direct``).
     """
 
     org_id: str
@@ -62,6 +112,8 @@ class Offer:
     person_id: str | None
     added_by: str = ""  # "Name, email" of who added them
     domain: str = ""  # the join domain an open offer comes from
+    needs_proof: bool = False
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,8 +127,10 @@ class Choices:
 
     def direct(self) -> str | None:
         """The person id to sign in without asking: the oldest membership, when no offer
-        waits for an answer."""
+        waits for an answer and every membership is one to enter without asking."""
         if self.offers or not self.memberships:
+            return None
+        if not all(offer.direct for offer in self.memberships):
             return None
         return self.memberships[0].person_id
 
@@ -93,9 +147,9 @@ def sign_in_candidates(db: DbSession, email: str) -> list[Person]:
     return active_people_with_email(db, email, or_(Person.joined_at.is_not(None), awaiting_proof()))
 
 
-def choices_for(db: DbSession, email: str) -> Choices:
-    """Every organisation this (verified) address may enter, and how."""
-    address = normalise_email(email)
+def choices_for(db: DbSession, who: SignIn) -> Choices:
+    """Every organisation this sign-in's address may enter, and how."""
+    address = normalise_email(who.email)
     adder = aliased(Person)
     rows = db.execute(
         select(Person, Organization.name, adder.name, adder.email)
@@ -107,14 +161,21 @@ def choices_for(db: DbSession, email: str) -> Choices:
     found: dict[Membership, list[Offer]] = {"member": [], "invited": [], "declined": []}
     for person, org_name, adder_name, adder_email in rows:
         added_by = ", ".join(part for part in (adder_name, adder_email) if part)
-        offer = Offer(person.organization_id, org_name, person.id, added_by=added_by)
+        offer = Offer(
+            person.organization_id,
+            org_name,
+            person.id,
+            added_by=added_by,
+            needs_proof=not may_enter(person, who),
+            direct=_direct(person, who),
+        )
         found[membership(person)].append(offer)
     if not found["member"]:
-        found["invited"].extend(_domain_offers(db, address))
+        found["invited"].extend(_domain_offers(db, address, needs_proof=not who.address_proven))
     return Choices(tuple(found["member"]), tuple(found["invited"]), tuple(found["declined"]))
 
 
-def _domain_offers(db: DbSession, address: str) -> list[Offer]:
+def _domain_offers(db: DbSession, address: str, *, needs_proof: bool) -> list[Offer]:
     """Organisations open to the address's domain where it has no row (a declined one too)."""
     domain = address.rpartition("@")[2]
     if not domain:
@@ -127,44 +188,52 @@ def _domain_offers(db: DbSession, address: str) -> list[Offer]:
         .where(func.lower(Organization.join_domain) == domain, ~has_row.exists())
         .order_by(Organization.created_at)
     )
-    return [Offer(org.id, org.name, None, domain=domain) for org in orgs]
+    return [Offer(org.id, org.name, None, domain=domain, needs_proof=needs_proof) for org in orgs]
 
 
-def _offer(db: DbSession, email: str, org_id: str) -> Offer:
-    offer = choices_for(db, email).find(org_id)
+def _offer(db: DbSession, who: SignIn, org_id: str) -> Offer:
+    offer = choices_for(db, who).find(org_id)
     if offer is None:
         raise InvalidInput([FieldError("organization", "That invitation is not open to you.")])
     return offer
 
 
 def accept(
-    database: Database, *, email: str, org_id: str, name: str, zone: str | None, now: datetime
+    database: Database, *, who: SignIn, org_id: str, name: str, zone: str | None, now: datetime
 ) -> Person:
-    """The member ``email`` is in ``org_id`` once they accept (or continue as a member there).
+    """The person's row in ``org_id`` once they accept (or continue as a member there): a
+    member, unless the offer ``needs_proof`` — then nobody joins until the address's owner
+    follows the link mailed to it (``enters`` says which; an open offer's row is made now,
+    as a password sign-up's is).
 
     ``InvalidInput`` when the organisation offers them nothing (declined, never invited).
     """
     with database.session() as db:
-        offer = _offer(db, email, org_id)
+        offer = _offer(db, who, org_id)
         if offer.person_id is None:  # an open offer: the row is made now
-            address = normalise_email(email)  # the provider verified it
+            address = normalise_email(who.email)
             return join_as_member(
-                db, org_id, address, name, zone, None, None, now, address_proven=True
-            )
+                db, org_id, address, name, zone, None, None, now,
+                address_proven=not offer.needs_proof,
+            )  # fmt: skip
         person = db.get(Person, offer.person_id)
         assert person is not None
-        if person.joined_at is None:
+        if person.joined_at is None and not offer.needs_proof:
             person.name = person.name or name.strip()
             mark_joined(db, person, now)
         return person
 
 
-def decline(database: Database, *, email: str, org_id: str, name: str, now: datetime) -> None:
-    """The person says no: the organisation never offers itself to ``email`` again, and its
-    admins see the invitation declined."""
-    address = normalise_email(email)
+def decline(database: Database, *, who: SignIn, org_id: str, name: str, now: datetime) -> None:
+    """The person says no: the organisation never offers itself to the address again, and its
+    admins see the invitation declined. Only the address's proven owner says no for it."""
+    address = normalise_email(who.email)
     with database.session() as db:
-        offer = _offer(db, email, org_id)
+        offer = _offer(db, who, org_id)
+        if offer.needs_proof:
+            raise InvalidInput(
+                [FieldError("organization", "Only the address's confirmed owner can decline.")]
+            )
         if offer.person_id is not None:
             person = db.get(Person, offer.person_id)
             assert person is not None
@@ -183,10 +252,14 @@ def decline(database: Database, *, email: str, org_id: str, name: str, now: date
 
 
 def start_organization(
-    database: Database, *, email: str, name: str, zone: str | None, now: datetime
+    database: Database, *, who: SignIn, name: str, zone: str | None, now: datetime
 ) -> Person:
-    """A new organisation, named for the address's domain, with the person as its admin."""
-    address = normalise_email(email)
+    """A new organisation, named for the address's domain, with the person as its admin.
+
+    Nobody else's data is in it, so a Microsoft sign-in founds one whether or not Microsoft
+    vouched for the address, and its account is linked to the founder (who signs in with
+    it again). Proving the address later drops a link made while it was unproven."""
+    address = normalise_email(who.email)
     return found_organization(
         database,
         name=address.rpartition("@")[2] or address,
@@ -195,6 +268,7 @@ def start_organization(
         zone=zone,
         password_hash=None,
         now=now,
+        microsoft_account=who.microsoft_account,
     )
 
 

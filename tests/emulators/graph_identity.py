@@ -4,6 +4,11 @@ OpenID discovery, the authorize endpoint (the signed-in browser user consents at
 sent back with a code), and the token endpoint (authorization code with PKCE, refresh token;
 ``invalid_grant`` once a user's grant is revoked). Tokens are opaque random strings except
 the id_token, an unsigned JWT (MSAL 1.39 does not validate id_tokens; it checks the nonce).
+
+The id_token carries the optional claim ``xms_edov: true`` (the email's domain owner verified
+it, as when the app registration asks for that claim and the tenant owns the domain) unless
+the address is in ``Identity.unverified``; ``Identity.object_ids`` gives an address to another
+account (another ``oid``: someone else's user, in another tenant, set to that address).
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ class Identity:
     apps: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # id -> (secret, uris)
     names: dict[str, str] = field(default_factory=dict)  # email -> display name
     signed_in: str | None = None  # the user the emulated browser is signed in as
+    # Addresses whose id_tokens carry no ``xms_edov``: a tenant that does not own the
+    # address's domain (any tenant's admin can set a user's mail to any address).
+    unverified: set[str] = field(default_factory=set)
+    # email -> the ``oid`` its id_tokens name instead of the address's own (another account).
+    object_ids: dict[str, str] = field(default_factory=dict)
     # access token -> (mailbox, expiry, delegated scopes it carries)
     access_tokens: dict[str, tuple[str, float, frozenset[str]]] = field(default_factory=dict)
     token_requests: int = 0
@@ -75,6 +85,10 @@ class Identity:
                     del table[key]
             for key in [k for k, (e, _, _) in self.access_tokens.items() if e == email]:
                 del self.access_tokens[key]
+
+    def object_id(self, email: str) -> str:
+        """The ``oid`` of the account signing in as ``email``: its own, unless another's."""
+        return self.object_ids.get(email) or hashlib.sha256(email.encode()).hexdigest()[:32]
 
     def user_for(self, bearer: str) -> str | None:
         """The mailbox an access token speaks for, or ``None`` if unknown or expired."""
@@ -201,7 +215,7 @@ class Identity:
         scopes = frozenset(s.lower() for s in grant.scopes if s not in RESERVED_SCOPES)
         self.access_tokens[access] = (grant.email, time.time() + 3600, scopes)
         self._refresh[refresh] = grant
-        uid = hashlib.sha256(grant.email.encode()).hexdigest()[:32]
+        uid = self.object_id(grant.email)
         now = int(time.time())
         claims = {
             "aud": grant.client_id,
@@ -217,6 +231,8 @@ class Identity:
             "tid": self.tenant,
             "ver": "2.0",
         }
+        if grant.email not in self.unverified:
+            claims["xms_edov"] = True
         if grant.nonce:
             claims["nonce"] = grant.nonce
         id_token = ".".join(

@@ -14,7 +14,12 @@ import requests
 
 from integrations.base import ReconnectRequired
 from integrations.outlook import ConnectFailed, OutlookCalendar, finish_connect, start_connect
-from integrations.outlook.auth import TokenSource, build_client, http_session
+from integrations.outlook.auth import (
+    TokenSource,
+    _email_domain_verified,
+    build_client,
+    http_session,
+)
 from scheduler.intervals import Interval
 from scheduler.settings import MicrosoftSettings
 from tests.emulators.graph import GraphEmulator
@@ -197,3 +202,40 @@ def test_connections_sharing_the_application_keep_their_own_token_caches(
         assert store.saves == 2
         assert OutlookCalendar(settings, store).tokens.access_token(force_refresh=True)
         assert sum(1 for c in graph.calls if c.mailbox == email) == 2
+
+
+def test_xms_edov_proves_the_email_and_tid_oid_name_the_account(graph: GraphEmulator) -> None:
+    """The ID token's ``xms_edov: true`` is Microsoft's word for its ``email``; without it the
+    address is only what the account's tenant set. ``<tid>/<oid>`` names the account."""
+    settings = settings_for(graph)
+    flow = start_connect(settings, REDIRECT_URI)
+    proven = finish_connect(settings, flow, browse(graph, flow["auth_uri"], MANAGER))
+    maria = f"{graph.identity.tenant}/{graph.identity.object_id(MANAGER)}"
+    graph.identity.unverified.add(MANAGER)
+    graph.identity.object_ids[MANAGER] = "0000-mallory"
+    flow = start_connect(settings, REDIRECT_URI)
+    unproven = finish_connect(settings, flow, browse(graph, flow["auth_uri"], MANAGER))
+
+    assert (proven.email, proven.email_domain_verified, proven.account_id) == (
+        MANAGER,
+        True,
+        maria,
+    )
+    assert (unproven.email, unproven.email_domain_verified, unproven.account_id) == (
+        MANAGER,
+        False,
+        f"{graph.identity.tenant}/0000-mallory",
+    )
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"preferred_username": MANAGER, "xms_edov": True},  # xms_edov speaks of email only
+        {"email": MANAGER, "xms_edov": "true"},  # not the boolean Microsoft documents
+        {"email": MANAGER, "xms_edov": False},
+        {"email": MANAGER},
+    ],
+)
+def test_only_a_boolean_xms_edov_beside_email_proves_it(claims: dict[str, object]) -> None:
+    assert _email_domain_verified(claims) is False

@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from scheduler.models import Organization, Person
-from scheduler.usecases.joining import accept, choices_for
+from scheduler.usecases.joining import SignIn, accept, choices_for
 from tests.web.conftest import NOW, PASSWORD, post, sign_in, sign_up
 
 
@@ -62,11 +62,11 @@ def test_an_address_the_provider_verified_may_accept_the_organisation_of_its_dom
     sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
     with database.session() as db:
         db.scalar(select(Organization)).join_domain = "acme.test"
-        (offer,) = choices_for(db, "Sam@ACME.test").offers
+        (offer,) = choices_for(db, SignIn("Sam@ACME.test", address_proven=True)).offers
     assert offer.org_name == "Acme" and offer.domain == "acme.test" and offer.person_id is None
     sam = accept(
         database,
-        email="Sam@ACME.test",
+        who=SignIn("Sam@ACME.test", address_proven=True),
         org_id=offer.org_id,
         name="Sam",
         zone="Europe/London",

@@ -71,10 +71,10 @@ def row(database, name: str, email: str = VIC) -> Person | None:
         )
 
 
-def open_to_domain(database, name: str) -> None:
-    """The organisation lets everyone at acme.test (Vic's domain) join."""
+def open_to_domain(database, name: str, domain: str = "acme.test") -> None:
+    """The organisation lets everyone at ``domain`` (Vic's, unless told) join."""
     with database.session() as db:
-        db.get(Organization, org_id(database, name)).join_domain = "acme.test"
+        db.get(Organization, org_id(database, name)).join_domain = domain
 
 
 def connections(database) -> list[CalendarConnection]:
@@ -380,3 +380,132 @@ def test_a_microsoft_sign_in_is_not_captured_either(microsoft_app, graph, databa
     assert row(database, "Evil Corp", MARIA).declined_at is not None
     with database.session() as db:
         assert db.scalar(select(func.count()).select_from(HeldConsent)) == 0
+
+
+def offered_to_maria(app, database, by: str):  # type: ignore[no-untyped-def]
+    """Acme, whose admin Ada adds Maria (``by`` "invitation") or opens it to her domain."""
+    if by == "invitation":
+        return organisation(app, "ada@acme.test", "Ada", "Acme", (MARIA, "Maria"))
+    ada = organisation(app, "ada@acme.test", "Ada", "Acme")
+    open_to_domain(database, "Acme", "contoso.test")
+    return ada
+
+
+def membership_seen_by(ada, email: str) -> str | None:  # type: ignore[no-untyped-def]
+    people = {p["email"]: p["membership"] for p in ada.get("/api/v1/people").get_json()["data"]}
+    return people.get(email)
+
+
+@pytest.mark.parametrize("by", ["invitation", "join domain"])
+def test_without_xms_edov_a_microsoft_sign_in_joins_only_once_the_mailed_link_is_followed(
+    by,
+    microsoft_app,  # noqa: F811
+    graph,  # noqa: F811
+    database,
+    clock,
+):
+    """nOAuth: without ``xms_edov`` the ID token's address is whatever the account's tenant
+    set, so accepting Acme makes no member: Cadence mails the address a link and says so. The
+    address's owner follows it; then Maria (still without ``xms_edov``) signs straight in."""
+    ada = offered_to_maria(microsoft_app, database, by)
+    graph.identity.unverified.add(MARIA)
+    maria = microsoft_app.test_client()
+
+    assert continue_with_microsoft(maria, graph, MARIA).headers["Location"] == "/join"
+    page = maria.get("/join").get_data(as_text=True)
+    assert "Join Acme?" in page and f"Microsoft did not confirm that {MARIA}" in page
+    assert "Added by" not in page and "Decline" not in page  # for the address's owner only
+    answer = post(maria, f"/join/{org_id(database, 'Acme')}/accept", page="/join")
+
+    assert answer.location == f"/verify-email?email={MARIA}&by=microsoft"
+    told = maria.get(answer.location).get_data(as_text=True)
+    assert "Follow it to confirm the address, then continue with Microsoft again" in told
+    assert signed_in_as(maria) is None
+    assert connections(database) == [] and held_consents(database) == []
+    assert row(database, "Acme", MARIA).joined_at is None
+    assert membership_seen_by(ada, MARIA) == "invited"
+
+    clock.now += timedelta(minutes=10)
+    confirmed = maria.get(mailed_link(microsoft_app, MARIA, "verify-email"))
+
+    assert confirmed.location == f"/signin?email={MARIA}" and signed_in_as(maria) is None
+    joined = row(database, "Acme", MARIA)
+    assert (joined.joined_at, joined.email_verified_at) == (clock.now, clock.now)
+    assert membership_seen_by(ada, MARIA) == "member"
+    again = continue_with_microsoft(maria, graph, MARIA)
+    assert again.headers["Location"] == "/manager/team" and signed_in_as(maria) == joined.id
+    assert [c.person_id for c in connections(database)] == [joined.id]
+
+
+@pytest.mark.parametrize("by", ["invitation", "join domain"])
+def test_with_xms_edov_a_microsoft_sign_in_joins_at_once(
+    by,
+    microsoft_app,  # noqa: F811
+    graph,  # noqa: F811
+    database,
+    clock,
+):
+    """``xms_edov: true``: the address's domain owner verified it, so accepting makes a
+    member at once, with the address proven and the account linked."""
+    offered_to_maria(microsoft_app, database, by)
+    maria = microsoft_app.test_client()
+    continue_with_microsoft(maria, graph, MARIA)
+
+    answer = post(maria, f"/join/{org_id(database, 'Acme')}/accept", page="/join")
+
+    assert answer.location == "/manager/team"
+    joined = row(database, "Acme", MARIA)
+    assert signed_in_as(maria) == joined.id
+    assert (joined.joined_at, joined.email_verified_at) == (clock.now, clock.now)
+    assert joined.microsoft_account == f"{graph.identity.tenant}/{graph.identity.object_id(MARIA)}"
+    assert [c.person_id for c in connections(database)] == [joined.id]
+
+
+def test_without_xms_edov_nobody_declines_for_the_address(
+    microsoft_app,  # noqa: F811
+    graph,  # noqa: F811
+    database,
+):
+    """A declined invitation is never offered again: only the address's proven owner may
+    say no for it, not whoever set the address on a Microsoft account."""
+    ada = offered_to_maria(microsoft_app, database, "invitation")
+    graph.identity.unverified.add(MARIA)
+    mallory = microsoft_app.test_client()
+    continue_with_microsoft(mallory, graph, MARIA)
+
+    post(mallory, f"/join/{org_id(database, 'Acme')}/decline", page="/join")
+
+    assert row(database, "Acme", MARIA).declined_at is None
+    assert membership_seen_by(ada, MARIA) == "invited"
+    assert "Only the address&#39;s confirmed owner can decline." in mallory.get("/join").text
+
+
+def test_an_organisation_founded_by_an_address_microsoft_did_not_vouch_for_is_asked_about(
+    microsoft_app,  # noqa: F811
+    graph,  # noqa: F811
+    database,
+):
+    """Another tenant's account, set to Maria's address, founds an organisation (nobody
+    else's data). When Maria herself signs in, proven, she is asked before entering it (it
+    is not direct), and continuing there proves the address: the account that founded it
+    without proof is no longer let in."""
+    graph.identity.object_ids[MARIA] = "0000-mallory"
+    graph.identity.unverified.add(MARIA)
+    mallory = microsoft_app.test_client()
+    assert continue_with_microsoft(mallory, graph, MARIA).headers["Location"] == "/manager/team"
+    founded = signed_in_as(mallory)
+    del graph.identity.object_ids[MARIA]
+    graph.identity.unverified.clear()
+    maria = microsoft_app.test_client()
+
+    assert continue_with_microsoft(maria, graph, MARIA).headers["Location"] == "/join"
+    assert "Continue in contoso.test" in maria.get("/join").get_data(as_text=True)
+    assert connections(database)[0].person_id == founded  # Mallory's grant, not Maria's
+    post(maria, f"/join/{org_id(database, 'contoso.test')}/accept", page="/join")
+
+    assert signed_in_as(maria) == founded
+    graph.identity.object_ids[MARIA] = "0000-mallory"
+    graph.identity.unverified.add(MARIA)
+    again = microsoft_app.test_client()
+    assert continue_with_microsoft(again, graph, MARIA).headers["Location"] == "/join"
+    assert signed_in_as(again) is None

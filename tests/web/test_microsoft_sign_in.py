@@ -4,6 +4,7 @@ one consent signs the manager in and stores the calendar connection."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import time
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from tests.integrations.outlook_support import (
     populate,
     settings_for,
 )
+from tests.web.conftest import mailed_link, post
 from web.app import create_app
 
 
@@ -127,10 +129,69 @@ def test_microsoft_not_answering_the_zone_does_not_block_sign_in(microsoft_app, 
     )
 
 
-def test_a_microsoft_sign_in_proves_no_address(microsoft_app, graph, database):
-    """Microsoft gives no verified-email claim (its ``email`` may be an address nobody
-    confirmed), so a Microsoft sign-in leaves the address unproven."""
+def account_of(graph: GraphEmulator, email: str = MANAGER) -> str:
+    """The Microsoft account Cadence links: ``<tid>/<oid>`` of whoever signs in as ``email``."""
+    return f"{graph.identity.tenant}/{graph.identity.object_id(email)}"
+
+
+def test_a_microsoft_sign_in_with_xms_edov_proves_the_address_and_links_the_account(
+    microsoft_app, graph, database, clock
+):
+    """The ID token says ``xms_edov: true`` (the address's domain owner verified it): the
+    address is proven from the sign-in on, and the account is linked to the person."""
     assert continue_with_microsoft(microsoft_app.test_client(), graph).status_code == 302
     with database.session() as db:
         person = db.scalar(select(Person))
-    assert (person.email, person.email_verified_at) == (MANAGER, None)
+    assert (person.email, person.email_verified_at) == (MANAGER, clock.now)
+    assert person.microsoft_account == account_of(graph)
+
+
+def test_without_xms_edov_a_microsoft_sign_in_proves_nothing_and_still_founds_and_returns(
+    microsoft_app, graph, database
+):
+    """Without ``xms_edov`` the address is whatever the account's tenant set: it stays
+    unproven. Founding an organisation is nobody else's business, so it still works, and the
+    founder's account is linked: it signs straight in again."""
+    graph.identity.unverified.add(MANAGER)
+
+    answer = continue_with_microsoft(microsoft_app.test_client(), graph)
+
+    assert answer.headers["Location"] == "/manager/team"
+    with database.session() as db:
+        person = db.scalar(select(Person))
+    assert person.is_admin and person.joined_at is not None
+    assert (person.email_verified_at, person.microsoft_account) == (None, account_of(graph))
+    again = microsoft_app.test_client()
+    assert continue_with_microsoft(again, graph).headers["Location"] == "/manager/team"
+    with again.session_transaction() as session:
+        assert session["person_id"] == person.id
+
+
+def test_another_microsoft_account_giving_a_members_address_does_not_sign_in_as_them(
+    microsoft_app, graph, database
+):
+    """nOAuth: an account in another tenant whose mail is set to Maria's address, and no
+    ``xms_edov``. Maria's row is linked to her own account, so the other one is not let in:
+    continuing there mails Maria a link, and nothing changes until she follows it."""
+    continue_with_microsoft(microsoft_app.test_client(), graph)  # Maria, linked
+    graph.identity.object_ids[MANAGER] = "0000-mallory"
+    graph.identity.unverified.add(MANAGER)
+    mallory = microsoft_app.test_client()
+
+    answer = continue_with_microsoft(mallory, graph)
+
+    assert answer.headers["Location"] == "/join"
+    with mallory.session_transaction() as session:
+        assert "person_id" not in session
+    page = mallory.get("/join").get_data(as_text=True)
+    assert "Microsoft did not confirm that maria@contoso.test is your address" in page
+    org_id = re.search(r'action="/join/([^/"]+)/accept"', page).group(1)
+    answer = post(mallory, f"/join/{org_id}/accept", page="/join")
+    assert answer.location == f"/verify-email?email={MANAGER}&by=microsoft"
+    with mallory.session_transaction() as session:
+        assert "person_id" not in session
+    with database.session() as db:
+        maria = db.scalar(select(Person))
+        assert maria.microsoft_account != account_of(graph)  # still Maria's own
+        assert [c.person_id for c in db.scalars(select(CalendarConnection))] == [maria.id]
+    assert mailed_link(microsoft_app, MANAGER, "verify-email").startswith("/verify-email/")
