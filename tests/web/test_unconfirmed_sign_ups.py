@@ -117,6 +117,26 @@ def test_an_unconfirmed_sign_up_through_an_invitation_is_undone_after_the_grace(
     assert ritas_row(database).joined_at == clock.now
 
 
+def test_a_link_sent_again_before_the_grace_ended_confirms_nothing_after_it(
+    app, client, database, clock
+):
+    """Asking for a new link does not keep the address held, and that link, still within
+    its 48 hours when the sign-up is undone, confirms nothing then."""
+    sign_up(client, "pat@acme.test", "Patrick", "UTC", "Acme")
+    squatter = squat_invitation(app, invite_rita(client))
+    clock.now += GRACE - timedelta(days=1)
+    post(squatter, "/verify-email/resend", {"email": "rita@elsewhere.test"}, page="/verify-email")
+    late_link = mailed_link(app, "rita@elsewhere.test", "verify-email")
+
+    clock.now += timedelta(days=1)
+    assert undo_unconfirmed(app) == 1
+    answer = squatter.get(late_link)
+
+    assert answer.status_code == 400 and "not valid" in answer.get_data(as_text=True)
+    row = ritas_row(database)
+    assert row.email_verified_at is None and row.joined_at is None
+
+
 def test_an_organisation_its_unconfirmed_founder_holds_alone_is_removed_after_the_grace(
     app, database, clock, caplog
 ):
