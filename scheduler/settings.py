@@ -142,6 +142,9 @@ class Settings:
     # How far ahead a new conflict in a booked week is defended (mailed or moved), in days;
     # 0 turns defending the slot off.
     defend_days: int = 14
+    # How long a password sign-up may leave its address unconfirmed before it is undone
+    # (scheduler.usecases.unconfirmed), in days: at least the 2 days a verification link lives.
+    unconfirmed_days: int = 7
     # CalDAV servers (origins, as ``origin_of`` spells them) allowed on loopback or private
     # addresses and over http: self-hosted servers, the demo's Radicale. Empty: none.
     caldav_private_origins: frozenset[str] = frozenset()
@@ -152,6 +155,10 @@ class Settings:
     @property
     def availability_refresh(self) -> timedelta:
         return timedelta(minutes=self.availability_refresh_minutes)
+
+    @property
+    def unconfirmed_grace(self) -> timedelta:
+        return timedelta(days=self.unconfirmed_days)
 
     @property
     def availability_max_age(self) -> timedelta:
@@ -213,6 +220,10 @@ class Settings:
         defend = get("CADENCE_DEFEND_DAYS", "14") or "14"
         if not defend.isdigit() or not 0 <= int(defend) <= 28:
             problems["CADENCE_DEFEND_DAYS"] = "must be a whole number of days, 0 (off) to 28"
+
+        unconfirmed = get("CADENCE_UNCONFIRMED_DAYS", "7") or "7"
+        if not unconfirmed.isdigit() or not 2 <= int(unconfirmed) <= 365:
+            problems["CADENCE_UNCONFIRMED_DAYS"] = "must be a whole number of days, 2 to 365"
 
         smtp_url = get("SMTP_URL")
         if smtp_url and (
@@ -291,6 +302,7 @@ class Settings:
             agenda_lead_hours=int(lead),
             availability_refresh_minutes=int(refresh),
             defend_days=int(defend),
+            unconfirmed_days=int(unconfirmed),
             caldav_private_origins=frozenset(caldav_private_origins),
             google=google,
             microsoft=microsoft,

@@ -50,6 +50,8 @@ PERIODIC: tuple[Periodic, ...] = (
     # Hourly, so that each rep's email goes within the hour after 08:00 on their Monday.
     Periodic("action_items.rep_mails", timedelta(hours=1), tasks.send_rep_items),
     Periodic("mail.retry", timedelta(minutes=5), tasks.retry_mail),
+    # Password sign-ups whose address nobody confirmed within CADENCE_UNCONFIRMED_DAYS.
+    Periodic("accounts.undo_unconfirmed", timedelta(hours=1), tasks.undo_unconfirmed_sign_ups),
     Periodic("channels.renew", timedelta(hours=1), tasks.renew_channels),
     Periodic("sync.reconcile_all", timedelta(days=1), tasks.reconcile_all),
     Periodic("sessions.extend_horizon", timedelta(days=1), tasks.extend_horizons),

@@ -49,6 +49,7 @@ from scheduler.usecases import (
     rep_items,
     slot_conflicts,
     stored_availability,
+    unconfirmed,
     upkeep,
     weeks,
 )
@@ -372,6 +373,30 @@ def chase_debrief(rt: Runtime, org_id: str, session_id: str) -> bool:
         return debrief_chase.record_nudge(db, due, now=now)
 
 
+@job("periodic", timeout=60, subject="Person")
+def withdraw_sign_up(rt: Runtime, org_id: str, person_id: str) -> bool:
+    """An invitation accepted by a sign-up nobody confirmed is unanswered again."""
+    return unconfirmed.withdraw_sign_up(
+        rt.database,
+        org_id=org_id,
+        person_id=person_id,
+        now=rt.clock(),
+        grace=rt.settings.unconfirmed_grace,
+    )
+
+
+@job("periodic", timeout=60, subject="Person")
+def remove_unconfirmed_organization(rt: Runtime, org_id: str, founder_id: str) -> bool:
+    """An organisation founded by an address nobody confirmed, holding nothing else, goes."""
+    return unconfirmed.remove_unconfirmed_organization(
+        rt.database,
+        org_id=org_id,
+        founder_id=founder_id,
+        now=rt.clock(),
+        grace=rt.settings.unconfirmed_grace,
+    )
+
+
 # ---------------------------------------------------------------------------- periodic fan-outs
 
 
@@ -455,6 +480,22 @@ def retry_mail(rt: Runtime) -> int:
     """Every few minutes: deliver what a refused or interrupted send left in the outbox."""
     now = rt.clock()
     return _fan_out(rt, lambda db: outbox.unsent(db, now=now), _enqueue(rt, deliver_mail))
+
+
+@job("periodic", timeout=300, retries=0)
+def undo_unconfirmed_sign_ups(rt: Runtime) -> int:
+    """Hourly: each password sign-up whose address was not confirmed within
+    ``CADENCE_UNCONFIRMED_DAYS`` is undone, one job per invitation or organisation."""
+    now, grace = rt.clock(), rt.settings.unconfirmed_grace
+    return _fan_out(
+        rt,
+        lambda db: unconfirmed.expired_sign_ups(db, now=now, grace=grace),
+        _enqueue(rt, withdraw_sign_up),
+    ) + _fan_out(
+        rt,
+        lambda db: unconfirmed.unconfirmed_foundings(db, now=now, grace=grace),
+        _enqueue(rt, remove_unconfirmed_organization),
+    )
 
 
 @job("periodic", timeout=300, retries=0)

@@ -30,6 +30,10 @@ from scheduler.usecases.directory import (
 )
 from scheduler.usecases.scope import audit, get_in_org
 
+# The audit action of a password sign-up that accepted an invitation before the address was
+# proven: when it happened is when the grace to confirm it starts (``unconfirmed``).
+SIGNED_UP = "person.signed_up"
+
 
 @dataclass(frozen=True)
 class Invitation:
@@ -186,6 +190,8 @@ def join_as_member(
             organization_id=org_id, email=address, zone=org.zone, is_manager=True, created_at=now
         )
         db.add(person)
+    # The invitation as its admin left it: an unconfirmed sign-up undone puts it back.
+    invited = {"name": person.name, "zone": person.zone, "active": person.active}
     person.name = name.strip() or person.name
     person.zone = zone or person.zone
     person.password_hash = password_hash
@@ -200,9 +206,10 @@ def join_as_member(
             db,
             org_id=org_id,
             actor_id=person.id,
-            action="person.signed_up",
+            action=SIGNED_UP,
             subject=person,
             now=now,
+            invitation=invited,
         )
     return person
 

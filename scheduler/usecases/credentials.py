@@ -29,10 +29,14 @@ def confirm_email(
 ) -> Person | None:
     """Mark the person's address as proven, if ``email`` is still their address (which
     completes an invitation accepted by signing up); the person (None when the link names an
-    address they no longer have)."""
+    address they no longer have, or a sign-up undone since: ``unconfirmed``)."""
     with database.session() as db:
         person = get_in_org(db, Person, org_id, person_id)
         if normalise_email(person.email) != normalise_email(email):
+            return None
+        if person.email_verified_at is None and person.password_hash is None:
+            # Links go to password sign-ups only; one whose password is gone was undone, and
+            # its invitation waits to be answered, not confirmed.
             return None
         if person.email_verified_at is None:
             person.email_verified_at = now

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -126,6 +128,17 @@ def test_conflicts_are_defended_14_days_ahead_unless_set_otherwise_or_off():
         with pytest.raises(SettingsError) as caught:
             Settings.from_env({**GOOD, "CADENCE_DEFEND_DAYS": wrong})
         assert set(caught.value.problems) == {"CADENCE_DEFEND_DAYS"}
+
+
+def test_unconfirmed_sign_ups_are_undone_after_7_days_unless_set_otherwise():
+    assert Settings.from_env(GOOD).unconfirmed_grace == timedelta(days=7)
+    tuned = Settings.from_env({**GOOD, "CADENCE_UNCONFIRMED_DAYS": "30"})
+    assert tuned.unconfirmed_grace == timedelta(days=30)
+    # Fewer than 2 days would undo a sign-up whose first link (48 hours) still works.
+    for wrong in ("0", "1", "366", "a week"):
+        with pytest.raises(SettingsError) as caught:
+            Settings.from_env({**GOOD, "CADENCE_UNCONFIRMED_DAYS": wrong})
+        assert set(caught.value.problems) == {"CADENCE_UNCONFIRMED_DAYS"}
 
 
 def test_availability_refresh_defaults_to_half_an_hour_and_is_checked():
