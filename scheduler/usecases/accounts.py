@@ -181,6 +181,18 @@ def join_as_member(
     person = person_in_org(db, org_id, address)
     if person is not None and person.password_hash:
         raise InvalidInput([FieldError("email", "This email has an account: sign in instead.")])
+    if person is not None and person.email_verified_at is not None and not address_proven:
+        # Its owner proved the address; whoever typed it now did not, and must not get a
+        # password for the row (nor be signed in as it). The owner sets one by a reset link.
+        raise InvalidInput(
+            [
+                FieldError(
+                    "email",
+                    "This email is confirmed already: sign in with Google or Microsoft, or use"
+                    " “Forgot your password?” on the sign-in page to choose a password.",
+                )
+            ]
+        )
     if invitation is not None and (person is None or person.id != invitation.person_id):
         raise InvalidInput([FieldError("email", "The invitation is for another address.")])
     if person is None:

@@ -363,6 +363,28 @@ def test_a_google_sign_in_proves_an_invited_address_and_drops_a_password_typed_f
     assert people[VIC] == "member"
 
 
+def test_an_invitation_link_signs_nobody_in_to_an_address_someone_else_proved(google, database):
+    """Vic's invitation row holds a proven address, and Vic has not answered it. Someone else
+    holding the link then signs up with Vic's address and a
+    password: a typed address proves nothing, so they are neither signed in as Vic's row nor
+    given a password for it, and they are told how the owner gets one (a reset link)."""
+    app, _ = google
+    ada = organisation(app, "ada@acme.test", "Ada", "Acme", (VIC, "Vic"))
+    invite = re.search(r"/signup\?invite=([^\"&]+)", ada.get("/admin/people").text).group(1)
+    # However the row came to hold a proven address without a membership (no flow of today
+    # leaves one, an older one could): the guard is the sign-up's own.
+    with database.session() as db:
+        db.get(Person, row(database, "Acme").id).email_verified_at = NOW
+
+    mallory = app.test_client()
+    answer = sign_up_form(mallory, VIC, "Vic", "UTC", invite=invite)
+
+    assert answer.status_code == 400 and signed_in_as(mallory) is None
+    assert "Forgot your password" in answer.text
+    assert row(database, "Acme").password_hash is None
+    assert mallory.get("/me").status_code == 302
+
+
 def test_a_microsoft_sign_in_is_not_captured_either(microsoft_app, graph, database):  # noqa: F811
     organisation(microsoft_app, "mallory@evil.test", "Mallory", "Evil Corp", (MARIA, "Maria"))
     maria = microsoft_app.test_client()
