@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, Select, String, func, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -154,16 +155,86 @@ def unsent(db: DbSession, *, now: datetime) -> Sequence[tuple[str, str]]:
     ]
 
 
-def recent(db: DbSession, *, limit: int = 50) -> list[OutboxMessage]:
-    """The newest messages of every organisation, newest first: the operator's view of the
-    local outbox (the demo's loopback-only page, where sign-ups start new organisations)."""
-    return list(
-        db.scalars(
-            select(OutboxMessage)
-            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id)
-            .limit(limit)
-        )
+# Messages per page of the operator's view of the outbox.
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """One page of the outbox, newest first. ``older`` and ``newer`` are the ids of the page's
+    last and first messages when more messages lie that way (the cursors of the next pages),
+    else ``None``."""
+
+    messages: list[OutboxMessage]
+    older: str | None
+    newer: str | None
+
+
+def listed(
+    db: DbSession,
+    *,
+    to: str = "",
+    before: str | None = None,
+    after: str | None = None,
+    limit: int = PAGE,
+) -> OutboxPage:
+    """A page of every organisation's messages, newest first: the operator's view of the
+    local outbox (the demo's loopback-only page, where sign-ups start new organisations).
+
+    Keyset pages by (created, id): ``before`` (a message id) gives the page just older than
+    that message, ``after`` the page just newer; neither, the newest. ``to`` keeps one
+    recipient's messages (any case). A page costs the same however far back it is, and a
+    message queued meanwhile does not shift the pages under the reader.
+    """
+    theirs = select(OutboxMessage)
+    if to:
+        theirs = theirs.where(func.lower(OutboxMessage.to_email) == to.strip().lower())
+    if after is not None:
+        oldest_first = theirs.where(_newer_than(after)).order_by(*_OLDEST_FIRST)
+        messages = list(db.scalars(oldest_first.limit(limit)))[::-1]
+    else:
+        newest_first = theirs.where(_older_than(before)) if before is not None else theirs
+        messages = list(db.scalars(newest_first.order_by(*_NEWEST_FIRST).limit(limit)))
+    if not messages:
+        return OutboxPage([], None, None)
+    first, last = messages[0].id, messages[-1].id
+    return OutboxPage(
+        messages,
+        older=last if _any(db, theirs.where(_older_than(last))) else None,
+        newer=first if _any(db, theirs.where(_newer_than(first))) else None,
     )
 
 
-__all__ = ["MailNotSent", "deliver", "mail_domain", "queue", "recent", "unsent"]
+_NEWEST_FIRST = (OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+_OLDEST_FIRST = (OutboxMessage.created_at, OutboxMessage.id)
+
+
+def _key(message_id: str) -> Any:
+    """The sort key (created, id) of message ``message_id``, in SQL (no such message: null,
+    and so nothing is older or newer)."""
+    created = select(OutboxMessage.created_at).where(OutboxMessage.id == message_id)
+    return tuple_(created.scalar_subquery(), literal(message_id, String()))
+
+
+def _older_than(message_id: str) -> Any:
+    return tuple_(OutboxMessage.created_at, OutboxMessage.id) < _key(message_id)
+
+
+def _newer_than(message_id: str) -> Any:
+    return tuple_(OutboxMessage.created_at, OutboxMessage.id) > _key(message_id)
+
+
+def _any(db: DbSession, query: Select[Any]) -> bool:
+    return db.scalar(select(query.exists())) or False
+
+
+__all__ = [
+    "PAGE",
+    "MailNotSent",
+    "OutboxPage",
+    "deliver",
+    "listed",
+    "mail_domain",
+    "queue",
+    "unsent",
+]

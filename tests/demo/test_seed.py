@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from html import unescape
 from pathlib import Path
 
 import icalendar
@@ -416,6 +418,21 @@ def test_the_last_two_weeks_were_chased_nudges_and_reminders(demo: Demo):
     assert len(mails) == sum(kinds.values())
     assert any("reminder" in mail.key for mail in mails)
     assert all("/debrief/" in mail.text_body for mail in mails)
+
+
+def test_a_manager_finds_his_first_nudge_in_the_outbox_and_reads_it_as_sent(demo: Demo, app: Flask):
+    """The outbox narrowed to the recipient of the chase's first nudge shows only his mail,
+    that nudge among it; its page frames the HTML part, whose button is the debrief link."""
+    earliest = outbox(demo, "debrief-nudge")[0]
+    client = app.test_client()
+    page = client.get(f"/demo/outbox?to={earliest.to_email}").get_data(as_text=True)
+    assert set(re.findall(r"To <strong>([^<]+)</strong>", page)) == {earliest.to_email}
+    assert f'<a href="/demo/outbox/{earliest.id}">' in page
+    message = client.get(f"/demo/outbox/{earliest.id}").get_data(as_text=True)
+    assert f'<iframe class="mail-frame" src="/demo/outbox/{earliest.id}/html"' in message
+    part = client.get(f"/demo/outbox/{earliest.id}/html").get_data(as_text=True)
+    (debrief,) = re.findall(r'href="([^"]+/debrief/[^"]+)"', part)
+    assert unescape(debrief) in earliest.text_body
 
 
 def test_the_reps_got_their_monday_email_last_week(demo: Demo):

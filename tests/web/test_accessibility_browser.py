@@ -34,7 +34,7 @@ from web.agenda_links import LINK_LIFETIME, agenda_token
 AXE = Axe()
 BLOCKING = {"serious", "critical"}
 # GET pages that are not pages to look at: downloads, JSON, redirects, webhooks, the demo's
-# sign-in (only in demo mode) and the provider round trips.
+# pages (only in demo mode: test_outbox_browser walks them) and the provider round trips.
 # /join needs a provider's consent held for it: test_joining_browser runs axe there.
 NOT_PAGES = re.compile(
     r"^/(api/|static/|webhooks/|demo/|auth/<|health)|\.csv$|^/$|^/signout$|^/join$"

@@ -3,15 +3,14 @@
 It signs anyone in without a password, so ``enable_demo_signin`` refuses to register it
 unless the settings say demo (``CADENCE_DEMO=1``) and the app listens on a loopback address
 only; each request must come from loopback too. ``/demo/outbox`` shows the local outbox (the
-mail Cadence sent, with its links). The page also offers "sync calendars now",
-which reads every CalDAV calendar's changes at once instead of waiting for the next poll
-(CalDAV has no push; the embedded timer polls every 5 minutes).
+mail Cadence sent, as its recipients see it: ``web.demo.outbox``). The page also offers
+"sync calendars now", which reads every CalDAV calendar's changes at once instead of waiting
+for the next poll (CalDAV has no push; the embedded timer polls every 5 minutes).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 
 from flask import (
@@ -29,17 +28,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from integrations.base import ProviderError
-from scheduler.mail import outbox as mail_outbox
 from scheduler.models import CalendarConnection, ConnectionStatus, Person
 from scheduler.usecases.calendar_sync import sync_connection
+from web.demo import outbox
 from web.identity import home_for, sign_in
 from web.services import cadence
 
 bp = Blueprint("demo", __name__, url_prefix="/demo", template_folder="templates")
+bp.register_blueprint(outbox.bp)  # under /demo/outbox, behind the same loopback guard
 
 _EXTENSION = "cadence.demo"
-# The links of a message's plain text (Cadence writes each on its own, ending at a space).
-_LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
 class DemoSignInRefused(RuntimeError):
@@ -133,19 +131,6 @@ def signin(person_id: str) -> Response:
     sign_in(person)
     flash(f"Signed in as {person.name} (demo).", "ok")
     return redirect(home_for(person))
-
-
-@bp.get("/outbox")
-def outbox() -> str:
-    """The local outbox: every message Cadence sent (or is trying to), newest first, with
-    its links, so that sign-up verification and password resets work without a mail server."""
-    with cadence().database.session() as db:
-        messages = mail_outbox.recent(db)
-    return render_template(
-        "demo/outbox.html",
-        messages=[(message, _LINK.findall(message.text_body)) for message in messages],
-        smtp=cadence().settings.smtp_url is not None,
-    )
 
 
 @bp.post("/sync")
