@@ -10,11 +10,13 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def local_time(instant: datetime | None, zone: str) -> str:
-    """``Mon 26 Oct 2026, 09:00 EST (America/New_York)``; empty for no instant."""
+    """``Mon 26 Oct 2026, 09:00 EST (America/New_York)``; ``..., 12:00 UTC`` where the
+    abbreviation is the zone's name already; empty for no instant."""
     if instant is None:
         return ""
     here = instant.astimezone(ZoneInfo(zone))
-    return f"{here:%a %d %b %Y, %H:%M} {here.tzname()} ({zone})"
+    named = "" if here.tzname() == zone else f" ({zone})"
+    return f"{here:%a %d %b %Y, %H:%M} {here.tzname()}{named}"
 
 
 def local_clock(instant: datetime, zone: str) -> str:

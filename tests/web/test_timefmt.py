@@ -20,6 +20,10 @@ def test_a_manager_in_new_york_and_a_rep_in_london_each_see_their_own_time():
     assert local_time(None, "UTC") == ""
 
 
+def test_a_zone_whose_abbreviation_is_its_name_is_named_once():
+    assert local_time(MEETING, "UTC") == "Mon 26 Oct 2026, 13:00 UTC"
+
+
 def test_the_reps_wall_clock_shifts_while_the_two_countries_clocks_differ():
     slot = WeeklySlot(0, time(9), timedelta(minutes=30), "America/New_York")
     starts = [slot.start_on(date(2026, 10, 26) + timedelta(weeks=w)) for w in range(3)]
