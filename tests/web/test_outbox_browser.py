@@ -75,6 +75,7 @@ def test_the_outbox_pages_show_each_message_as_received_and_pass_axe(
     ).to_be_visible()
     expect(page.get_by_role("article")).to_have_count(50)
     check("one recipient")
+    shot(page, f"demo-outbox-{width}")
     page.get_by_role("link", name="Older messages").click()
     expect(page.get_by_role("article")).to_have_count(10)
     check("older")
@@ -86,8 +87,7 @@ def test_the_outbox_pages_show_each_message_as_received_and_pass_axe(
     button = frame.get_by_role("link", name="Debrief this 1:1")
     expect(button).to_be_visible()
     check("message")
-    if width == 1280:
-        shot(page, "demo-outbox-message")
+    shot(page, f"demo-outbox-message-{width}")
     button.click()  # the whole tab goes to the app, out of the frame
     page.wait_for_url(f"{server}/signin")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
